@@ -1,0 +1,136 @@
+#pragma once
+// The syntax tree of one rule file. Every node keeps its source span; nothing here is resolved or
+// type-checked (that is the checker's job, dsl/checker.hpp).
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dsl/source.hpp"
+#include "dsl/value.hpp"
+
+namespace aisle::dsl::ast {
+
+struct Ident {
+  std::string name;
+  Span span;
+};
+
+enum class ExprKind { kLiteral, kName, kMember, kCall, kUnary, kBinary };
+enum class UnaryOp { kNeg, kNot };
+enum class BinaryOp { kAdd, kSub, kMul, kDiv, kEq, kNe, kLt, kLe, kGt, kGe, kAnd, kOr };
+
+std::string_view OpText(BinaryOp op);
+
+struct Expr;
+using ExprPtr = std::unique_ptr<Expr>;
+
+struct Expr {
+  ExprKind kind = ExprKind::kLiteral;
+  Span span;
+  Value literal;     // kLiteral (strings: type kString, bytes in `text`)
+  std::string text;  // kLiteral string bytes; kName / kMember / kCall: the name
+  Span name_span;    // kMember / kCall: the span of the name
+  UnaryOp unary_op = UnaryOp::kNeg;
+  BinaryOp binary_op = BinaryOp::kAdd;
+  std::vector<ExprPtr> args;          // unary: [x]; binary: [l, r]; member: [object]; call: args
+  std::vector<std::string> arg_names;  // kCall: "" for positional arguments
+};
+
+struct Import {
+  std::string path;
+  Span span;
+};
+
+struct Param {
+  Ident name;
+  ExprPtr value;
+  Span span;
+};
+
+struct Table {
+  Ident name;
+  std::string path;
+  Span path_span;
+  Ident key;
+  Span span;
+};
+
+// `stream sale lateness 2h`: per-stream ingestion settings.
+struct Stream {
+  Ident name;
+  ExprPtr lateness;
+  Span span;
+};
+
+enum class WindowKind { kTumbling };
+
+struct Agg {
+  Ident name;
+  ExprPtr call;  // kCall
+  Span span;
+};
+
+enum class StageKind { kWhere, kKey, kWindow, kAgg };
+
+struct Stage {
+  StageKind kind = StageKind::kWhere;
+  Span span;
+  ExprPtr where;             // kWhere
+  std::vector<Ident> keys;   // kKey
+  WindowKind window = WindowKind::kTumbling;
+  ExprPtr window_size;       // kWindow
+  std::vector<Agg> aggs;     // kAgg
+};
+
+struct Metric {
+  Ident name;
+  Ident input;
+  std::vector<Stage> stages;
+  Span span;
+};
+
+struct Label {
+  Ident key;
+  std::string value;
+  Span span;
+};
+
+struct Let {
+  Ident name;
+  ExprPtr value;
+};
+
+struct Emit {
+  Ident kind;                     // alert | task
+  std::optional<Ident> severity;  // info | warning | critical
+  std::string channel;
+  Span channel_span;
+  std::optional<std::string> message;
+  Span message_span;
+  Span span;
+};
+
+struct Rule {
+  Ident name;
+  Ident input;
+  std::vector<Label> labels;
+  std::vector<Let> lets;
+  std::vector<ExprPtr> whens;  // exactly one when checked
+  std::vector<Emit> emits;     // exactly one when checked
+  Span span;
+};
+
+// One parsed file, declarations in source order per kind.
+struct Module {
+  SourceId source = 0;
+  std::vector<Import> imports;
+  std::vector<Param> params;
+  std::vector<Table> tables;
+  std::vector<Stream> streams;
+  std::vector<Metric> metrics;
+  std::vector<Rule> rules;
+};
+
+}  // namespace aisle::dsl::ast

@@ -1,0 +1,50 @@
+#pragma once
+// What the checker needs to know about functions: names, kinds, parameters and result types.
+// The engine's OperatorRegistry owns the implementations and exposes this view (the dsl library
+// knows nothing of the engine).
+
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "dsl/value.hpp"
+
+namespace aisle::dsl {
+
+enum class FunctionKind {
+  kAggregate,  // folds a window's rows: sum(total)
+  kScalar,     // pure, row by row: abs(x)
+  kStateful,   // keeps per-key state across records: anomaly(aov, baseline = 28d)
+};
+
+struct ParamSpec {
+  std::string_view name;
+  Type type;      // kAny accepts every type
+  bool required;  // optional parameters take `fallback`
+  Value fallback;
+  bool constant = false;  // must be a constant (a literal or a param), e.g. a baseline length
+  std::vector<std::string_view> choices = {};  // a constant string must be one of these
+};
+
+// Result type from argument types; returns kNull and sets `error` when the types do not fit.
+using ResultTypeFn = Type (*)(std::span<const Type> args, std::string_view& error);
+
+struct FunctionSpec {
+  std::string_view name;
+  FunctionKind kind;
+  std::vector<ParamSpec> params;
+  ResultTypeFn result;
+  std::string_view summary;  // one line, shown by `aisle --help` and in docs
+};
+
+// Read-only view of the functions a rule set may call.
+class Catalog {
+ public:
+  virtual ~Catalog() = default;
+  // The function's index (stable for this catalog) or -1.
+  virtual int Find(std::string_view name) const = 0;
+  virtual const FunctionSpec& Spec(int index) const = 0;
+  virtual std::vector<std::string_view> Names(FunctionKind kind) const = 0;
+};
+
+}  // namespace aisle::dsl

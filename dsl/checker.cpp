@@ -1,0 +1,998 @@
+#include "dsl/checker.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include "dsl/suggest.hpp"
+
+namespace aisle::dsl {
+
+namespace {
+
+namespace fs = std::filesystem;
+using plan::ExprOp;
+
+bool IsNumber(Type t) { return t == Type::kInt || t == Type::kDecimal || t == Type::kPercent; }
+
+// The result type of `l op r`, or kAny with `why` set when the operands do not fit.
+Type BinaryType(ast::BinaryOp op, Type l, Type r, std::string& why) {
+  using B = ast::BinaryOp;
+  auto fail = [&](std::string text) {
+    why = std::move(text);
+    return Type::kAny;
+  };
+  const std::string ln(TypeName(l)), rn(TypeName(r));
+  if (l == Type::kNull || r == Type::kNull) {
+    if (op == B::kAnd || op == B::kOr || op == B::kEq || op == B::kNe || op == B::kLt ||
+        op == B::kLe || op == B::kGt || op == B::kGe)
+      return Type::kBool;
+    return l == Type::kNull ? r : l;
+  }
+  switch (op) {
+    case B::kAnd:
+    case B::kOr:
+      if (l == Type::kBool && r == Type::kBool) return Type::kBool;
+      return fail(fmt::format("'{}' needs bool operands, got {} and {}", ast::OpText(op), ln, rn));
+    case B::kEq:
+    case B::kNe:
+    case B::kLt:
+    case B::kLe:
+    case B::kGt:
+    case B::kGe: {
+      bool ok = (IsNumber(l) && IsNumber(r)) || l == r;
+      if (ok && l == Type::kBool && op != B::kEq && op != B::kNe)
+        return fail("bool values can only be compared with == and !=");
+      if (ok) return Type::kBool;
+      if ((l == Type::kMoney && IsNumber(r)) || (r == Type::kMoney && IsNumber(l)))
+        return fail(fmt::format("cannot compare {} with {}: write the amount with its currency, "
+                                "e.g. 250.00 USD",
+                                ln, rn));
+      return fail(fmt::format("cannot compare {} with {}", ln, rn));
+    }
+    case B::kAdd:
+    case B::kSub:
+      if (l == Type::kInt && r == Type::kInt) return Type::kInt;
+      if (l == Type::kPercent && r == Type::kPercent) return Type::kPercent;
+      if (IsNumber(l) && IsNumber(r)) return Type::kDecimal;
+      if (l == Type::kMoney && r == Type::kMoney) return Type::kMoney;
+      if (l == Type::kDuration && r == Type::kDuration) return Type::kDuration;
+      if (l == Type::kTimestamp && r == Type::kDuration) return Type::kTimestamp;
+      if (op == B::kAdd && l == Type::kDuration && r == Type::kTimestamp) return Type::kTimestamp;
+      if (op == B::kSub && l == Type::kTimestamp && r == Type::kTimestamp) return Type::kDuration;
+      return fail(fmt::format("cannot {} {} {} {}", op == B::kAdd ? "add" : "subtract",
+                              op == B::kAdd ? rn : rn, op == B::kAdd ? "to" : "from", ln));
+    case B::kMul:
+      if (l == Type::kInt && r == Type::kInt) return Type::kInt;
+      if (l == Type::kPercent && r == Type::kPercent) return Type::kDecimal;
+      if ((l == Type::kPercent && IsNumber(r)) || (r == Type::kPercent && IsNumber(l)))
+        return Type::kPercent;
+      if (IsNumber(l) && IsNumber(r)) return Type::kDecimal;
+      if ((l == Type::kMoney && IsNumber(r)) || (IsNumber(l) && r == Type::kMoney))
+        return Type::kMoney;
+      if ((l == Type::kDuration && IsNumber(r)) || (IsNumber(l) && r == Type::kDuration))
+        return Type::kDuration;
+      return fail(fmt::format("cannot multiply {} by {}", ln, rn));
+    case B::kDiv:
+      if (IsNumber(l) && IsNumber(r)) return Type::kDecimal;
+      if (l == Type::kMoney && IsNumber(r)) return Type::kMoney;
+      if (l == Type::kMoney && r == Type::kMoney) return Type::kDecimal;
+      if (l == Type::kDuration && r == Type::kDuration) return Type::kDecimal;
+      if (l == Type::kDuration && IsNumber(r)) return Type::kDuration;
+      return fail(fmt::format("cannot divide {} by {}", ln, rn));
+  }
+  return fail("unknown operator");
+}
+
+// Whether a value of type `actual` may be passed where `wanted` is declared.
+bool Accepts(Type wanted, Type actual) {
+  if (wanted == Type::kAny || actual == Type::kNull || actual == Type::kAny) return true;
+  if (wanted == actual) return true;
+  if (wanted == Type::kDecimal && (actual == Type::kInt || actual == Type::kPercent)) return true;
+  return false;
+}
+
+uint64_t Hash(std::string_view text, uint64_t seed = 0) {
+  return XXH3_64bits_withSeed(text.data(), text.size(), seed);
+}
+
+// Source text with comments removed and blank runs collapsed: the canonical text of a declaration.
+std::string Canonical(std::string_view text) {
+  std::string out;
+  bool in_string = false, blank = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (!in_string && c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+      blank = true;
+      continue;
+    }
+    if (c == '"' && (i == 0 || text[i - 1] != '\\')) in_string = !in_string;
+    if (!in_string && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+      blank = true;
+      continue;
+    }
+    if (blank && !out.empty()) out.push_back(' ');
+    blank = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
+// Where a name is resolved and what an expression may contain.
+struct Scope {
+  std::vector<plan::Field>* fields = nullptr;
+  std::set<int>* used = nullptr;            // field indexes referenced
+  bool allow_aggregate = false;             // only an agg stage's top-level call
+  plan::Rule* rule = nullptr;               // stateful calls hoist into this rule
+  std::set<std::string>* params_used = nullptr;
+  std::string_view what;                    // "stream 'sale'", for messages
+};
+
+class Checker {
+ public:
+  Checker(const RuleSet& rules, const Catalog& catalog, const CheckOptions& options,
+          Diagnostics& diagnostics)
+      : rules_(rules), catalog_(catalog), options_(options), diags_(diagnostics) {}
+
+  plan::Plan Run() {
+    for (const auto& m : rules_.modules) CollectParams(m);
+    for (const auto& m : rules_.modules) {
+      for (const auto& t : m.tables) CheckTable(t, m.source);
+      for (const auto& s : m.streams) CheckStream(s);
+    }
+    for (const auto& m : rules_.modules) {
+      for (const auto& metric : m.metrics) {
+        if (IsStreamName(metric.name.name)) {
+          diags_.Error("E014", metric.name.span,
+                       "'" + metric.name.name + "' is a stream; a metric needs another name");
+        } else if (!metric_decls_.emplace(metric.name.name, &metric).second) {
+          Duplicate("metric", metric.name, metric_decls_[metric.name.name]->name.span);
+        }
+      }
+    }
+    for (const auto& m : rules_.modules)
+      for (const auto& metric : m.metrics) ResolveMetric(metric.name.name);
+    std::map<std::string, Span> rule_names;
+    for (const auto& m : rules_.modules) {
+      for (const auto& rule : m.rules) {
+        auto [it, fresh] = rule_names.emplace(rule.name.name, rule.name.span);
+        if (!fresh) {
+          Duplicate("rule", rule.name, it->second);
+          continue;
+        }
+        CheckRule(rule);
+      }
+    }
+    for (const auto& [name, info] : params_) {
+      if (!info.used) diags_.Warning("W001", info.name_span, "param '" + name + "' is never used");
+    }
+    plan_.ruleset_hash = RulesetHash();
+    return std::move(plan_);
+  }
+
+ private:
+  struct ParamInfo {
+    plan::Expr value;
+    Span name_span;
+    bool used = false;
+  };
+
+  // ---------------------------------------------------------------- params, tables, streams
+  void CollectParams(const ast::Module& m) {
+    for (const auto& p : m.params) {
+      if (auto it = params_.find(p.name.name); it != params_.end()) {
+        Duplicate("param", p.name, it->second.name_span);
+        continue;
+      }
+      std::vector<plan::Field> none;
+      Scope scope;
+      scope.fields = &none;
+      scope.what = "a param";
+      plan::Expr value = Resolve(*p.value, scope);
+      if (value.op != ExprOp::kConst) {
+        diags_.Error("E022", p.value->span, "a param's value must be a constant");
+      }
+      params_[p.name.name] = {std::move(value), p.name.span, false};
+    }
+  }
+
+  void CheckTable(const ast::Table& t, SourceId source) {
+    if (std::any_of(plan_.tables.begin(), plan_.tables.end(),
+                    [&](const plan::Table& x) { return x.name == t.name.name; })) {
+      diags_.Error("E014", t.name.span, "table '" + t.name.name + "' is declared twice");
+      return;
+    }
+    fs::path base = options_.tables_dir.empty()
+                        ? fs::path(rules_.sources.path(source)).parent_path()
+                        : fs::path(options_.tables_dir);
+    fs::path path = fs::path(t.path).is_absolute() ? fs::path(t.path) : base / t.path;
+    std::ifstream in(path);
+    std::string header;
+    if (!in || !std::getline(in, header)) {
+      diags_.Error("E040", t.path_span, "cannot read table file '" + path.string() + "'",
+                   options_.tables_dir.empty() ? "paths resolve against the rule file's folder, "
+                                                 "or against --tables DIR"
+                                               : "");
+      return;
+    }
+    if (!header.empty() && header.back() == '\r') header.pop_back();
+    std::vector<std::string> columns;
+    size_t start = 0;
+    while (start <= header.size()) {
+      size_t comma = header.find(',', start);
+      if (comma == std::string::npos) comma = header.size();
+      columns.push_back(header.substr(start, comma - start));
+      start = comma + 1;
+    }
+    if (std::find(columns.begin(), columns.end(), t.key.name) == columns.end()) {
+      std::vector<std::string_view> names(columns.begin(), columns.end());
+      diags_.Error("E041", t.key.span,
+                   "table '" + t.name.name + "' has no column '" + t.key.name + "'",
+                   DidYouMean(t.key.name, names));
+    }
+    plan_.tables.push_back({t.name.name, path.string(), t.key.name, t.span});
+  }
+
+  void CheckStream(const ast::Stream& s) {
+    const StreamSchema* schema = FindStream(s.name.name);
+    if (!schema) {
+      diags_.Error("E010", s.name.span, "unknown stream '" + s.name.name + "'",
+                   DidYouMean(s.name.name, StreamNames()));
+      return;
+    }
+    if (s.lateness) {
+      auto d = ConstantDuration(*s.lateness, "lateness");
+      if (d) plan_.streams[static_cast<int>(schema->kind)].lateness = *d;
+    }
+  }
+
+  std::optional<int64_t> ConstantDuration(const ast::Expr& e, std::string_view what) {
+    std::vector<plan::Field> none;
+    Scope scope;
+    scope.fields = &none;
+    plan::Expr v = Resolve(e, scope);
+    if (v.type == Type::kAny) return std::nullopt;
+    if (v.op != ExprOp::kConst || v.type != Type::kDuration || v.value.i < 0 ||
+        (what == "window size" && v.value.i == 0)) {
+      diags_.Error("E023", e.span,
+                   fmt::format("{} must be a {}duration such as 15m or 1h", what,
+                               what == "window size" ? "positive " : ""));
+      return std::nullopt;
+    }
+    return v.value.i;
+  }
+
+  // ---------------------------------------------------------------- metrics
+  // Resolves a metric after its input (depth first); -1 when it cannot be resolved.
+  int ResolveMetric(const std::string& name) {
+    if (auto it = metric_index_.find(name); it != metric_index_.end()) return it->second;
+    const ast::Metric& m = *metric_decls_.at(name);
+    if (auto pos = std::find(resolving_.begin(), resolving_.end(), name); pos != resolving_.end()) {
+      std::string cycle;
+      for (auto p = pos; p != resolving_.end(); ++p) cycle += *p + " -> ";
+      cycle += name;
+      diags_.Error("E050", m.name.span, "metrics form a cycle: " + cycle);
+      metric_index_[name] = -1;
+      return -1;
+    }
+    resolving_.push_back(name);
+    int index = BuildMetric(m);
+    resolving_.pop_back();
+    metric_index_[name] = index;
+    return index;
+  }
+
+  int BuildMetric(const ast::Metric& m) {
+    plan::Metric metric;
+    metric.name = m.name.name;
+    metric.span = m.span;
+    if (!ResolveInput(m.input, metric.input, metric.input_fields, /*in_metric=*/true)) return -1;
+    std::set<std::string> params_used;
+    std::set<int> used;
+    Scope scope;
+    scope.fields = &metric.input_fields;
+    scope.used = &used;
+    scope.params_used = &params_used;
+    const std::string what = "'" + m.input.name + "'";
+    scope.what = what;
+    bool have_window = false, have_agg = false, have_key = false;
+    bool ok = true;
+    for (const ast::Stage& stage : m.stages) {
+      switch (stage.kind) {
+        case ast::StageKind::kWhere: {
+          if (have_agg) {
+            diags_.Error("E025", stage.span, "'where' must come before 'agg'");
+            ok = false;
+          }
+          plan::Expr cond = Resolve(*stage.where, scope);
+          ExpectBool(cond, stage.where->span, "a 'where' condition");
+          metric.filters.push_back(std::move(cond));
+          break;
+        }
+        case ast::StageKind::kKey:
+          if (have_key) {
+            diags_.Error("E027", stage.span, "a metric has one 'key' stage; list every key in it");
+            ok = false;
+          }
+          have_key = true;
+          for (const ast::Ident& k : stage.keys) {
+            int f = FieldIndex(metric.input_fields, k.name);
+            if (f < 0) {
+              UnknownField(k.name, k.span, metric.input_fields);
+              ok = false;
+              continue;
+            }
+            metric.keys.push_back(f);
+          }
+          break;
+        case ast::StageKind::kWindow:
+          if (have_window) {
+            diags_.Error("E027", stage.span, "a metric has one 'window' stage");
+            ok = false;
+          }
+          have_window = true;
+          if (auto size = ConstantDuration(*stage.window_size, "window size")) {
+            metric.window_size = *size;
+          } else {
+            ok = false;
+          }
+          break;
+        case ast::StageKind::kAgg:
+          if (have_agg) {
+            diags_.Error("E027", stage.span, "a metric has one 'agg' stage; list every aggregate in it");
+            ok = false;
+          }
+          have_agg = true;
+          for (const ast::Agg& a : stage.aggs) ok &= BuildAggregate(a, scope, metric);
+          break;
+      }
+    }
+    if (!have_window) {
+      diags_.Error("E024", m.name.span, "metric '" + m.name.name + "' has no window",
+                   "add a stage such as '| window tumbling 1h'");
+      ok = false;
+    }
+    if (!have_agg) {
+      diags_.Error("E024", m.name.span, "metric '" + m.name.name + "' has no aggregates",
+                   "add a stage such as '| agg n = count()'");
+      ok = false;
+    }
+    // Output record: keys, aggregates, window bounds.
+    std::set<std::string> names;
+    for (int k : metric.keys) {
+      metric.output.push_back(metric.input_fields[static_cast<size_t>(k)]);
+      names.insert(metric.input_fields[static_cast<size_t>(k)].name);
+    }
+    for (const auto& a : metric.aggregates) {
+      if (!names.insert(a.name).second) {
+        diags_.Error("E014", a.span, "metric '" + m.name.name + "' already has a field '" + a.name + "'");
+        ok = false;
+      }
+      metric.output.push_back({a.name, a.type});
+    }
+    metric.window_start_field = static_cast<int>(metric.output.size());
+    metric.output.push_back({"window.start", Type::kTimestamp});
+    metric.window_end_field = static_cast<int>(metric.output.size());
+    metric.output.push_back({"window.end", Type::kTimestamp});
+    if (!ok || diags_.has_errors()) {
+      // Keep going for diagnostics; an invalid metric still has a well-formed output record.
+    }
+    metric.fingerprint = Fingerprint("metric", m.span, params_used, InputFingerprint(metric.input));
+    plan_.metrics.push_back(std::move(metric));
+    return static_cast<int>(plan_.metrics.size() - 1);
+  }
+
+  bool BuildAggregate(const ast::Agg& a, Scope& scope, plan::Metric& metric) {
+    const ast::Expr& call = *a.call;
+    int f = catalog_.Find(call.text);
+    if (f < 0 || catalog_.Spec(f).kind != FunctionKind::kAggregate) {
+      diags_.Error("E011", call.name_span,
+                   f < 0 ? "unknown aggregate '" + call.text + "'"
+                         : "'" + call.text + "' is not an aggregate",
+                   DidYouMean(call.text, catalog_.Names(FunctionKind::kAggregate)));
+      return false;
+    }
+    const FunctionSpec& spec = catalog_.Spec(f);
+    plan::Aggregate agg;
+    agg.name = a.name.name;
+    agg.function = f;
+    agg.span = a.span;
+    std::vector<Type> types;
+    if (call.args.size() > spec.params.size()) {
+      diags_.Error("E021", call.span,
+                   fmt::format("'{}' takes {} argument{}", spec.name, spec.params.size(),
+                               spec.params.size() == 1 ? "" : "s"));
+      return false;
+    }
+    if (static_cast<std::ptrdiff_t>(call.args.size()) < std::count_if(spec.params.begin(), spec.params.end(),
+                                         [](const ParamSpec& p) { return p.required; })) {
+      diags_.Error("E021", call.span, fmt::format("'{}' needs an argument", spec.name));
+      return false;
+    }
+    if (!call.args.empty()) {
+      plan::Expr arg = Resolve(*call.args[0], scope);
+      if (!Accepts(spec.params[0].type, arg.type)) {
+        diags_.Error("E020", call.args[0]->span,
+                     fmt::format("'{}' cannot take a {} argument", spec.name, TypeName(arg.type)));
+        return false;
+      }
+      agg.argument_type = arg.type;
+      types.push_back(arg.type);
+      agg.argument = std::move(arg);
+    }
+    std::string_view why;
+    agg.type = spec.result(types, why);
+    if (!why.empty()) {
+      diags_.Error("E020", call.span, std::string(why));
+      return false;
+    }
+    metric.aggregates.push_back(std::move(agg));
+    return true;
+  }
+
+  bool IsStreamName(std::string_view name) const { return FindStream(name) != nullptr; }
+
+  std::vector<std::string_view> StreamNames() const {
+    std::vector<std::string_view> out;
+    for (const auto& s : AllStreams()) out.push_back(s.name);
+    return out;
+  }
+
+  bool ResolveInput(const ast::Ident& name, plan::Input& input, std::vector<plan::Field>& fields,
+                    bool in_metric) {
+    if (const StreamSchema* s = FindStream(name.name)) {
+      input.is_stream = true;
+      input.stream = s->kind;
+      for (const auto& f : s->fields) fields.push_back({std::string(f.name), f.type});
+      return true;
+    }
+    if (metric_decls_.count(name.name)) {
+      int index = ResolveMetric(name.name);
+      if (index < 0) return false;
+      input.is_stream = false;
+      input.metric = index;
+      fields = plan_.metrics[static_cast<size_t>(index)].output;
+      return true;
+    }
+    std::vector<std::string_view> candidates = StreamNames();
+    for (const auto& [n, _] : metric_decls_) candidates.push_back(n);
+    diags_.Error("E010", name.span,
+                 std::string(in_metric ? "unknown stream or metric '" : "unknown stream or metric '") +
+                     name.name + "'",
+                 DidYouMean(name.name, candidates));
+    return false;
+  }
+
+  uint64_t InputFingerprint(const plan::Input& input) const {
+    if (input.is_stream) return Hash(Schema(input.stream).name);
+    return plan_.metrics[static_cast<size_t>(input.metric)].fingerprint;
+  }
+
+  uint64_t Fingerprint(std::string_view kind, Span span, const std::set<std::string>& params_used,
+                       uint64_t input) const {
+    std::string text(kind);
+    text += '\n';
+    text += Canonical(rules_.sources.Slice(span));
+    for (const auto& p : params_used) {
+      const plan::Expr& v = params_.at(p).value;
+      text += fmt::format("\n{}={}:{}:{}", p, static_cast<int>(v.value.type), v.value.i, v.text);
+    }
+    return Hash(text, input);
+  }
+
+  // ---------------------------------------------------------------- rules
+  void CheckRule(const ast::Rule& r) {
+    plan::Rule rule;
+    rule.name = r.name.name;
+    rule.span = r.span;
+    if (!ResolveInput(r.input, rule.input, rule.fields, /*in_metric=*/false)) return;
+    rule.input_field_count = static_cast<int>(rule.fields.size());
+    if (!rule.input.is_stream) {
+      const plan::Metric& m = plan_.metrics[static_cast<size_t>(rule.input.metric)];
+      rule.window_start_field = m.window_start_field;
+      rule.window_end_field = m.window_end_field;
+    }
+    rule.store_field = FieldIndex(rule.fields, "store");
+    std::set<int> used;
+    std::set<std::string> params_used;
+    Scope scope;
+    scope.fields = &rule.fields;
+    scope.used = &used;
+    scope.rule = &rule;
+    scope.params_used = &params_used;
+    const std::string what = "'" + r.input.name + "'";
+    scope.what = what;
+
+    std::set<std::string> label_keys;
+    for (const auto& l : r.labels) {
+      if (!label_keys.insert(l.key.name).second) {
+        diags_.Error("E014", l.key.span, "label '" + l.key.name + "' is set twice");
+        continue;
+      }
+      rule.labels.emplace_back(l.key.name, l.value);
+    }
+    for (const auto& let : r.lets) {
+      plan::Expr value = Resolve(*let.value, scope);
+      if (FieldIndex(rule.fields, let.name.name) >= 0) {
+        diags_.Error("E014", let.name.span, "'" + let.name.name + "' is already a field here");
+        continue;
+      }
+      plan::Rule::Step step;
+      step.slot = static_cast<int>(rule.fields.size());
+      rule.fields.push_back({let.name.name, value.type});
+      step.let = std::move(value);
+      rule.steps.push_back(std::move(step));
+    }
+    if (r.whens.empty()) {
+      diags_.Error("E026", r.name.span, "rule '" + r.name.name + "' has no 'when' condition");
+    } else {
+      if (r.whens.size() > 1)
+        diags_.Error("E027", r.whens[1]->span, "a rule has one 'when'; combine conditions with 'and'");
+      rule.condition = Resolve(*r.whens[0], scope);
+      ExpectBool(rule.condition, r.whens[0]->span, "a 'when' condition");
+    }
+    if (r.emits.empty()) {
+      diags_.Error("E026", r.name.span, "rule '" + r.name.name + "' has no 'emit' clause");
+    } else {
+      if (r.emits.size() > 1) diags_.Error("E027", r.emits[1].span, "a rule has one 'emit' clause");
+      CheckEmit(r.emits[0], rule, scope);
+    }
+    // Values reported with an emission: a metric's whole record, or the stream fields used.
+    for (int i = 0; i < static_cast<int>(rule.fields.size()); ++i) {
+      if (i == rule.window_start_field || i == rule.window_end_field) continue;
+      if (i >= rule.input_field_count || !rule.input.is_stream || used.count(i))
+        rule.value_fields.push_back(i);
+    }
+    rule.fingerprint = Fingerprint("rule", r.span, params_used, InputFingerprint(rule.input));
+    plan_.rules.push_back(std::move(rule));
+  }
+
+  void CheckEmit(const ast::Emit& e, plan::Rule& rule, Scope& scope) {
+    if (e.kind.name == "alert") {
+      rule.kind = plan::EmitKind::kAlert;
+    } else if (e.kind.name == "task") {
+      rule.kind = plan::EmitKind::kTask;
+    } else {
+      diags_.Error("E028", e.kind.span, "cannot emit '" + e.kind.name + "'",
+                   DidYouMean(e.kind.name, {"alert", "task"}));
+    }
+    if (e.severity) {
+      const std::string& s = e.severity->name;
+      if (s == "info") rule.severity = plan::Severity::kInfo;
+      else if (s == "warning") rule.severity = plan::Severity::kWarning;
+      else if (s == "critical") rule.severity = plan::Severity::kCritical;
+      else
+        diags_.Error("E028", e.severity->span, "unknown severity '" + s + "'",
+                     DidYouMean(s, {"info", "warning", "critical"}));
+    }
+    rule.channel = e.channel;
+    if (e.channel.empty()) diags_.Error("E028", e.channel_span, "the channel name is empty");
+    if (e.message) {
+      ParseTemplate(*e.message, e.message_span, rule, scope);
+    } else {
+      rule.message.push_back({rule.name, -1, {}});
+    }
+  }
+
+  // "{field}" and "{field:spec}" placeholders; "{{" and "}}" are literal braces.
+  void ParseTemplate(const std::string& text, Span span, plan::Rule& rule, Scope& scope) {
+    std::string literal;
+    auto flush = [&] {
+      if (!literal.empty()) rule.message.push_back({std::move(literal), -1, {}});
+      literal.clear();
+    };
+    // Offsets into the source are approximate when the string has escapes; good enough for carets.
+    auto at = [&](size_t i, size_t len) {
+      Span s = span;
+      s.begin = span.begin + 1 + static_cast<uint32_t>(i);
+      s.end = s.begin + static_cast<uint32_t>(std::max<size_t>(len, 1));
+      if (s.end > span.end) s.end = span.end;
+      if (s.begin > s.end) s.begin = s.end;
+      return s;
+    };
+    for (size_t i = 0; i < text.size(); ++i) {
+      char c = text[i];
+      if (c == '{' && i + 1 < text.size() && text[i + 1] == '{') {
+        literal.push_back('{');
+        ++i;
+      } else if (c == '}' && i + 1 < text.size() && text[i + 1] == '}') {
+        literal.push_back('}');
+        ++i;
+      } else if (c == '{') {
+        size_t close = text.find('}', i);
+        if (close == std::string::npos) {
+          diags_.Error("E005", at(i, 1), "unclosed '{' in message", "write '{{' for a literal brace");
+          return;
+        }
+        std::string inner = text.substr(i + 1, close - i - 1);
+        std::string spec;
+        if (size_t colon = inner.find(':'); colon != std::string::npos) {
+          spec = inner.substr(colon + 1);
+          inner.resize(colon);
+        }
+        int field = FieldIndex(*scope.fields, inner);
+        if (field < 0) {
+          UnknownField(inner, at(i + 1, inner.size()), *scope.fields);
+        } else {
+          scope.used->insert(field);
+          if (!spec.empty() && !ValidSpec(spec, (*scope.fields)[static_cast<size_t>(field)].type)) {
+            diags_.Error("E006", at(i + 1 + inner.size() + 1, spec.size()),
+                         "unknown format '" + spec + "' for a " +
+                             std::string(TypeName((*scope.fields)[static_cast<size_t>(field)].type)),
+                         "formats: money, .Nf, .N%, int");
+          }
+        }
+        flush();
+        rule.message.push_back({{}, field, spec});
+        i = close;
+      } else if (c == '}') {
+        diags_.Error("E005", at(i, 1), "unmatched '}' in message", "write '}}' for a literal brace");
+        return;
+      } else {
+        literal.push_back(c);
+      }
+    }
+    flush();
+  }
+
+  static bool ValidSpec(const std::string& spec, Type type) {
+    if (spec == "money") return type == Type::kMoney;
+    if (spec == "int") return true;
+    if (spec.size() >= 3 && spec[0] == '.' && std::isdigit(static_cast<unsigned char>(spec[1])) &&
+        spec.size() == 3 && (spec[2] == 'f' || spec[2] == '%'))
+      return true;
+    return false;
+  }
+
+  // ---------------------------------------------------------------- expressions
+  static int FieldIndex(const std::vector<plan::Field>& fields, std::string_view name) {
+    for (size_t i = 0; i < fields.size(); ++i)
+      if (fields[i].name == name) return static_cast<int>(i);
+    return -1;
+  }
+
+  void UnknownField(const std::string& name, Span span, const std::vector<plan::Field>& fields) {
+    std::vector<std::string_view> names;
+    for (const auto& f : fields) names.push_back(f.name);
+    for (const auto& [p, _] : params_) names.push_back(p);
+    diags_.Error("E012", span, "unknown field '" + name + "'", DidYouMean(name, names));
+  }
+
+  void ExpectBool(const plan::Expr& e, Span span, std::string_view what) {
+    if (e.type != Type::kBool && e.type != Type::kAny && e.type != Type::kNull) {
+      diags_.Error("E020", span,
+                   fmt::format("{} must be true or false, not a {}", what, TypeName(e.type)));
+    }
+  }
+
+  plan::Expr Bad(Span span) {
+    plan::Expr e;
+    e.type = Type::kAny;  // marks an expression already reported: no follow-up errors
+    e.span = span;
+    return e;
+  }
+
+  plan::Expr Resolve(const ast::Expr& e, Scope& scope) {
+    switch (e.kind) {
+      case ast::ExprKind::kLiteral: {
+        plan::Expr out;
+        out.op = ExprOp::kConst;
+        out.type = e.literal.type;
+        out.value = e.literal;
+        out.text = e.text;
+        out.span = e.span;
+        return out;
+      }
+      case ast::ExprKind::kName: {
+        int f = FieldIndex(*scope.fields, e.text);
+        if (f >= 0) {
+          if (scope.used) scope.used->insert(f);
+          plan::Expr out;
+          out.op = ExprOp::kField;
+          out.index = f;
+          out.type = (*scope.fields)[static_cast<size_t>(f)].type;
+          out.span = e.span;
+          return out;
+        }
+        if (auto it = params_.find(e.text); it != params_.end()) {
+          it->second.used = true;
+          if (scope.params_used) scope.params_used->insert(e.text);
+          plan::Expr out = it->second.value;
+          out.span = e.span;
+          return out;
+        }
+        UnknownField(e.text, e.span, *scope.fields);
+        return Bad(e.span);
+      }
+      case ast::ExprKind::kMember: {
+        const ast::Expr& object = *e.args[0];
+        if (object.kind == ast::ExprKind::kName) {
+          std::string full = object.text + "." + e.text;
+          int f = FieldIndex(*scope.fields, full);
+          if (f >= 0) {
+            if (scope.used) scope.used->insert(f);
+            plan::Expr out;
+            out.op = ExprOp::kField;
+            out.index = f;
+            out.type = (*scope.fields)[static_cast<size_t>(f)].type;
+            out.span = e.span;
+            return out;
+          }
+          UnknownField(full, e.span, *scope.fields);
+          return Bad(e.span);
+        }
+        diags_.Error("E012", e.name_span, "unknown field '" + e.text + "'");
+        return Bad(e.span);
+      }
+      case ast::ExprKind::kUnary: {
+        plan::Expr x = Resolve(*e.args[0], scope);
+        plan::Expr out;
+        out.op = ExprOp::kUnary;
+        out.unary_op = e.unary_op;
+        out.span = e.span;
+        if (x.type == Type::kAny) return Bad(e.span);
+        if (e.unary_op == ast::UnaryOp::kNot) {
+          if (x.type != Type::kBool && x.type != Type::kNull) {
+            diags_.Error("E020", e.span, fmt::format("'not' needs a bool, got {}", TypeName(x.type)));
+            return Bad(e.span);
+          }
+          out.type = Type::kBool;
+        } else {
+          if (!IsNumber(x.type) && x.type != Type::kMoney && x.type != Type::kDuration &&
+              x.type != Type::kNull) {
+            diags_.Error("E020", e.span, fmt::format("cannot negate a {}", TypeName(x.type)));
+            return Bad(e.span);
+          }
+          out.type = x.type;
+          if (x.op == ExprOp::kConst) {  // fold: -3.5 is a constant
+            x.span = e.span;
+            if (x.type == Type::kDecimal || x.type == Type::kPercent) x.value.d = -x.value.d;
+            else if (x.type != Type::kNull) x.value.i = -x.value.i;
+            return x;
+          }
+        }
+        out.args.push_back(std::move(x));
+        return out;
+      }
+      case ast::ExprKind::kBinary: {
+        plan::Expr l = Resolve(*e.args[0], scope);
+        plan::Expr r = Resolve(*e.args[1], scope);
+        if (l.type == Type::kAny || r.type == Type::kAny) return Bad(e.span);
+        std::string why;
+        Type t = BinaryType(e.binary_op, l.type, r.type, why);
+        if (t == Type::kAny) {
+          diags_.Error("E020", e.span, why);
+          return Bad(e.span);
+        }
+        plan::Expr out;
+        out.op = ExprOp::kBinary;
+        out.binary_op = e.binary_op;
+        out.type = t;
+        out.span = e.span;
+        out.args.push_back(std::move(l));
+        out.args.push_back(std::move(r));
+        return out;
+      }
+      case ast::ExprKind::kCall:
+        return ResolveCall(e, scope);
+    }
+    return Bad(e.span);
+  }
+
+  plan::Expr ResolveCall(const ast::Expr& e, Scope& scope) {
+    int f = catalog_.Find(e.text);
+    if (f < 0) {
+      std::vector<std::string_view> names = catalog_.Names(FunctionKind::kScalar);
+      for (auto n : catalog_.Names(FunctionKind::kStateful)) names.push_back(n);
+      diags_.Error("E011", e.name_span, "unknown function '" + e.text + "'", DidYouMean(e.text, names));
+      for (const auto& a : e.args) Resolve(*a, scope);  // report problems inside, too
+      return Bad(e.span);
+    }
+    const FunctionSpec& spec = catalog_.Spec(f);
+    if (spec.kind == FunctionKind::kAggregate) {
+      diags_.Error("E029", e.name_span,
+                   "aggregate '" + e.text + "' can only be used in a metric's 'agg' stage");
+      return Bad(e.span);
+    }
+    if (spec.kind == FunctionKind::kStateful && !scope.rule) {
+      diags_.Error("E029", e.name_span,
+                   "'" + e.text + "' keeps history per key and can only be used in a rule");
+      return Bad(e.span);
+    }
+    // Bind arguments to parameters: positional first, then by name.
+    std::vector<std::optional<plan::Expr>> bound(spec.params.size());
+    bool ok = true, named_seen = false;
+    for (size_t i = 0; i < e.args.size(); ++i) {
+      const std::string& name = e.arg_names[i];
+      size_t slot = i;
+      if (!name.empty()) {
+        named_seen = true;
+        auto it = std::find_if(spec.params.begin(), spec.params.end(),
+                               [&](const ParamSpec& p) { return p.name == name; });
+        if (it == spec.params.end()) {
+          std::vector<std::string_view> names;
+          for (const auto& p : spec.params) names.push_back(p.name);
+          diags_.Error("E021", e.args[i]->span,
+                       "'" + e.text + "' has no parameter '" + name + "'", DidYouMean(name, names));
+          ok = false;
+          continue;
+        }
+        slot = static_cast<size_t>(it - spec.params.begin());
+      } else if (named_seen) {
+        diags_.Error("E021", e.args[i]->span, "positional argument after a named one");
+        ok = false;
+        continue;
+      }
+      if (slot >= spec.params.size()) {
+        diags_.Error("E021", e.args[i]->span,
+                     fmt::format("'{}' takes at most {} argument{}", spec.name, spec.params.size(),
+                                 spec.params.size() == 1 ? "" : "s"));
+        ok = false;
+        continue;
+      }
+      if (bound[slot]) {
+        diags_.Error("E021", e.args[i]->span,
+                     "parameter '" + std::string(spec.params[slot].name) + "' is given twice");
+        ok = false;
+        continue;
+      }
+      plan::Expr arg = Resolve(*e.args[i], scope);
+      if (arg.type == Type::kAny) {
+        ok = false;
+        continue;
+      }
+      const ParamSpec& ps = spec.params[slot];
+      if (!Accepts(ps.type, arg.type)) {
+        diags_.Error("E020", e.args[i]->span,
+                     fmt::format("parameter '{}' of '{}' takes a {}, not a {}", ps.name, spec.name,
+                                 TypeName(ps.type), TypeName(arg.type)));
+        ok = false;
+        continue;
+      }
+      if (ps.constant && arg.op != ExprOp::kConst) {
+        diags_.Error("E022", e.args[i]->span,
+                     fmt::format("parameter '{}' of '{}' must be a constant", ps.name, spec.name));
+        ok = false;
+        continue;
+      }
+      if (!ps.choices.empty() && arg.op == ExprOp::kConst && arg.type == Type::kString &&
+          std::find(ps.choices.begin(), ps.choices.end(), arg.text) == ps.choices.end()) {
+        std::string list;
+        for (auto c : ps.choices) list += (list.empty() ? "" : ", ") + std::string(c);
+        diags_.Error("E021", e.args[i]->span,
+                     fmt::format("parameter '{}' of '{}' is one of: {}", ps.name, spec.name, list),
+                     DidYouMean(arg.text, ps.choices));
+        ok = false;
+        continue;
+      }
+      bound[slot] = std::move(arg);
+    }
+    for (size_t i = 0; i < spec.params.size(); ++i) {
+      if (bound[i]) continue;
+      if (spec.params[i].required) {
+        diags_.Error("E021", e.span,
+                     fmt::format("'{}' needs its parameter '{}'", spec.name, spec.params[i].name));
+        ok = false;
+        continue;
+      }
+      plan::Expr fallback;
+      fallback.op = ExprOp::kConst;
+      fallback.value = spec.params[i].fallback;
+      fallback.type = fallback.value.type;
+      if (fallback.value.type == Type::kString) {
+        fallback.text = std::string(fallback.value.str());
+      }
+      bound[i] = std::move(fallback);
+    }
+    if (!ok) return Bad(e.span);
+    std::vector<Type> types;
+    for (const auto& b : bound) types.push_back(b->type);
+    std::string_view why;
+    Type result = spec.result(types, why);
+    if (!why.empty()) {
+      diags_.Error("E020", e.span, std::string(why));
+      return Bad(e.span);
+    }
+    std::vector<plan::Expr> args;
+    for (auto& b : bound) args.push_back(std::move(*b));
+    if (spec.kind == FunctionKind::kStateful) {
+      // Hoist: the call runs once per record, before the condition, whatever short-circuits.
+      plan::Rule& rule = *scope.rule;
+      plan::Rule::Step step;
+      step.slot = static_cast<int>(rule.fields.size());
+      std::string base(spec.name);
+      std::string name = base;
+      for (int n = 2; FieldIndex(rule.fields, name) >= 0; ++n) name = base + "_" + std::to_string(n);
+      rule.fields.push_back({name, result});
+      plan::StatefulCall call;
+      call.function = f;
+      call.args = std::move(args);
+      call.slot = step.slot;
+      call.span = e.span;
+      step.stateful = std::move(call);
+      rule.steps.push_back(std::move(step));
+      plan::Expr out;
+      out.op = ExprOp::kField;
+      out.index = rule.steps.back().slot;
+      out.type = result;
+      out.span = e.span;
+      if (scope.used) scope.used->insert(out.index);
+      return out;
+    }
+    plan::Expr out;
+    out.op = ExprOp::kCall;
+    out.function = f;
+    out.type = result;
+    out.span = e.span;
+    out.args = std::move(args);
+    return out;
+  }
+
+  void Duplicate(std::string_view kind, const ast::Ident& name, Span first) {
+    LineCol at = rules_.sources.Locate(first.source, first.begin);
+    diags_.Error("E014", name.span,
+                 fmt::format("{} '{}' is already defined at {}:{}:{}", kind, name.name,
+                             rules_.sources.path(first.source), at.line, at.column));
+  }
+
+  std::string RulesetHash() const {
+    std::vector<std::pair<std::string, std::string_view>> files;
+    for (SourceId i = 0; i < rules_.sources.size(); ++i) {
+      fs::path p(rules_.sources.path(i));
+      files.emplace_back(p.lexically_relative(rules_.root).generic_string(), rules_.sources.text(i));
+    }
+    std::sort(files.begin(), files.end());
+    XXH3_state_t* state = XXH3_createState();
+    XXH3_64bits_reset(state);
+    for (const auto& [path, text] : files) {
+      XXH3_64bits_update(state, path.data(), path.size() + 1);
+      XXH3_64bits_update(state, text.data(), text.size());
+    }
+    uint64_t h = XXH3_64bits_digest(state);
+    XXH3_freeState(state);
+    return fmt::format("{:016x}", h);
+  }
+
+  const RuleSet& rules_;
+  const Catalog& catalog_;
+  const CheckOptions& options_;
+  Diagnostics& diags_;
+  plan::Plan plan_;
+  std::map<std::string, ParamInfo> params_;
+  std::map<std::string, const ast::Metric*> metric_decls_;
+  std::map<std::string, int> metric_index_;
+  std::vector<std::string> resolving_;
+};
+
+}  // namespace
+
+std::string_view ast::OpText(ast::BinaryOp op) {
+  switch (op) {
+    case BinaryOp::kAdd: return "+";
+    case BinaryOp::kSub: return "-";
+    case BinaryOp::kMul: return "*";
+    case BinaryOp::kDiv: return "/";
+    case BinaryOp::kEq: return "==";
+    case BinaryOp::kNe: return "!=";
+    case BinaryOp::kLt: return "<";
+    case BinaryOp::kLe: return "<=";
+    case BinaryOp::kGt: return ">";
+    case BinaryOp::kGe: return ">=";
+    case BinaryOp::kAnd: return "and";
+    case BinaryOp::kOr: return "or";
+  }
+  return "?";
+}
+
+plan::Plan Check(const RuleSet& rules, const Catalog& catalog, const CheckOptions& options,
+                 Diagnostics& diagnostics) {
+  return Checker(rules, catalog, options, diagnostics).Run();
+}
+
+}  // namespace aisle::dsl

@@ -1,0 +1,186 @@
+#pragma once
+// The Aisle grammar (PEGTL). Rules only; building the AST is parser.cpp's job, and every error
+// message is in the one table at the end. `must<>` appears only at commit points: after a keyword,
+// an operator or an opening bracket. Include this header only from parser.cpp and its tests.
+
+#include <tao/pegtl.hpp>
+
+namespace aisle::dsl::grammar {
+
+namespace p = tao::pegtl;
+
+// ---- lexical ----
+struct comment : p::seq<p::one<'#'>, p::until<p::eolf>> {};
+struct sp : p::sor<p::space, comment> {};
+struct _ : p::star<sp> {};
+struct ident_char : p::identifier_other {};
+
+template <typename Str>
+struct keyword : p::seq<Str, p::not_at<ident_char>> {};
+#define AISLE_KW(name) struct kw_##name : keyword<TAO_PEGTL_STRING(#name)> {}
+AISLE_KW(import);
+AISLE_KW(param);
+AISLE_KW(table);
+AISLE_KW(from);
+AISLE_KW(key);
+AISLE_KW(stream);
+AISLE_KW(lateness);
+AISLE_KW(metric);
+AISLE_KW(where);
+AISLE_KW(window);
+AISLE_KW(tumbling);
+AISLE_KW(agg);
+AISLE_KW(rule);
+AISLE_KW(on);
+AISLE_KW(label);
+AISLE_KW(let);
+AISLE_KW(when);
+AISLE_KW(emit);
+AISLE_KW(severity);
+AISLE_KW(to);
+AISLE_KW(message);
+AISLE_KW(and);
+AISLE_KW(or);
+AISLE_KW(not);
+AISLE_KW(true);
+AISLE_KW(false);
+AISLE_KW(null);
+#undef AISLE_KW
+
+struct reserved : p::sor<kw_and, kw_or, kw_not, kw_true, kw_false, kw_null> {};
+struct ident : p::seq<p::not_at<reserved>, p::identifier> {};
+
+struct escape : p::seq<p::one<'\\'>, p::one<'"', '\\', 'n', 't', 'r'>> {};
+struct string_char : p::sor<escape, p::not_one<'"', '\\', '\n'>> {};
+struct string_close : p::one<'"'> {};
+struct string_lit : p::seq<p::one<'"'>, p::star<string_char>, p::must<string_close>> {};
+
+struct digits : p::plus<p::digit> {};
+struct number_text : p::seq<digits, p::opt<p::one<'.'>, digits>> {};
+struct duration_unit : p::sor<TAO_PEGTL_STRING("ms"), p::one<'s', 'm', 'h', 'd', 'w'>> {};
+struct duration_lit : p::seq<digits, duration_unit, p::not_at<ident_char>> {};
+struct percent_lit : p::seq<number_text, p::one<'%'>> {};
+struct currency_code : p::seq<p::rep<3, p::upper>, p::not_at<ident_char>> {};
+struct money_lit : p::seq<number_text, p::plus<p::blank>, currency_code> {};
+struct number_lit : p::seq<number_text, p::not_at<ident_char>> {};
+struct true_lit : kw_true {};
+struct false_lit : kw_false {};
+struct null_lit : kw_null {};
+struct literal : p::sor<money_lit, duration_lit, percent_lit, number_lit, string_lit, true_lit,
+                        false_lit, null_lit> {};
+
+// ---- expressions ----
+struct expr;
+struct close_paren : p::one<')'> {};
+struct arg_name : p::seq<ident, _, p::one<'='>, p::not_at<p::one<'='>>> {};
+struct arg : p::seq<p::opt<arg_name, _>, expr> {};
+struct call_args : p::seq<arg, p::star<_, p::one<','>, _, p::must<arg>>> {};
+struct call : p::seq<ident, _, p::one<'('>, _, p::opt<call_args>, _, p::must<close_paren>> {};
+struct name : ident {};
+struct paren : p::seq<p::one<'('>, _, p::must<expr>, _, p::must<close_paren>> {};
+struct primary : p::sor<literal, call, name, paren> {};
+struct member_name : ident {};
+struct postfix : p::seq<primary, p::star<_, p::one<'.'>, _, p::must<member_name>>> {};
+struct neg_op : p::one<'-'> {};
+struct unary;
+struct negation : p::seq<neg_op, _, p::must<unary>> {};
+struct unary : p::sor<negation, postfix> {};
+struct mul_op : p::one<'*', '/'> {};
+struct product : p::seq<unary, p::star<_, mul_op, _, p::must<unary>>> {};
+struct add_op : p::one<'+', '-'> {};
+struct sum : p::seq<product, p::star<_, add_op, _, p::must<product>>> {};
+struct cmp_op : p::sor<TAO_PEGTL_STRING("=="), TAO_PEGTL_STRING("!="), TAO_PEGTL_STRING("<="),
+                       TAO_PEGTL_STRING(">="), p::one<'<'>, p::one<'>'>> {};
+struct comparison : p::seq<sum, p::opt<_, cmp_op, _, p::must<sum>>> {};
+struct not_op : kw_not {};
+struct logical_not;
+struct inversion : p::seq<not_op, _, p::must<logical_not>> {};
+struct logical_not : p::sor<inversion, comparison> {};
+struct and_op : kw_and {};
+struct conjunction : p::seq<logical_not, p::star<_, and_op, _, p::must<logical_not>>> {};
+struct or_op : kw_or {};
+struct disjunction : p::seq<conjunction, p::star<_, or_op, _, p::must<conjunction>>> {};
+struct expr : disjunction {};
+
+// ---- declarations ----
+struct equals : p::one<'='> {};
+struct import_decl : p::seq<kw_import, _, p::must<string_lit>> {};
+struct param_decl : p::seq<kw_param, _, p::must<ident>, _, p::must<equals>, _, p::must<expr>> {};
+struct table_from : kw_from {};
+struct table_key : kw_key {};
+struct table_decl : p::seq<kw_table, _, p::must<ident>, _, p::must<table_from>, _,
+                           p::must<string_lit>, _, p::must<table_key>, _, p::must<ident>> {};
+struct lateness_clause : p::seq<kw_lateness, _, p::must<expr>> {};
+struct stream_decl : p::seq<kw_stream, _, p::must<ident>, p::star<_, lateness_clause>> {};
+
+struct where_stage : p::seq<kw_where, _, p::must<expr>> {};
+struct key_stage : p::seq<kw_key, _, p::must<ident>, p::star<_, p::one<','>, _, p::must<ident>>> {};
+struct window_kind : kw_tumbling {};
+struct window_stage : p::seq<kw_window, _, p::must<window_kind>, _, p::must<expr>> {};
+struct agg_call : call {};
+struct agg_def : p::seq<ident, _, p::must<equals>, _, p::must<agg_call>> {};
+struct agg_stage : p::seq<kw_agg, _, p::must<agg_def>, p::star<_, p::one<','>, _, p::must<agg_def>>> {};
+struct stage : p::sor<where_stage, key_stage, window_stage, agg_stage> {};
+struct pipe : p::one<'|'> {};
+struct metric_decl : p::seq<kw_metric, _, p::must<ident>, _, p::must<equals>, _, p::must<ident>,
+                            p::star<_, pipe, _, p::must<stage>>> {};
+
+struct label_clause : p::seq<kw_label, _, p::must<ident>, _, p::must<equals>, _, p::must<string_lit>> {};
+struct let_clause : p::seq<kw_let, _, p::must<ident>, _, p::must<equals>, _, p::must<expr>> {};
+struct when_clause : p::seq<kw_when, _, p::must<expr>> {};
+struct emit_kind : ident {};
+struct severity_level : ident {};
+struct severity_clause : p::seq<kw_severity, _, p::must<severity_level>> {};
+struct emit_to : kw_to {};
+struct message_clause : p::seq<kw_message, _, p::must<string_lit>> {};
+struct emit_clause : p::seq<kw_emit, _, p::must<emit_kind>, p::opt<_, severity_clause>, _,
+                            p::must<emit_to>, _, p::must<string_lit>, p::opt<_, message_clause>> {};
+struct rule_clause : p::sor<label_clause, let_clause, when_clause, emit_clause> {};
+struct rule_on : kw_on {};
+struct rule_decl : p::seq<kw_rule, _, p::must<ident>, _, p::must<rule_on>, _, p::must<ident>,
+                          p::star<_, rule_clause>> {};
+
+struct decl : p::sor<import_decl, param_decl, table_decl, stream_decl, metric_decl, rule_decl> {};
+// One declaration, with the blank space and comments before it.
+struct one_decl : p::seq<_, decl> {};
+struct decl_start : p::sor<kw_import, kw_param, kw_table, kw_stream, kw_metric, kw_rule> {};
+
+// ---- error messages: the one table ----
+struct errors {
+  template <typename Rule>
+  static constexpr const char* message = "syntax error";
+};
+template <> inline constexpr const char* errors::message<string_close> = "unterminated string: expected '\"' before the end of the line";
+template <> inline constexpr const char* errors::message<string_lit> = "expected a string in double quotes";
+template <> inline constexpr const char* errors::message<ident> = "expected a name";
+template <> inline constexpr const char* errors::message<member_name> = "expected a field name after '.'";
+template <> inline constexpr const char* errors::message<expr> = "expected an expression";
+template <> inline constexpr const char* errors::message<arg> = "expected an argument";
+template <> inline constexpr const char* errors::message<close_paren> = "expected ')'";
+template <> inline constexpr const char* errors::message<unary> = "expected an operand";
+template <> inline constexpr const char* errors::message<product> = "expected an operand";
+template <> inline constexpr const char* errors::message<sum> = "expected an operand";
+template <> inline constexpr const char* errors::message<logical_not> = "expected an operand";
+template <> inline constexpr const char* errors::message<conjunction> = "expected an operand";
+template <> inline constexpr const char* errors::message<equals> = "expected '='";
+template <> inline constexpr const char* errors::message<table_from> = "expected 'from'";
+template <> inline constexpr const char* errors::message<table_key> = "expected 'key'";
+template <> inline constexpr const char* errors::message<stage> = "expected a pipeline stage: where, key, window or agg";
+template <> inline constexpr const char* errors::message<window_kind> = "expected a window kind: tumbling";
+template <> inline constexpr const char* errors::message<agg_def> = "expected an aggregate: NAME = FUNCTION(...)";
+template <> inline constexpr const char* errors::message<agg_call> = "expected an aggregate call such as sum(total)";
+template <> inline constexpr const char* errors::message<rule_on> = "expected 'on' and the stream or metric the rule watches";
+template <> inline constexpr const char* errors::message<emit_kind> = "expected what to emit: alert or task";
+template <> inline constexpr const char* errors::message<severity_level> = "expected a severity: info, warning or critical";
+template <> inline constexpr const char* errors::message<emit_to> = "expected 'to' and a channel";
+
+// must<Rule> calls raise() when Rule fails: throw with the message from the table.
+template <typename Rule>
+struct control : p::normal<Rule> {
+  template <typename ParseInput, typename... States>
+  [[noreturn]] static void raise(const ParseInput& in, States&&... /*states*/) {
+    throw p::parse_error(errors::message<Rule>, in);
+  }
+};
+
+}  // namespace aisle::dsl::grammar

@@ -1,0 +1,375 @@
+#include "dsl/parser.hpp"
+
+#include <charconv>
+
+#include <tao/pegtl/contrib/parse_tree.hpp>
+
+#include "dsl/grammar.hpp"
+#include "dsl/money.hpp"
+#include "dsl/suggest.hpp"
+#include "dsl/time.hpp"
+
+namespace aisle::dsl {
+
+namespace {
+
+namespace g = grammar;
+namespace pt = tao::pegtl::parse_tree;
+using Node = pt::node;
+
+template <typename Rule>
+using selector = pt::selector<
+    Rule,
+    pt::store_content::on<g::ident, g::name, g::member_name, g::string_lit, g::duration_lit,
+                          g::percent_lit, g::money_lit, g::number_lit, g::true_lit, g::false_lit,
+                          g::null_lit, g::call, g::agg_call, g::arg, g::arg_name, g::negation,
+                          g::inversion, g::mul_op, g::add_op, g::cmp_op, g::and_op, g::or_op,
+                          g::import_decl, g::param_decl, g::table_decl, g::stream_decl,
+                          g::lateness_clause, g::metric_decl, g::where_stage, g::key_stage,
+                          g::window_stage, g::window_kind, g::agg_stage, g::agg_def,
+                          g::label_clause, g::let_clause, g::when_clause, g::emit_clause,
+                          g::emit_kind, g::severity_level, g::message_clause, g::rule_decl>,
+    pt::fold_one::on<g::postfix, g::product, g::sum, g::comparison, g::conjunction,
+                     g::disjunction>>;
+
+// Builds the AST from PEGTL's parse tree of one declaration.
+class Builder {
+ public:
+  Builder(SourceId source, Diagnostics& diagnostics) : source_(source), diags_(diagnostics) {}
+
+  void Declaration(const Node& n, ast::Module& m) {
+    if (n.is_type<g::import_decl>()) {
+      m.imports.push_back({Unquote(*n.children[0]), SpanOf(n)});
+    } else if (n.is_type<g::param_decl>()) {
+      m.params.push_back({Id(*n.children[0]), Expression(*n.children[1]), SpanOf(n)});
+    } else if (n.is_type<g::table_decl>()) {
+      ast::Table t;
+      t.name = Id(*n.children[0]);
+      t.path = Unquote(*n.children[1]);
+      t.path_span = SpanOf(*n.children[1]);
+      t.key = Id(*n.children[2]);
+      t.span = SpanOf(n);
+      m.tables.push_back(std::move(t));
+    } else if (n.is_type<g::stream_decl>()) {
+      ast::Stream s;
+      s.name = Id(*n.children[0]);
+      s.span = SpanOf(n);
+      for (size_t i = 1; i < n.children.size(); ++i)
+        s.lateness = Expression(*n.children[i]->children[0]);
+      m.streams.push_back(std::move(s));
+    } else if (n.is_type<g::metric_decl>()) {
+      m.metrics.push_back(Metric(n));
+    } else if (n.is_type<g::rule_decl>()) {
+      m.rules.push_back(Rule(n));
+    }
+  }
+
+ private:
+  Span SpanOf(const Node& n) const {
+    return {source_, static_cast<uint32_t>(n.begin().byte), static_cast<uint32_t>(n.end().byte)};
+  }
+  ast::Ident Id(const Node& n) const { return {n.string(), SpanOf(n)}; }
+
+  std::string Unquote(const Node& n) const {
+    std::string_view raw = n.string_view();
+    std::string out;
+    if (raw.size() < 2) return out;
+    raw = raw.substr(1, raw.size() - 2);
+    for (size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '\\' && i + 1 < raw.size()) {
+        char c = raw[++i];
+        out.push_back(c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c);
+      } else {
+        out.push_back(raw[i]);
+      }
+    }
+    return out;
+  }
+
+  ast::Metric Metric(const Node& n) {
+    ast::Metric metric;
+    metric.name = Id(*n.children[0]);
+    metric.input = Id(*n.children[1]);
+    metric.span = SpanOf(n);
+    for (size_t i = 2; i < n.children.size(); ++i) {
+      const Node& s = *n.children[i];
+      ast::Stage stage;
+      stage.span = SpanOf(s);
+      if (s.is_type<g::where_stage>()) {
+        stage.kind = ast::StageKind::kWhere;
+        stage.where = Expression(*s.children[0]);
+      } else if (s.is_type<g::key_stage>()) {
+        stage.kind = ast::StageKind::kKey;
+        for (const auto& k : s.children) stage.keys.push_back(Id(*k));
+      } else if (s.is_type<g::window_stage>()) {
+        stage.kind = ast::StageKind::kWindow;
+        stage.window = ast::WindowKind::kTumbling;
+        stage.window_size = Expression(*s.children[1]);
+      } else if (s.is_type<g::agg_stage>()) {
+        stage.kind = ast::StageKind::kAgg;
+        for (const auto& def : s.children)
+          stage.aggs.push_back({Id(*def->children[0]), Expression(*def->children[1]), SpanOf(*def)});
+      }
+      metric.stages.push_back(std::move(stage));
+    }
+    return metric;
+  }
+
+  ast::Rule Rule(const Node& n) {
+    ast::Rule rule;
+    rule.name = Id(*n.children[0]);
+    rule.input = Id(*n.children[1]);
+    rule.span = SpanOf(n);
+    for (size_t i = 2; i < n.children.size(); ++i) {
+      const Node& c = *n.children[i];
+      if (c.is_type<g::label_clause>()) {
+        rule.labels.push_back({Id(*c.children[0]), Unquote(*c.children[1]), SpanOf(c)});
+      } else if (c.is_type<g::let_clause>()) {
+        rule.lets.push_back({Id(*c.children[0]), Expression(*c.children[1])});
+      } else if (c.is_type<g::when_clause>()) {
+        rule.whens.push_back(Expression(*c.children[0]));
+      } else if (c.is_type<g::emit_clause>()) {
+        ast::Emit e;
+        e.span = SpanOf(c);
+        for (const auto& part : c.children) {
+          if (part->is_type<g::emit_kind>()) {
+            e.kind = Id(*part);
+          } else if (part->is_type<g::severity_level>()) {
+            e.severity = Id(*part);
+          } else if (part->is_type<g::string_lit>()) {
+            e.channel = Unquote(*part);
+            e.channel_span = SpanOf(*part);
+          } else if (part->is_type<g::message_clause>()) {
+            e.message = Unquote(*part->children[0]);
+            e.message_span = SpanOf(*part->children[0]);
+          }
+        }
+        rule.emits.push_back(std::move(e));
+      }
+    }
+    return rule;
+  }
+
+  ast::ExprPtr Make(ast::ExprKind kind, const Node& n) {
+    auto e = std::make_unique<ast::Expr>();
+    e->kind = kind;
+    e->span = SpanOf(n);
+    return e;
+  }
+
+  ast::ExprPtr Literal(const Node& n, Value v) {
+    auto e = Make(ast::ExprKind::kLiteral, n);
+    e->literal = v;
+    return e;
+  }
+
+  ast::ExprPtr Number(const Node& n, std::string_view text) {
+    if (text.find('.') == std::string_view::npos) {
+      int64_t v = 0;
+      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec != std::errc() || ptr != text.data() + text.size()) {
+        diags_.Error("E004", SpanOf(n), "number out of range");
+      }
+      return Literal(n, Value::Int(v));
+    }
+    double d = 0;
+    std::from_chars(text.data(), text.data() + text.size(), d);
+    return Literal(n, Value::Decimal(d));
+  }
+
+  ast::ExprPtr Expression(const Node& n) {
+    if (n.is_type<g::number_lit>()) return Number(n, n.string_view());
+    if (n.is_type<g::percent_lit>()) {
+      std::string_view t = n.string_view();
+      t.remove_suffix(1);
+      double d = 0;
+      std::from_chars(t.data(), t.data() + t.size(), d);
+      return Literal(n, Value::Percent(d / 100.0));
+    }
+    if (n.is_type<g::money_lit>()) {
+      std::string_view t = n.string_view();
+      std::string_view code = t.substr(t.size() - 3);
+      std::string_view digits = t.substr(0, t.find_first_of(" \t"));
+      auto units = ParseMoneyUnits(digits);
+      if (!units) diags_.Error("E004", SpanOf(n), "money amount out of range");
+      return Literal(n, Value::Money(units.value_or(0), PackCurrency(code)));
+    }
+    if (n.is_type<g::duration_lit>()) {
+      std::string_view t = n.string_view();
+      size_t unit_at = t.find_first_not_of("0123456789");
+      std::string_view unit = t.substr(unit_at);
+      int64_t count = 0;
+      std::from_chars(t.data(), t.data() + unit_at, count);
+      int64_t scale = unit == "ms"  ? 1000
+                      : unit == "s" ? kMicrosPerSecond
+                      : unit == "m" ? kMicrosPerMinute
+                      : unit == "h" ? kMicrosPerHour
+                      : unit == "d" ? kMicrosPerDay
+                                    : 7 * kMicrosPerDay;
+      if (count > INT64_MAX / scale) {
+        diags_.Error("E004", SpanOf(n), "duration out of range");
+        count = 0;
+      }
+      return Literal(n, Value::Duration(count * scale));
+    }
+    if (n.is_type<g::string_lit>()) {
+      auto e = Literal(n, Value());
+      e->literal.type = Type::kString;
+      e->text = Unquote(n);
+      return e;
+    }
+    if (n.is_type<g::true_lit>()) return Literal(n, Value::Bool(true));
+    if (n.is_type<g::false_lit>()) return Literal(n, Value::Bool(false));
+    if (n.is_type<g::null_lit>()) return Literal(n, Value::Null());
+    if (n.is_type<g::name>()) {
+      auto e = Make(ast::ExprKind::kName, n);
+      e->text = n.string();
+      e->name_span = e->span;
+      return e;
+    }
+    if (n.is_type<g::call>() || n.is_type<g::agg_call>()) {
+      auto e = Make(ast::ExprKind::kCall, n);
+      e->text = n.children[0]->string();
+      e->name_span = SpanOf(*n.children[0]);
+      for (size_t i = 1; i < n.children.size(); ++i) {
+        const Node& a = *n.children[i];
+        if (a.children.size() == 2) {
+          e->arg_names.push_back(a.children[0]->children[0]->string());
+          e->args.push_back(Expression(*a.children[1]));
+        } else {
+          e->arg_names.emplace_back();
+          e->args.push_back(Expression(*a.children[0]));
+        }
+      }
+      return e;
+    }
+    if (n.is_type<g::postfix>()) {
+      ast::ExprPtr object = Expression(*n.children[0]);
+      for (size_t i = 1; i < n.children.size(); ++i) {
+        auto e = Make(ast::ExprKind::kMember, n);
+        e->span.begin = object->span.begin;
+        e->span.end = static_cast<uint32_t>(n.children[i]->end().byte);
+        e->text = n.children[i]->string();
+        e->name_span = SpanOf(*n.children[i]);
+        e->args.push_back(std::move(object));
+        object = std::move(e);
+      }
+      return object;
+    }
+    if (n.is_type<g::negation>() || n.is_type<g::inversion>()) {
+      auto e = Make(ast::ExprKind::kUnary, n);
+      e->unary_op = n.is_type<g::negation>() ? ast::UnaryOp::kNeg : ast::UnaryOp::kNot;
+      e->args.push_back(Expression(*n.children.back()));
+      return e;
+    }
+    if (n.is_type<g::product>() || n.is_type<g::sum>() || n.is_type<g::comparison>() ||
+        n.is_type<g::conjunction>() || n.is_type<g::disjunction>()) {
+      ast::ExprPtr left = Expression(*n.children[0]);
+      for (size_t i = 1; i + 1 < n.children.size(); i += 2) {
+        auto e = Make(ast::ExprKind::kBinary, n);
+        e->binary_op = Operator(*n.children[i]);
+        e->span.begin = left->span.begin;
+        e->args.push_back(std::move(left));
+        e->args.push_back(Expression(*n.children[i + 1]));
+        e->span.end = e->args[1]->span.end;
+        left = std::move(e);
+      }
+      return left;
+    }
+    // Unreachable with the grammar above; keep the tree well-formed anyway.
+    diags_.Error("E001", SpanOf(n), "unexpected expression");
+    return Literal(n, Value::Null());
+  }
+
+  static ast::BinaryOp Operator(const Node& op) {
+    std::string_view t = op.string_view();
+    if (op.is_type<g::and_op>()) return ast::BinaryOp::kAnd;
+    if (op.is_type<g::or_op>()) return ast::BinaryOp::kOr;
+    if (t == "+") return ast::BinaryOp::kAdd;
+    if (t == "-") return ast::BinaryOp::kSub;
+    if (t == "*") return ast::BinaryOp::kMul;
+    if (t == "/") return ast::BinaryOp::kDiv;
+    if (t == "==") return ast::BinaryOp::kEq;
+    if (t == "!=") return ast::BinaryOp::kNe;
+    if (t == "<=") return ast::BinaryOp::kLe;
+    if (t == ">=") return ast::BinaryOp::kGe;
+    if (t == "<") return ast::BinaryOp::kLt;
+    return ast::BinaryOp::kGt;
+  }
+
+  SourceId source_;
+  Diagnostics& diags_;
+};
+
+// Offset of the next line at or after `pos` that starts with a declaration keyword.
+size_t NextDeclaration(std::string_view text, size_t pos) {
+  while (true) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) return text.size();
+    pos = nl + 1;
+    tao::pegtl::memory_input in(text.data() + pos, text.data() + text.size(), "");
+    if (tao::pegtl::parse<g::decl_start>(in)) return pos;
+  }
+}
+
+std::string_view WordAt(std::string_view text, size_t pos) {
+  size_t end = pos;
+  while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_'))
+    ++end;
+  return text.substr(pos, end - pos);
+}
+
+}  // namespace
+
+ast::Module Parse(const SourceManager& sources, SourceId source, Diagnostics& diagnostics) {
+  ast::Module module;
+  module.source = source;
+  std::string_view text = sources.text(source);
+  Builder builder(source, diagnostics);
+  size_t pos = 0;
+  while (pos < text.size()) {
+    namespace tp = tao::pegtl;
+    tp::memory_input in(tp::internal::iterator(text.data() + pos, pos, 1, 1),
+                        text.data() + text.size(), sources.path(source));
+    try {
+      // Skip blanks and comments; stop at the end.
+      tp::parse<g::_>(in);
+      if (in.empty()) break;
+      size_t start = static_cast<size_t>(in.current() - text.data());
+      auto root = pt::parse<g::decl, selector, tp::nothing, g::control>(in);
+      if (!root) {
+        std::string_view word = WordAt(text, start);
+        std::string help;
+        if (!word.empty()) {
+          help = DidYouMean(word, {"import", "param", "table", "stream", "metric", "rule", "label",
+                                   "let", "when", "emit", "where", "key", "window", "agg"});
+        }
+        Span span{source, static_cast<uint32_t>(start),
+                  static_cast<uint32_t>(start + std::max<size_t>(word.size(), 1))};
+        diagnostics.Error("E001", span,
+                          word.empty() ? "expected a declaration: import, param, table, stream, "
+                                         "metric or rule"
+                                       : "unexpected '" + std::string(word) +
+                                             "': expected a declaration (import, param, table, "
+                                             "stream, metric, rule) or a clause of the one above",
+                          help);
+        pos = NextDeclaration(text, start);
+        continue;
+      }
+      for (const auto& decl : root->children) builder.Declaration(*decl, module);
+      pos = static_cast<size_t>(in.current() - text.data());
+    } catch (const tp::parse_error& e) {
+      size_t at = e.positions().empty() ? pos : e.positions().front().byte;
+      std::string_view word = WordAt(text, at);
+      Span span{source, static_cast<uint32_t>(at),
+                static_cast<uint32_t>(at + std::max<size_t>(word.size(), 1))};
+      diagnostics.Error(at >= text.size() ? "E002" : "E001", span,
+                        std::string(e.message()) +
+                            (at >= text.size() ? " (at the end of the file)" : ""));
+      pos = NextDeclaration(text, at);
+    }
+  }
+  return module;
+}
+
+}  // namespace aisle::dsl

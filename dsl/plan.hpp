@@ -1,0 +1,139 @@
+#pragma once
+// The checked plan of a rule set: every name resolved, every expression typed, every function
+// bound to a catalog index. The engine lowers it into an operator graph (engine/graph).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dsl/ast.hpp"
+#include "dsl/schema.hpp"
+#include "dsl/source.hpp"
+#include "dsl/value.hpp"
+
+namespace aisle::dsl::plan {
+
+enum class ExprOp {
+  kConst,     // `value` (strings: bytes in `text`)
+  kField,     // record field `index`
+  kUnary,     // unary_op on args[0]
+  kBinary,    // binary_op on args[0], args[1]
+  kCall,      // scalar function `function` on args
+};
+
+struct Expr {
+  ExprOp op = ExprOp::kConst;
+  Type type = Type::kNull;
+  Span span;
+  Value value;
+  std::string text;
+  int index = -1;     // kField
+  int function = -1;  // kCall: catalog index
+  ast::UnaryOp unary_op = ast::UnaryOp::kNeg;
+  ast::BinaryOp binary_op = ast::BinaryOp::kAdd;
+  std::vector<Expr> args;
+};
+
+// The fields of a record flowing between operators (an event of a stream, or a metric's output).
+struct Field {
+  std::string name;
+  Type type;
+};
+
+struct Input {
+  bool is_stream = true;
+  StreamKind stream = StreamKind::kSale;  // is_stream
+  int metric = -1;                        // !is_stream: index into Plan::metrics
+};
+
+struct Aggregate {
+  std::string name;
+  int function = -1;                  // catalog index
+  std::optional<Expr> argument;       // on the input record; none for count()
+  Type type = Type::kNull;            // result type
+  Type argument_type = Type::kNull;
+  Span span;
+};
+
+// A metric's output record: keys, then aggregates, then window.start and window.end.
+struct Metric {
+  std::string name;
+  Span span;
+  Input input;
+  std::vector<Field> input_fields;
+  std::vector<Expr> filters;  // bool expressions on the input record, all must hold
+  std::vector<int> keys;      // input field indexes
+  int64_t window_size = 0;    // tumbling, microseconds
+  std::vector<Aggregate> aggregates;
+  std::vector<Field> output;
+  int window_start_field = -1;
+  int window_end_field = -1;
+  uint64_t fingerprint = 0;
+};
+
+// A stateful function call hoisted out of a rule's expressions; its result is record field `slot`.
+struct StatefulCall {
+  int function = -1;
+  std::vector<Expr> args;  // one per parameter of the spec, in order (constants folded)
+  int slot = -1;
+  Span span;
+};
+
+// One piece of a message template: literal text, or a record field with an optional format spec.
+struct TemplatePart {
+  std::string text;  // literal text, when field < 0
+  int field = -1;
+  std::string spec;  // after ':' in "{aov:money}"
+};
+
+enum class EmitKind { kAlert, kTask };
+enum class Severity { kInfo, kWarning, kCritical };
+
+struct Rule {
+  std::string name;
+  Span span;
+  Input input;
+  // Record layout: input fields, then lets and hoisted stateful calls in evaluation order.
+  std::vector<Field> fields;
+  int input_field_count = 0;
+  struct Step {
+    std::optional<Expr> let;              // evaluated into `slot`
+    std::optional<StatefulCall> stateful;  // or a stateful call into `slot`
+    int slot = -1;
+  };
+  std::vector<Step> steps;
+  Expr condition;
+  EmitKind kind = EmitKind::kAlert;
+  Severity severity = Severity::kWarning;
+  std::string channel;
+  std::vector<TemplatePart> message;
+  std::vector<std::pair<std::string, std::string>> labels;
+  std::vector<int> value_fields;  // fields reported in an emission's "values"
+  int store_field = -1;           // the record's `store`, if it has one
+  int window_start_field = -1;    // metric input only
+  int window_end_field = -1;
+  uint64_t fingerprint = 0;
+};
+
+struct StreamSettings {
+  int64_t lateness = 0;  // allowed lateness, microseconds
+};
+
+struct Table {
+  std::string name;
+  std::string path;  // resolved
+  std::string key;
+  Span span;
+};
+
+struct Plan {
+  std::vector<Metric> metrics;  // in dependency order: a metric's input precedes it
+  std::vector<Rule> rules;
+  std::vector<Table> tables;
+  StreamSettings streams[kStreamKindCount];
+  std::string ruleset_hash;  // hex, over every source file of the rule set
+};
+
+}  // namespace aisle::dsl::plan

@@ -1,0 +1,53 @@
+#pragma once
+// The `aisle` subcommands, apart from argument parsing (main.cpp): each returns the process exit
+// code and prints to the streams it is given.
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace aisle::cli {
+
+struct CheckArgs {
+  std::vector<std::string> paths;
+  std::string tables_dir;
+};
+int RunCheck(const CheckArgs& args);
+
+struct ReplayArgs {
+  std::string rules = "rules";
+  std::vector<std::string> events;
+  std::string tables_dir;
+  std::string data_dir;  // empty: a fresh temporary folder, removed afterwards
+  std::string out;       // JSONL emissions
+  std::string rejects;   // empty: <data>/rejects.jsonl, or ./aisle-rejects.jsonl without --data
+  bool final = false;
+  bool quiet = false;  // no readable lines on stdout
+};
+int RunReplay(const ReplayArgs& args);
+
+struct GenArgs {
+  int stores = 20;
+  int days = 60;
+  uint64_t seed = 1;
+  std::string out;
+  std::string start = "2025-01-06";
+  int64_t line_items = 0;
+};
+int RunGen(const GenArgs& args);
+
+struct DemoArgs {
+  int stores = 20;
+  int days = 60;
+  uint64_t seed = 1;
+  std::string rules;  // empty: ./rules, else the source tree's rules/
+  std::string dir = "demo-data";
+  bool verbose = false;
+};
+int RunDemo(const DemoArgs& args);
+
+// Where the shipped rules live when the current folder has none.
+std::string DefaultRulesDir();
+
+}  // namespace aisle::cli

@@ -1,0 +1,89 @@
+#pragma once
+// The one extension point: a registry of functions (aggregates, scalar functions, stateful
+// analytics operators), each a descriptor with documentation, a parameter schema for the checker
+// and an implementation for the runtime. Owned by whoever builds an engine; no global instance.
+// Registration happens before any thread starts; afterwards the registry is read-only and may be
+// shared between threads.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dsl/catalog.hpp"
+#include "dsl/value.hpp"
+
+namespace aisle::engine {
+
+// An aggregate folds one window's values into a fixed-size state block.
+struct AggregateImpl {
+  size_t state_size = 0;  // bytes, suitably aligned for int64/double
+  void (*init)(void* state) = nullptr;
+  // Adds one value (nulls are passed too; most aggregates skip them).
+  void (*add)(void* state, const dsl::Value& value) = nullptr;
+  // The aggregate's value; `argument` is the argument's type (money sums stay money).
+  dsl::Value (*result)(const void* state, dsl::Type argument, dsl::Currency currency) = nullptr;
+  // Optional, for states that own memory: release it.
+  void (*destroy)(void* state) = nullptr;
+  // Serialize / restore for checkpoints; plain-old-data states may leave both null (bytes copied).
+  void (*save)(const void* state, std::string& out) = nullptr;
+  bool (*load)(void* state, std::string_view in) = nullptr;
+};
+
+using ScalarFn = dsl::Value (*)(std::span<const dsl::Value> args);
+
+// Where a stateful operator is called: the record's time and its window, when it has one.
+struct CallContext {
+  int64_t time = 0;         // window start, or event time for stream rules
+  int64_t window_size = 0;  // 0 for stream rules
+};
+
+// Per-key state of a stateful operator; saved into checkpoints.
+class OperatorState {
+ public:
+  virtual ~OperatorState() = default;
+  virtual void Save(std::string& out) const = 0;
+  virtual bool Load(std::string_view in) = 0;
+};
+
+// One call site of a stateful operator, configured with its constant arguments.
+class StatefulOperator {
+ public:
+  virtual ~StatefulOperator() = default;
+  virtual std::unique_ptr<OperatorState> NewState() const = 0;
+  // Feeds one record's arguments into `state` and returns the function's value for it.
+  virtual dsl::Value Apply(OperatorState& state, std::span<const dsl::Value> args,
+                           const CallContext& context) const = 0;
+};
+
+// Builds a call site from the call's arguments (constants are final; others are placeholders).
+using StatefulFactory =
+    std::unique_ptr<StatefulOperator> (*)(std::span<const dsl::Value> constant_args);
+
+struct FunctionDescriptor {
+  dsl::FunctionSpec spec;
+  AggregateImpl aggregate;            // kAggregate
+  ScalarFn scalar = nullptr;          // kScalar
+  StatefulFactory stateful = nullptr;  // kStateful
+};
+
+class OperatorRegistry final : public dsl::Catalog {
+ public:
+  // Adds a function; a second registration of the same name replaces nothing and returns false.
+  bool Register(FunctionDescriptor descriptor);
+
+  int Find(std::string_view name) const override;
+  const dsl::FunctionSpec& Spec(int index) const override;
+  std::vector<std::string_view> Names(dsl::FunctionKind kind) const override;
+
+  const FunctionDescriptor& Get(int index) const { return functions_[static_cast<size_t>(index)]; }
+  size_t size() const { return functions_.size(); }
+
+ private:
+  std::vector<FunctionDescriptor> functions_;
+};
+
+}  // namespace aisle::engine

@@ -1,0 +1,166 @@
+#include "engine/runtime/rule_operator.hpp"
+
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include "engine/runtime/key_codec.hpp"
+#include "engine/state/store.hpp"
+
+namespace aisle::engine {
+
+using dsl::Value;
+
+namespace {
+constexpr char kStateVersion = 1;
+}
+
+RuleOperator::RuleOperator(const dsl::plan::Rule& plan, const OperatorRegistry& registry,
+                           std::string ruleset)
+    : plan_(plan), evaluator_(registry), ruleset_(std::move(ruleset)) {
+  record_.resize(plan_.fields.size());
+  for (const auto& step : plan_.steps) {
+    if (!step.stateful) {
+      calls_.emplace_back();
+      continue;
+    }
+    std::vector<Value> constants;
+    for (const auto& a : step.stateful->args)
+      constants.push_back(a.op == dsl::plan::ExprOp::kConst
+                              ? (a.value.type == dsl::Type::kString ? Value::String(a.text) : a.value)
+                              : Value::Null());
+    Call call;
+    call.op = registry.Get(step.stateful->function).stateful(constants);
+    calls_.emplace_back(std::move(call));
+  }
+}
+
+void RuleOperator::Process(std::span<const Value> input, std::string_view key, int64_t time,
+                           int64_t window_size, std::string_view event_id,
+                           const EmissionHandler& emit) {
+  std::copy(input.begin(), input.end(), record_.begin());
+  Value args[8];
+  for (size_t s = 0; s < plan_.steps.size(); ++s) {
+    const auto& step = plan_.steps[s];
+    Value result;
+    if (step.let) {
+      result = evaluator_.Eval(*step.let, record_);
+    } else {
+      Call& call = *calls_[s];
+      size_t n = std::min<size_t>(step.stateful->args.size(), 8);
+      for (size_t i = 0; i < n; ++i) args[i] = evaluator_.Eval(step.stateful->args[i], record_);
+      auto it = call.states.find(key);
+      if (it == call.states.end()) it = call.states.emplace(std::string(key), call.op->NewState()).first;
+      result = call.op->Apply(*it->second, std::span<const Value>(args, n), {time, window_size});
+    }
+    record_[static_cast<size_t>(step.slot)] = result;
+  }
+  if (!evaluator_.Holds(plan_.condition, record_)) return;
+  ++fired_;
+  emit(Build(key, event_id, time, window_size));
+}
+
+Emission RuleOperator::Build(std::string_view key, std::string_view event_id, int64_t time,
+                             int64_t window_size) const {
+  Emission e;
+  e.kind = plan_.kind;
+  e.rule = plan_.name;
+  e.severity = plan_.severity;
+  e.channel = plan_.channel;
+  e.labels = plan_.labels;
+  e.ruleset = ruleset_;
+  if (plan_.store_field >= 0) {
+    const Value& s = record_[static_cast<size_t>(plan_.store_field)];
+    if (s.type == dsl::Type::kString) e.store = std::string(s.str());
+  }
+  if (plan_.input.is_stream) {
+    e.key.emplace_back("id", ValueJson(Value::String(event_id)));
+    e.ts = time;
+  } else {
+    // A metric's keys are the first fields of its output record.
+    std::vector<Value> keys;
+    DecodeValues(key, keys);
+    for (size_t i = 0; i < keys.size() && i < plan_.fields.size(); ++i)
+      e.key.emplace_back(plan_.fields[i].name, ValueJson(keys[i]));
+    e.window = std::make_pair(time, time + window_size);
+    e.ts = time + window_size;
+  }
+  for (int f : plan_.value_fields)
+    e.values.emplace_back(plan_.fields[static_cast<size_t>(f)].name,
+                          ValueJson(record_[static_cast<size_t>(f)]));
+  for (const auto& part : plan_.message) {
+    if (part.field < 0) e.message += part.text;
+    else e.message += FormatValue(record_[static_cast<size_t>(part.field)], part.spec);
+  }
+  // Deterministic id: rule set, rule, key, window (or event id for stream rules).
+  XXH3_state_t* st = XXH3_createState();
+  XXH3_128bits_reset(st);
+  auto feed = [&](std::string_view s) {
+    std::string len;
+    PutU32(len, static_cast<uint32_t>(s.size()));
+    XXH3_128bits_update(st, len.data(), len.size());
+    XXH3_128bits_update(st, s.data(), s.size());
+  };
+  feed(ruleset_);
+  feed(plan_.name);
+  feed(key);
+  feed(event_id);
+  std::string w;
+  PutI64Ordered(w, e.window ? e.window->first : 0);
+  PutI64Ordered(w, e.window ? e.window->second : 0);
+  feed(w);
+  XXH128_hash_t h = XXH3_128bits_digest(st);
+  XXH3_freeState(st);
+  e.id = fmt::format("{:016x}{:016x}", h.high64, h.low64);
+  return e;
+}
+
+std::string RuleOperator::Prefix() const {
+  std::string p;
+  PutU64BE(p, plan_.fingerprint);
+  p.push_back('S');
+  return p;
+}
+
+// Keys: [fingerprint]['S'][u32 step][group key] -> [version][operator state]
+void RuleOperator::Save(WriteBatch& batch) const {
+  std::string prefix = Prefix();
+  std::string range_end = prefix;
+  range_end.back() = 'T';
+  batch.DeleteRange(Family::kWindows, prefix, range_end);
+  std::string key, value;
+  for (size_t s = 0; s < calls_.size(); ++s) {
+    if (!calls_[s]) continue;
+    for (const auto& [group, state] : calls_[s]->states) {
+      key = prefix;
+      PutU32(key, static_cast<uint32_t>(s));
+      key += group;
+      value.assign(1, kStateVersion);
+      state->Save(value);
+      batch.Put(Family::kWindows, key, value);
+    }
+  }
+}
+
+bool RuleOperator::Load(StateStore& store, std::string& error) {
+  std::string prefix = Prefix();
+  bool ok = true;
+  Status st = store.Scan(Family::kWindows, prefix, [&](std::string_view key, std::string_view value) {
+    std::string_view rest = key.substr(prefix.size());
+    if (rest.size() < 4) return ok = false;
+    uint32_t s = GetU32(rest.data());
+    if (s >= calls_.size() || !calls_[s] || value.empty() || value[0] != kStateVersion)
+      return ok = false;
+    auto state = calls_[s]->op->NewState();
+    if (!state->Load(value.substr(1))) return ok = false;
+    calls_[s]->states.emplace(std::string(rest.substr(4)), std::move(state));
+    return true;
+  });
+  if (!st.ok()) {
+    error = st.message();
+    return false;
+  }
+  if (!ok) error = "rule '" + plan_.name + "': unreadable saved state";
+  return ok;
+}
+
+}  // namespace aisle::engine

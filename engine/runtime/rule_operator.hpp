@@ -1,0 +1,60 @@
+#pragma once
+// A rule: evaluates its lets and stateful calls in order, then its condition, on each input
+// record (an event of a stream, or a fired metric group); when the condition holds it builds an
+// emission. Stateful calls keep one state per key (the metric's group key, or the store).
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dsl/plan.hpp"
+#include "engine/emit/emission.hpp"
+#include "engine/registry/registry.hpp"
+#include "engine/runtime/evaluator.hpp"
+
+namespace aisle::engine {
+
+class WriteBatch;
+class StateStore;
+
+using EmissionHandler = std::function<void(Emission&&)>;
+
+class RuleOperator {
+ public:
+  RuleOperator(const dsl::plan::Rule& plan, const OperatorRegistry& registry, std::string ruleset);
+
+  // One input record. `key` identifies the group (stateful state and emission id); `time` is the
+  // window start or the event time; `event_id` is set for stream input.
+  void Process(std::span<const dsl::Value> input, std::string_view key, int64_t time,
+               int64_t window_size, std::string_view event_id, const EmissionHandler& emit);
+
+  const dsl::plan::Rule& plan() const { return plan_; }
+  int64_t fired() const { return fired_; }
+
+  void Save(WriteBatch& batch) const;
+  bool Load(StateStore& store, std::string& error);
+
+ private:
+  struct Call {
+    std::unique_ptr<StatefulOperator> op;
+    std::map<std::string, std::unique_ptr<OperatorState>, std::less<>> states;
+  };
+  Emission Build(std::string_view key, std::string_view event_id, int64_t time,
+                 int64_t window_size) const;
+  std::string Prefix() const;
+
+  const dsl::plan::Rule& plan_;
+  Evaluator evaluator_;
+  std::string ruleset_;
+  std::vector<std::optional<Call>> calls_;  // per step
+  std::vector<dsl::Value> record_;
+  int64_t fired_ = 0;
+};
+
+}  // namespace aisle::engine

@@ -1,0 +1,127 @@
+#include "engine/state/store.hpp"
+
+#include <array>
+#include <filesystem>
+#include <vector>
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/cache.h>
+#include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
+
+namespace aisle::engine {
+
+namespace {
+constexpr std::array<const char*, 6> kFamilyNames = {"windows", "meta",  "dedup",
+                                                     "outbox",  "audit", "approvals"};
+// One memory budget for every column family's memtables and one block cache, sized on purpose
+// (RocksDB's defaults would let each family keep two 64 MB memtables).
+constexpr size_t kWriteBufferBudget = 64 << 20;
+constexpr size_t kBlockCacheBytes = 64 << 20;
+
+rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+}  // namespace
+
+struct StateStore::Impl {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // index = Family
+  rocksdb::ColumnFamilyHandle* handle(Family f) { return handles[static_cast<size_t>(f) + 1]; }
+  ~Impl() {
+    for (auto* h : handles)
+      if (db && h) db->DestroyColumnFamilyHandle(h);
+    if (db) db->Close();
+  }
+};
+
+struct WriteBatch::Impl {
+  StateStore::Impl* store;
+  rocksdb::WriteBatch batch;
+};
+
+WriteBatch::WriteBatch(StateStore& store) : impl_(std::make_unique<Impl>()) {
+  impl_->store = store.impl_.get();
+}
+WriteBatch::~WriteBatch() = default;
+
+// Batch operations fail only on misuse (a family that does not exist); Write reports the status.
+void WriteBatch::Put(Family family, std::string_view key, std::string_view value) {
+  (void)impl_->batch.Put(impl_->store->handle(family), ToSlice(key), ToSlice(value));
+}
+void WriteBatch::Delete(Family family, std::string_view key) {
+  (void)impl_->batch.Delete(impl_->store->handle(family), ToSlice(key));
+}
+void WriteBatch::DeleteRange(Family family, std::string_view begin, std::string_view end) {
+  (void)impl_->batch.DeleteRange(impl_->store->handle(family), ToSlice(begin), ToSlice(end));
+}
+size_t WriteBatch::count() const { return static_cast<size_t>(impl_->batch.Count()); }
+
+StateStore::StateStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+StateStore::~StateStore() = default;
+
+Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Error{"cannot create state folder '" + dir + "': " + ec.message()};
+
+  auto cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf_options.write_buffer_size = 16 << 20;
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(kWriteBufferBudget, cache);
+  db_options.max_background_jobs = 2;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.keep_log_file_num = 2;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  families.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+  for (const char* name : kFamilyNames) families.emplace_back(name, cf_options);
+
+  auto impl = std::make_unique<Impl>();
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, families, &impl->handles, &raw);
+  if (!s.ok()) return Error{"cannot open state in '" + dir + "': " + s.ToString()};
+  impl->db.reset(raw);
+  return std::unique_ptr<StateStore>(new StateStore(std::move(impl)));
+}
+
+Status StateStore::Write(WriteBatch& batch, bool sync) {
+  rocksdb::WriteOptions options;
+  options.sync = sync;
+  rocksdb::Status s = impl_->db->Write(options, &batch.impl_->batch);
+  if (!s.ok()) return Error{"state write failed: " + s.ToString()};
+  batch.impl_->batch.Clear();
+  return Status::Ok();
+}
+
+Status StateStore::Get(Family family, std::string_view key, std::string& value, bool& found) {
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->handle(family), ToSlice(key), &value);
+  found = s.ok();
+  if (s.ok() || s.IsNotFound()) return Status::Ok();
+  return Error{"state read failed: " + s.ToString()};
+}
+
+Status StateStore::Scan(Family family, std::string_view prefix,
+                        const std::function<bool(std::string_view, std::string_view)>& visit) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->handle(family)));
+  for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
+    rocksdb::Slice k = it->key();
+    std::string_view key(k.data(), k.size());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    rocksdb::Slice v = it->value();
+    if (!visit(key, std::string_view(v.data(), v.size()))) break;
+  }
+  if (!it->status().ok()) return Error{"state scan failed: " + it->status().ToString()};
+  return Status::Ok();
+}
+
+}  // namespace aisle::engine

@@ -1,0 +1,187 @@
+// anomaly(value, baseline = 28d, season = 1w, method = "robust_z"): how unusual a value is
+// against the same seasonal slot's history (e.g. the same hour of the week over the last four
+// weeks). Robust z-score: (x - median) / (1.4826 * MAD), the MAD of a normal sample scaled to
+// its standard deviation; when more than half the history is identical (MAD = 0) the mean
+// absolute deviation (x 1.2533) stands in (Iglewicz & Hoaglin's modified z-score). A value is
+// scored against history before it joins it; history older than `baseline` is forgotten.
+// Returns null until the slot has kMinHistory values.
+
+#include <algorithm>
+#include <cstring>
+#include <cmath>
+#include <deque>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "dsl/money.hpp"
+#include "dsl/time.hpp"
+#include "engine/registry/registry.hpp"
+#include "engine/runtime/key_codec.hpp"
+#include "stdlib/stdlib.hpp"
+
+namespace aisle::stdlib {
+
+using dsl::Type;
+using dsl::Value;
+
+namespace {
+
+constexpr size_t kMinHistory = 3;
+constexpr size_t kMaxPerSlot = 1024;   // bounded state whatever the parameters
+constexpr size_t kStreamHistory = 64;  // rules on raw streams keep the last values, no season
+constexpr double kMadToSigma = 1.4826;
+constexpr double kMeanAdToSigma = 1.2533;
+constexpr double kSaturated = 1e9;  // the score of any change against a perfectly flat history
+
+struct Sample {
+  int64_t time;
+  double value;
+};
+
+class SlotHistory final : public engine::OperatorState {
+ public:
+  std::map<int64_t, std::deque<Sample>> slots;
+
+  void Save(std::string& out) const override {
+    engine::PutU32(out, static_cast<uint32_t>(slots.size()));
+    for (const auto& [slot, samples] : slots) {
+      engine::PutI64Ordered(out, slot);
+      engine::PutU32(out, static_cast<uint32_t>(samples.size()));
+      for (const Sample& s : samples) {
+        engine::PutI64Ordered(out, s.time);
+        uint64_t bits;
+        std::memcpy(&bits, &s.value, 8);
+        engine::PutU64BE(out, bits);
+      }
+    }
+  }
+  bool Load(std::string_view in) override {
+    size_t pos = 0;
+    auto need = [&](size_t n) { return pos + n <= in.size(); };
+    if (!need(4)) return false;
+    uint32_t count = engine::GetU32(in.data());
+    pos = 4;
+    for (uint32_t i = 0; i < count; ++i) {
+      if (!need(12)) return false;
+      int64_t slot = engine::GetI64Ordered(in.data() + pos);
+      uint32_t n = engine::GetU32(in.data() + pos + 8);
+      pos += 12;
+      if (n > kMaxPerSlot || !need(size_t{n} * 16)) return false;
+      auto& samples = slots[slot];
+      for (uint32_t k = 0; k < n; ++k) {
+        Sample s;
+        s.time = engine::GetI64Ordered(in.data() + pos);
+        uint64_t bits = engine::GetU64BE(in.data() + pos + 8);
+        std::memcpy(&s.value, &bits, 8);
+        samples.push_back(s);
+        pos += 16;
+      }
+    }
+    return pos == in.size();
+  }
+};
+
+double Median(std::vector<double>& v) {
+  size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
+  double upper = v[mid];
+  if (v.size() % 2 == 1) return upper;
+  double lower = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid));
+  return (lower + upper) / 2;
+}
+
+class RobustZ final : public engine::StatefulOperator {
+ public:
+  RobustZ(int64_t baseline, int64_t season) : baseline_(baseline), season_(season) {}
+
+  std::unique_ptr<engine::OperatorState> NewState() const override {
+    return std::make_unique<SlotHistory>();
+  }
+
+  Value Apply(engine::OperatorState& state, std::span<const Value> args,
+              const engine::CallContext& ctx) const override {
+    const Value& v = args[0];
+    double x;
+    switch (v.type) {
+      case Type::kInt: x = static_cast<double>(v.i); break;
+      case Type::kMoney: x = static_cast<double>(v.i) / static_cast<double>(dsl::kMoneyScale); break;
+      case Type::kDecimal:
+      case Type::kPercent: x = v.d; break;
+      default: return Value::Null();
+    }
+    if (!std::isfinite(x)) return Value::Null();
+    auto& history = static_cast<SlotHistory&>(state);
+    int64_t slot = 0;
+    size_t cap = kStreamHistory;
+    if (ctx.window_size > 0) {
+      const int64_t slots = std::max<int64_t>(1, season_ / ctx.window_size);
+      slot = ((dsl::FloorDiv(ctx.time, ctx.window_size) % slots) + slots) % slots;
+      cap = kMaxPerSlot;
+    }
+    std::deque<Sample>& samples = history.slots[slot];
+    if (ctx.window_size > 0) {
+      while (!samples.empty() && samples.front().time < ctx.time - baseline_) samples.pop_front();
+    }
+    Value score = Value::Null();
+    if (samples.size() >= kMinHistory) {
+      std::vector<double> values;
+      values.reserve(samples.size());
+      for (const Sample& s : samples) values.push_back(s.value);
+      double median = Median(values);
+      double mean_ad = 0;
+      for (double& d : values) {
+        d = std::fabs(d - median);
+        mean_ad += d;
+      }
+      mean_ad /= static_cast<double>(values.size());
+      double scale = kMadToSigma * Median(values);
+      if (scale <= 0) scale = kMeanAdToSigma * mean_ad;
+      double z;
+      if (scale > 0) {
+        z = (x - median) / scale;
+      } else {
+        z = x == median ? 0.0 : (x > median ? kSaturated : -kSaturated);
+      }
+      score = Value::Decimal(std::clamp(z, -kSaturated, kSaturated));
+    }
+    samples.push_back({ctx.time, x});
+    while (samples.size() > cap) samples.pop_front();
+    return score;
+  }
+
+ private:
+  int64_t baseline_;
+  int64_t season_;
+};
+
+std::unique_ptr<engine::StatefulOperator> MakeAnomaly(std::span<const Value> args) {
+  return std::make_unique<RobustZ>(args[1].i, args[2].i);
+}
+
+Type AnomalyType(std::span<const Type> a, std::string_view& error) {
+  if (a[0] != Type::kInt && a[0] != Type::kDecimal && a[0] != Type::kPercent &&
+      a[0] != Type::kMoney && a[0] != Type::kNull)
+    error = "anomaly scores numbers or money";
+  return Type::kDecimal;
+}
+
+}  // namespace
+
+void RegisterAnomaly(engine::OperatorRegistry& registry) {
+  engine::FunctionDescriptor d;
+  d.spec.name = "anomaly";
+  d.spec.kind = dsl::FunctionKind::kStateful;
+  d.spec.params = {
+      {"value", Type::kAny, true, Value::Null()},
+      {"baseline", Type::kDuration, false, Value::Duration(28 * dsl::kMicrosPerDay), true},
+      {"season", Type::kDuration, false, Value::Duration(7 * dsl::kMicrosPerDay), true},
+      {"method", Type::kString, false, Value::String("robust_z"), true, {"robust_z"}},
+  };
+  d.spec.result = AnomalyType;
+  d.spec.summary = "signed robust z-score of a value against its seasonal history";
+  d.stateful = MakeAnomaly;
+  registry.Register(std::move(d));
+}
+
+}  // namespace aisle::stdlib

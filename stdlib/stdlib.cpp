@@ -1,0 +1,11 @@
+#include "stdlib/stdlib.hpp"
+
+namespace aisle::stdlib {
+
+void RegisterStdlib(engine::OperatorRegistry& registry) {
+  RegisterAggregates(registry);
+  RegisterScalars(registry);
+  RegisterAnomaly(registry);
+}
+
+}  // namespace aisle::stdlib

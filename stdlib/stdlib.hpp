@@ -1,0 +1,18 @@
+#pragma once
+// Registers the built-in functions: aggregates, scalar functions and analytics operators.
+// Call once per registry, before compiling rules.
+
+namespace aisle::engine {
+class OperatorRegistry;
+}
+
+namespace aisle::stdlib {
+
+void RegisterStdlib(engine::OperatorRegistry& registry);
+
+// The parts, for registries that want only some of them.
+void RegisterAggregates(engine::OperatorRegistry& registry);
+void RegisterScalars(engine::OperatorRegistry& registry);
+void RegisterAnomaly(engine::OperatorRegistry& registry);
+
+}  // namespace aisle::stdlib

@@ -1,0 +1,162 @@
+// The `aisle` program as a user runs it: real processes, real files, real RocksDB folders.
+// Expected emissions of the tour fixture are worked out by hand in the comments.
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <set>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/temp_dir.hpp"
+
+using aisle::testing::ReadFile;
+using aisle::testing::TempDir;
+
+namespace {
+
+struct Output {
+  int code = -1;
+  std::string out, err;
+};
+
+// Runs `aisle ARGS` through the shell, capturing stdout and stderr.
+Output Aisle(const std::string& args, const TempDir& scratch) {
+  const std::string out_path = scratch / "stdout.txt", err_path = scratch / "stderr.txt";
+  std::string cmd = fmt::format("'{}' {} >'{}' 2>'{}'", AISLE_BINARY, args, out_path, err_path);
+  int status = std::system(cmd.c_str());
+  Output o;
+  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  o.out = ReadFile(out_path);
+  o.err = ReadFile(err_path);
+  return o;
+}
+
+std::vector<nlohmann::json> ReadJsonl(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(ReadFile(path));
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+const std::string kTour = std::string(AISLE_SOURCE_DIR) + "/tests/integration/fixtures/tour";
+
+}  // namespace
+
+TEST_CASE("check names file, line and column of a misspelled field, with a suggestion", "[cli]") {
+  TempDir dir;
+  auto rules = dir.Write("rules/sales.aisle",
+                         "metric hourly = sale\n"
+                         "  | key store\n"
+                         "  | window tumbling 1h\n"
+                         "  | agg revenue = sum(toal)\n");
+  Output o = Aisle("check " + rules, dir);
+  CHECK(o.code == 1);
+  // "  | agg revenue = sum(" is 22 characters: the name starts in column 23.
+  const std::string expected = rules +
+                               ":4:23: error[E012]: unknown field 'toal'; did you mean 'total'?\n"
+                               "   4 |   | agg revenue = sum(toal)\n"
+                               "     | " + std::string(22, ' ') + "^^^^\n";
+  CHECK(o.err.find(expected) != std::string::npos);
+}
+
+TEST_CASE("check passes the shipped rules", "[cli]") {
+  TempDir dir;
+  Output o = Aisle(fmt::format("check '{}/rules'", AISLE_SOURCE_DIR), dir);
+  INFO(o.err);
+  CHECK(o.code == 0);
+  CHECK(o.out.find("ok:") == 0);
+}
+
+TEST_CASE("replay of the tour: emissions, rejects, duplicates", "[cli][replay]") {
+  TempDir dir;
+  Output o = Aisle(fmt::format("replay --rules '{0}/rules.aisle' --events '{0}/events.ndjson' "
+                               "--data '{1}' --out '{2}' --rejects '{3}'",
+                               kTour, dir / "state", dir / "out.jsonl", dir / "rejects.jsonl"),
+                   dir);
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  auto emissions = ReadJsonl(dir / "out.jsonl");
+  // s5 (11:10) moves the watermark past 11:00: S1's 10:00 hour fires with s1 + s2 = 105.50 in 2
+  // orders (s3 is voided, filtered out); S2's 20.00 is below 100.00. Then r1 (75.00 > 50.00)
+  // fires the stream rule; r2 (5.00) does not. s7 (12:30) closes the 11:00 hours: nothing
+  // reaches 100.00. Without --final the 12:00 hour stays open.
+  REQUIRE(emissions.size() == 2);
+  CHECK(emissions[0]["rule"] == "big_hour");
+  CHECK(emissions[0]["kind"] == "alert");
+  CHECK(emissions[0]["severity"] == "info");
+  CHECK(emissions[0]["store"] == "S1");
+  CHECK(emissions[0]["message"] == "S1 took 105.50 USD in 2 orders");
+  CHECK(emissions[0]["window"]["start"] == "2025-03-14T10:00:00Z");
+  CHECK(emissions[0]["window"]["end"] == "2025-03-14T11:00:00Z");
+  CHECK(emissions[0]["values"]["aov"] == "52.75 USD");
+  CHECK(emissions[0]["ts"] == "2025-03-14T11:00:00Z");
+  CHECK(emissions[1]["rule"] == "large_refund");
+  CHECK(emissions[1]["kind"] == "task");
+  CHECK(emissions[1]["message"] == "Refund of 75.00 USD at S2 by E7");
+  CHECK(emissions[1]["window"].is_null());
+  CHECK(emissions[1]["ts"] == "2025-03-14T11:15:00Z");
+  // The bad line is line 8, reported with its reason; the run went on.
+  auto rejects = ReadJsonl(dir / "rejects.jsonl");
+  REQUIRE(rejects.size() == 1);
+  CHECK(rejects[0]["line"] == 8);
+  CHECK(rejects[0]["reason"].get<std::string>().find("ts") != std::string::npos);
+  CHECK(o.err.find("8 events accepted, 1 duplicates, 1 rejected") != std::string::npos);
+  // Readable lines on stdout.
+  CHECK(o.out.find("S1 took 105.50 USD in 2 orders") != std::string::npos);
+
+  // Emission ids are deterministic: the same replay in a fresh folder gives the same ids.
+  Output again = Aisle(fmt::format("replay --rules '{0}/rules.aisle' --events '{0}/events.ndjson' "
+                                   "--out '{1}' --rejects '{2}' --quiet",
+                                   kTour, dir / "again.jsonl", dir / "rejects2.jsonl"),
+                       dir);
+  REQUIRE(again.code == 0);
+  auto second = ReadJsonl(dir / "again.jsonl");
+  REQUIRE(second.size() == 2);
+  CHECK(second[0]["id"] == emissions[0]["id"]);
+  CHECK(second[1]["id"] == emissions[1]["id"]);
+}
+
+TEST_CASE("replay with --final closes the open windows", "[cli][replay]") {
+  TempDir dir;
+  // The rule fires on any hour with an order, so closing the last hours shows.
+  auto rules = dir.Write("r.aisle",
+                         "metric h = sale | key store | window tumbling 1h | agg n = count()\n"
+                         "rule any on h when n >= 1 emit alert to \"ops\" message \"{store} {n}\"\n");
+  Output o = Aisle(fmt::format("replay --rules '{}' --events '{}/events.ndjson' --final --quiet "
+                               "--out '{}' --rejects '{}'",
+                               rules, kTour, dir / "out.jsonl", dir / "rej.jsonl"),
+                   dir);
+  REQUIRE(o.code == 0);
+  std::vector<std::string> messages;
+  for (const auto& e : ReadJsonl(dir / "out.jsonl")) messages.push_back(e["message"]);
+  // 10:00: S1 has s1 s2 s3 (voided sales count here: no filter), S2 has s4; 11:00: S1 s5;
+  // 12:00: S2 s7. Groups fire in key order within a window.
+  CHECK(messages == std::vector<std::string>{"S1 3", "S2 1", "S1 1", "S2 1"});
+}
+
+TEST_CASE("bad rules stop a replay before any event is read", "[cli][replay]") {
+  TempDir dir;
+  auto rules = dir.Write("r.aisle", "rule r on sael when total > 1.00 USD emit alert to \"x\"\n");
+  Output o = Aisle(fmt::format("replay --rules '{}' --events '{}/events.ndjson'", rules, kTour), dir);
+  CHECK(o.code == 1);
+  CHECK(o.err.find("error[E010]: unknown stream or metric 'sael'; did you mean 'sale'?") !=
+        std::string::npos);
+}
+
+TEST_CASE("help and version", "[cli]") {
+  TempDir dir;
+  Output v = Aisle("--version", dir);
+  CHECK(v.code == 0);
+  CHECK(v.out.find("aisle ") == 0);
+  Output h = Aisle("--help", dir);
+  CHECK(h.code == 0);
+  for (const char* cmd : {"check", "replay", "gen", "demo"}) CHECK(h.out.find(cmd) != std::string::npos);
+  Output bad = Aisle("replay", dir);  // missing --events
+  CHECK(bad.code != 0);
+}

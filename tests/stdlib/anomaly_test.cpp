@@ -1,0 +1,103 @@
+// anomaly(): robust z-scores on hand-built series with known answers.
+
+#include <cmath>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "dsl/time.hpp"
+#include "engine/registry/registry.hpp"
+#include "stdlib/stdlib.hpp"
+
+using aisle::dsl::Value;
+using aisle::dsl::kMicrosPerDay;
+using aisle::dsl::kMicrosPerHour;
+
+namespace {
+
+struct Anomaly {
+  aisle::engine::OperatorRegistry registry;
+  std::unique_ptr<aisle::engine::StatefulOperator> op;
+  std::unique_ptr<aisle::engine::OperatorState> state;
+
+  Anomaly(int64_t baseline, int64_t season) {
+    aisle::stdlib::RegisterAnomaly(registry);
+    std::vector<Value> args = {Value::Null(), Value::Duration(baseline), Value::Duration(season),
+                               Value::String("robust_z")};
+    op = registry.Get(registry.Find("anomaly")).stateful(args);
+    state = op->NewState();
+  }
+  Value Feed(double x, int64_t time, int64_t window) {
+    std::vector<Value> args = {Value::Decimal(x), Value::Null(), Value::Null(), Value::Null()};
+    return op->Apply(*state, args, {time, window});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("robust z against the median and MAD of the history", "[stdlib][anomaly]") {
+  Anomaly a(28 * kMicrosPerDay, kMicrosPerDay);
+  const int64_t day = kMicrosPerDay;
+  // Fewer than three values of history: no score.
+  CHECK(a.Feed(10, 0 * day, day).is_null());
+  CHECK(a.Feed(12, 1 * day, day).is_null());
+  CHECK(a.Feed(11, 2 * day, day).is_null());
+  CHECK_FALSE(a.Feed(13, 3 * day, day).is_null());
+  CHECK_FALSE(a.Feed(9, 4 * day, day).is_null());
+  // History 10 12 11 13 9: median 11, |deviations| 1 1 0 2 2 -> MAD 1, scale 1.4826.
+  // 14 -> (14 - 11) / 1.4826 = 2.023472...
+  Value z = a.Feed(14, 5 * day, day);
+  CHECK(z.d == Approx(3.0 / 1.4826).epsilon(1e-12));
+  // History now 10 12 11 13 9 14: median 11.5, deviations 1.5 .5 .5 1.5 2.5 2.5 -> MAD 1.5.
+  // 5 -> (5 - 11.5) / (1.4826 * 1.5) = -2.92280...
+  z = a.Feed(5, 6 * day, day);
+  CHECK(z.d == Approx(-6.5 / (1.4826 * 1.5)).epsilon(1e-12));
+}
+
+TEST_CASE("a flat history falls back to the mean absolute deviation, then saturates", "[stdlib][anomaly]") {
+  Anomaly a(28 * kMicrosPerDay, kMicrosPerDay);
+  const int64_t day = kMicrosPerDay;
+  for (int i = 0; i < 4; ++i) a.Feed(10, i * day, day);
+  CHECK(a.Feed(10, 4 * day, day).d == 0.0);
+  CHECK(a.Feed(7, 5 * day, day).d == -1e9);  // any change against a flat history
+  // History 10 10 10 10 10 7: median 10, MAD 0, mean |dev| 0.5 -> scale 1.2533 * 0.5.
+  // 12 -> 2 / 0.62665 = 3.19157...
+  CHECK(a.Feed(12, 6 * day, day).d == Approx(2.0 / (1.2533 * 0.5)).epsilon(1e-12));
+}
+
+TEST_CASE("each seasonal slot keeps its own history", "[stdlib][anomaly]") {
+  // Hourly windows, daily season: hour 10 and hour 11 are compared only with themselves.
+  Anomaly a(28 * kMicrosPerDay, kMicrosPerDay);
+  const int64_t h = kMicrosPerHour;
+  for (int day = 0; day < 3; ++day) {
+    a.Feed(100, day * 24 * h + 10 * h, h);
+    a.Feed(5, day * 24 * h + 11 * h, h);
+  }
+  // Hour 10's history is 100 100 100: 100 scores 0; hour 11's is 5 5 5: 100 saturates.
+  CHECK(a.Feed(100, 3 * 24 * h + 10 * h, h).d == 0.0);
+  CHECK(a.Feed(100, 3 * 24 * h + 11 * h, h).d == 1e9);
+}
+
+TEST_CASE("history older than the baseline is forgotten", "[stdlib][anomaly]") {
+  Anomaly a(3 * kMicrosPerDay, kMicrosPerDay);
+  const int64_t day = kMicrosPerDay;
+  a.Feed(1, 0, day);
+  a.Feed(2, day, day);
+  a.Feed(3, 2 * day, day);
+  // At day 3 the baseline [0, 3d] still holds three values: scored.
+  CHECK_FALSE(a.Feed(4, 3 * day, day).is_null());
+  // At day 10 everything is older than three days: back to no score.
+  CHECK(a.Feed(4, 10 * day, day).is_null());
+}
+
+TEST_CASE("state saves and restores", "[stdlib][anomaly]") {
+  Anomaly a(28 * kMicrosPerDay, kMicrosPerDay);
+  const int64_t day = kMicrosPerDay;
+  for (int i = 0; i < 5; ++i) a.Feed(10 + i, i * day, day);
+  std::string saved;
+  a.state->Save(saved);
+  Anomaly b(28 * kMicrosPerDay, kMicrosPerDay);
+  REQUIRE(b.state->Load(saved));
+  CHECK(a.Feed(30, 5 * day, day).d == b.Feed(30, 5 * day, day).d);
+  CHECK_FALSE(b.state->Load(saved.substr(0, saved.size() - 3)));
+}

@@ -1,0 +1,63 @@
+#pragma once
+// Runs rule text over canonical event lines with a real engine and a real RocksDB folder, and
+// collects what it emits. For tests only.
+
+#include <string>
+#include <vector>
+
+#include "connectors/ndjson/event_parser.hpp"
+#include "engine/engine.hpp"
+#include "stdlib/stdlib.hpp"
+
+namespace aisle::testing {
+
+class CollectingSink final : public engine::Sink {
+ public:
+  void Emit(const engine::Emission& e) override { emissions.push_back(e); }
+  bool Flush(std::string&) override { return true; }
+  std::vector<engine::Emission> emissions;
+};
+
+struct RunResult {
+  std::string error;  // compile or state error; empty on success
+  std::vector<engine::Emission> emissions;
+  engine::EngineStats stats;
+};
+
+// Opens an engine on `rules_path` and `data_dir`, pushes each line, ends the input (closing every
+// window when `final`), and closes the engine.
+inline RunResult RunLines(const std::string& rules_path, const std::string& data_dir,
+                          const std::vector<std::string>& lines, bool final,
+                          const std::string& tables_dir = {}) {
+  RunResult result;
+  engine::OperatorRegistry registry;
+  stdlib::RegisterStdlib(registry);
+  engine::EngineOptions options;
+  options.rules = {rules_path};
+  options.data_dir = data_dir;
+  options.tables_dir = tables_dir;
+  auto opened = engine::Engine::Open(options, registry);
+  if (!opened) {
+    result.error = opened.error().message;
+    return result;
+  }
+  CollectingSink sink;
+  (*opened)->AddSink(&sink);
+  connectors::EventParser parser;
+  engine::Event event;
+  std::string reason;
+  for (const auto& line : lines) {
+    if (!parser.Parse(line, event, reason)) {
+      result.error = "bad test event: " + reason + ": " + line;
+      return result;
+    }
+    (*opened)->Push(event);
+  }
+  Status s = (*opened)->Finish(final);
+  if (!s.ok()) result.error = s.message();
+  result.stats = (*opened)->stats();
+  result.emissions = std::move(sink.emissions);
+  return result;
+}
+
+}  // namespace aisle::testing
