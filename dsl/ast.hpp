@@ -36,6 +36,7 @@ struct Expr {
   BinaryOp binary_op = BinaryOp::kAdd;
   std::vector<ExprPtr> args;          // unary: [x]; binary: [l, r]; member: [object]; call: args
   std::vector<std::string> arg_names;  // kCall: "" for positional arguments
+  std::vector<Span> arg_name_spans;    // kCall: the name's span, or the argument's when positional
 };
 
 struct Import {

@@ -20,6 +20,13 @@ using plan::ExprOp;
 
 bool IsNumber(Type t) { return t == Type::kInt || t == Type::kDecimal || t == Type::kPercent; }
 
+// "an int", "a decimal".
+std::string WithArticle(Type t) {
+  std::string_view name = TypeName(t);
+  bool vowel = !name.empty() && std::string_view("aeiou").find(name[0]) != std::string_view::npos;
+  return std::string(vowel ? "an " : "a ") + std::string(name);
+}
+
 // The result type of `l op r`, or kAny with `why` set when the operands do not fit.
 Type BinaryType(ast::BinaryOp op, Type l, Type r, std::string& why) {
   using B = ast::BinaryOp;
@@ -156,8 +163,7 @@ class Checker {
         }
       }
     }
-    for (const auto& m : rules_.modules)
-      for (const auto& metric : m.metrics) ResolveMetric(metric.name.name);
+    for (const auto& [name, decl] : metric_decls_) ResolveMetric(name);
     std::map<std::string, Span> rule_names;
     for (const auto& m : rules_.modules) {
       for (const auto& rule : m.rules) {
@@ -419,7 +425,7 @@ class Checker {
       plan::Expr arg = Resolve(*call.args[0], scope);
       if (!Accepts(spec.params[0].type, arg.type)) {
         diags_.Error("E020", call.args[0]->span,
-                     fmt::format("'{}' cannot take a {} argument", spec.name, TypeName(arg.type)));
+                     fmt::format("'{}' cannot take {} argument", spec.name, WithArticle(arg.type)));
         return false;
       }
       agg.argument_type = arg.type;
@@ -587,11 +593,21 @@ class Checker {
       if (!literal.empty()) rule.message.push_back({std::move(literal), -1, {}});
       literal.clear();
     };
-    // Offsets into the source are approximate when the string has escapes; good enough for carets.
+    // Map each byte of the unescaped text to its offset in the source (escapes are two bytes
+    // there), so carets land under the placeholder.
+    std::string_view raw = rules_.sources.Slice(span);
+    std::vector<uint32_t> where;
+    where.reserve(text.size() + 1);
+    for (uint32_t k = 1; k + 1 < raw.size(); ++k) {
+      where.push_back(k);
+      if (raw[k] == '\\') ++k;
+    }
+    while (where.size() <= text.size()) where.push_back(static_cast<uint32_t>(raw.size() > 0 ? raw.size() - 1 : 0));
     auto at = [&](size_t i, size_t len) {
       Span s = span;
-      s.begin = span.begin + 1 + static_cast<uint32_t>(i);
-      s.end = s.begin + static_cast<uint32_t>(std::max<size_t>(len, 1));
+      size_t last = std::min(i + std::max<size_t>(len, 1), text.size());
+      s.begin = span.begin + where[std::min(i, text.size())];
+      s.end = span.begin + (last > i ? where[last - 1] + 1 : where[i] + 1);
       if (s.end > span.end) s.end = span.end;
       if (s.begin > s.end) s.begin = s.end;
       return s;
@@ -623,8 +639,8 @@ class Checker {
           scope.used->insert(field);
           if (!spec.empty() && !ValidSpec(spec, (*scope.fields)[static_cast<size_t>(field)].type)) {
             diags_.Error("E006", at(i + 1 + inner.size() + 1, spec.size()),
-                         "unknown format '" + spec + "' for a " +
-                             std::string(TypeName((*scope.fields)[static_cast<size_t>(field)].type)),
+                         "unknown format '" + spec + "' for " +
+                             WithArticle((*scope.fields)[static_cast<size_t>(field)].type),
                          "formats: money, .Nf, .N%, int");
           }
         }
@@ -667,7 +683,7 @@ class Checker {
   void ExpectBool(const plan::Expr& e, Span span, std::string_view what) {
     if (e.type != Type::kBool && e.type != Type::kAny && e.type != Type::kNull) {
       diags_.Error("E020", span,
-                   fmt::format("{} must be true or false, not a {}", what, TypeName(e.type)));
+                   fmt::format("{} must be true or false, not {}", what, WithArticle(e.type)));
     }
   }
 
@@ -818,7 +834,7 @@ class Checker {
         if (it == spec.params.end()) {
           std::vector<std::string_view> names;
           for (const auto& p : spec.params) names.push_back(p.name);
-          diags_.Error("E021", e.args[i]->span,
+          diags_.Error("E021", e.arg_name_spans[i],
                        "'" + e.text + "' has no parameter '" + name + "'", DidYouMean(name, names));
           ok = false;
           continue;
@@ -850,8 +866,8 @@ class Checker {
       const ParamSpec& ps = spec.params[slot];
       if (!Accepts(ps.type, arg.type)) {
         diags_.Error("E020", e.args[i]->span,
-                     fmt::format("parameter '{}' of '{}' takes a {}, not a {}", ps.name, spec.name,
-                                 TypeName(ps.type), TypeName(arg.type)));
+                     fmt::format("parameter '{}' of '{}' takes {}, not {}", ps.name, spec.name,
+                                 WithArticle(ps.type), WithArticle(arg.type)));
         ok = false;
         continue;
       }

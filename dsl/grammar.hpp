@@ -51,7 +51,7 @@ struct reserved : p::sor<kw_and, kw_or, kw_not, kw_true, kw_false, kw_null> {};
 struct ident : p::seq<p::not_at<reserved>, p::identifier> {};
 
 struct escape : p::seq<p::one<'\\'>, p::one<'"', '\\', 'n', 't', 'r'>> {};
-struct string_char : p::sor<escape, p::not_one<'"', '\\', '\n'>> {};
+struct string_char : p::sor<escape, p::not_one<'"', '\\', '\n', '\r'>> {};
 struct string_close : p::one<'"'> {};
 struct string_lit : p::seq<p::one<'"'>, p::star<string_char>, p::must<string_close>> {};
 
@@ -100,7 +100,7 @@ struct and_op : kw_and {};
 struct conjunction : p::seq<logical_not, p::star<_, and_op, _, p::must<logical_not>>> {};
 struct or_op : kw_or {};
 struct disjunction : p::seq<conjunction, p::star<_, or_op, _, p::must<conjunction>>> {};
-struct expr : disjunction {};
+struct expr : p::seq<disjunction> {};  // a real sub-rule, so the parse tree sees `or`
 
 // ---- declarations ----
 struct equals : p::one<'='> {};
@@ -174,9 +174,17 @@ template <> inline constexpr const char* errors::message<emit_kind> = "expected 
 template <> inline constexpr const char* errors::message<severity_level> = "expected a severity: info, warning or critical";
 template <> inline constexpr const char* errors::message<emit_to> = "expected 'to' and a channel";
 
-// must<Rule> calls raise() when Rule fails: throw with the message from the table.
+// must<Rule> calls raise() when Rule fails: throw with the message from the table. Every rule
+// rewinds on failure (PEGTL lets rules under must<> stop mid-way), so a raised error points at
+// the start of what was expected, not past a partial match such as "key" in "keys".
 template <typename Rule>
 struct control : p::normal<Rule> {
+  template <p::apply_mode A, p::rewind_mode M, template <typename...> class Action,
+            template <typename...> class Control, typename ParseInput, typename... States>
+  static bool match(ParseInput& in, States&&... st) {
+    return p::normal<Rule>::template match<A, p::rewind_mode::required, Action, Control>(in, st...);
+  }
+
   template <typename ParseInput, typename... States>
   [[noreturn]] static void raise(const ParseInput& in, States&&... /*states*/) {
     throw p::parse_error(errors::message<Rule>, in);

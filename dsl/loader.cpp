@@ -15,6 +15,8 @@ namespace fs = std::filesystem;
 namespace {
 
 bool ReadFile(const fs::path& path, std::string& out) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return false;
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
   std::ostringstream buffer;

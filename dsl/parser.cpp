@@ -199,7 +199,11 @@ class Builder {
       size_t unit_at = t.find_first_not_of("0123456789");
       std::string_view unit = t.substr(unit_at);
       int64_t count = 0;
-      std::from_chars(t.data(), t.data() + unit_at, count);
+      auto [end, error] = std::from_chars(t.data(), t.data() + unit_at, count);
+      if (error != std::errc() || end != t.data() + unit_at) {
+        diags_.Error("E004", SpanOf(n), "duration out of range");
+        return Literal(n, Value::Duration(0));
+      }
       int64_t scale = unit == "ms"  ? 1000
                       : unit == "s" ? kMicrosPerSecond
                       : unit == "m" ? kMicrosPerMinute
@@ -235,10 +239,12 @@ class Builder {
         const Node& a = *n.children[i];
         if (a.children.size() == 2) {
           e->arg_names.push_back(a.children[0]->children[0]->string());
+          e->arg_name_spans.push_back(SpanOf(*a.children[0]->children[0]));
           e->args.push_back(Expression(*a.children[1]));
         } else {
           e->arg_names.emplace_back();
           e->args.push_back(Expression(*a.children[0]));
+          e->arg_name_spans.push_back(e->args.back()->span);
         }
       }
       return e;
@@ -307,8 +313,10 @@ size_t NextDeclaration(std::string_view text, size_t pos) {
     size_t nl = text.find('\n', pos);
     if (nl == std::string_view::npos) return text.size();
     pos = nl + 1;
-    tao::pegtl::memory_input in(text.data() + pos, text.data() + text.size(), "");
-    if (tao::pegtl::parse<g::decl_start>(in)) return pos;
+    size_t start = text.find_first_not_of(" \t", pos);
+    if (start == std::string_view::npos) return text.size();
+    tao::pegtl::memory_input in(text.data() + start, text.data() + text.size(), "");
+    if (tao::pegtl::parse<g::decl_start>(in)) return start;
   }
 }
 

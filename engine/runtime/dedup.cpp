@@ -2,49 +2,60 @@
 
 #include <xxhash.h>
 
+#include "dsl/time.hpp"
 #include "engine/runtime/key_codec.hpp"
 #include "engine/state/store.hpp"
 
 namespace aisle::engine {
 
+namespace {
+// Keys: [big-endian hour bucket][u32 sequence] -> packed big-endian u64 id hashes.
+std::string BlockKey(int64_t bucket, uint32_t sequence) {
+  std::string key;
+  PutI64Ordered(key, bucket);
+  PutU32(key, sequence);
+  return key;
+}
+}  // namespace
+
 bool DedupFilter::FirstSeen(std::string_view id, int64_t ts) {
   uint64_t h = XXH3_64bits(id.data(), id.size());
-  auto [it, fresh] = seen_.emplace(h, ts);
-  if (fresh) added_.push_back(h);
-  return fresh;
+  if (!seen_.insert(h).second) return false;
+  int64_t bucket = dsl::FloorDiv(ts, dsl::kMicrosPerHour);
+  buckets_[bucket].push_back(h);
+  pending_[bucket].push_back(h);
+  return true;
 }
 
 void DedupFilter::Save(WriteBatch& batch, int64_t newest_ts) {
-  std::string key, value;
-  for (uint64_t h : added_) {
-    auto it = seen_.find(h);
-    if (it == seen_.end()) continue;
-    key.clear();
-    PutU64BE(key, h);
+  std::string value;
+  for (const auto& [bucket, ids] : pending_) {
     value.clear();
-    PutI64Ordered(value, it->second);
-    batch.Put(Family::kDedup, key, value);
+    for (uint64_t h : ids) PutU64BE(value, h);
+    batch.Put(Family::kDedup, BlockKey(bucket, sequence_++), value);
   }
-  added_.clear();
+  pending_.clear();
   if (newest_ts == INT64_MIN) return;
-  const int64_t horizon = newest_ts - retention_;
-  for (auto it = seen_.begin(); it != seen_.end();) {
-    if (it->second < horizon) {
-      key.clear();
-      PutU64BE(key, it->first);
-      batch.Delete(Family::kDedup, key);
-      it = seen_.erase(it);
-    } else {
-      ++it;
-    }
+  const int64_t horizon = dsl::FloorDiv(newest_ts - retention_, dsl::kMicrosPerHour);
+  if (buckets_.empty() || buckets_.begin()->first >= horizon) return;
+  for (auto it = buckets_.begin(); it != buckets_.end() && it->first < horizon;) {
+    for (uint64_t h : it->second) seen_.erase(h);
+    it = buckets_.erase(it);
   }
+  batch.DeleteRange(Family::kDedup, BlockKey(INT64_MIN, 0), BlockKey(horizon, 0));
 }
 
 bool DedupFilter::Load(StateStore& store, std::string& error) {
   bool ok = true;
   Status s = store.Scan(Family::kDedup, {}, [&](std::string_view key, std::string_view value) {
-    if (key.size() != 8 || value.size() != 8) return ok = false;
-    seen_.emplace(GetU64BE(key.data()), GetI64Ordered(value.data()));
+    if (key.size() != 12 || value.size() % 8 != 0) return ok = false;
+    int64_t bucket = GetI64Ordered(key.data());
+    sequence_ = std::max(sequence_, GetU32(key.data() + 8) + 1);
+    auto& ids = buckets_[bucket];
+    for (size_t i = 0; i < value.size(); i += 8) {
+      uint64_t h = GetU64BE(value.data() + i);
+      if (seen_.insert(h).second) ids.push_back(h);
+    }
     return true;
   });
   if (!s.ok()) {

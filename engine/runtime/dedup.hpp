@@ -1,13 +1,15 @@
 #pragma once
-// Idempotent ingestion: remembers the ids of events seen (64-bit hashes with their event time) so
-// a retried delivery is counted once. Entries older than the retention, measured in event time
-// behind the newest event, are forgotten; new and forgotten entries reach the `dedup` column
-// family at each checkpoint.
+// Idempotent ingestion: remembers the ids of events seen (64-bit hashes) so a retried delivery is
+// counted once. Ids are bucketed by the hour of their event time; buckets older than the retention
+// (in event time behind the newest event) are forgotten. At a checkpoint each bucket's new ids go
+// to the `dedup` column family as one packed value, and forgotten buckets are range-deleted, so the
+// store holds a few keys per hour rather than one per event.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace aisle::engine {
@@ -23,14 +25,16 @@ class DedupFilter {
   bool FirstSeen(std::string_view id, int64_t ts);
   size_t size() const { return seen_.size(); }
 
-  // Writes what changed since the last save and forgets entries past the retention.
+  // Writes the ids added since the last save and forgets buckets past the retention.
   void Save(WriteBatch& batch, int64_t newest_ts);
   bool Load(StateStore& store, std::string& error);
 
  private:
   int64_t retention_;
-  std::unordered_map<uint64_t, int64_t> seen_;
-  std::vector<uint64_t> added_;
+  std::unordered_set<uint64_t> seen_;
+  std::map<int64_t, std::vector<uint64_t>> buckets_;  // hour -> ids, for forgetting
+  std::map<int64_t, std::vector<uint64_t>> pending_;  // hour -> ids not yet saved
+  uint32_t sequence_ = 0;                             // makes each saved block's key unique
 };
 
 }  // namespace aisle::engine

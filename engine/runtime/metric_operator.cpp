@@ -73,8 +73,9 @@ bool MetricOperator::Add(std::span<const Value> record, int64_t time) {
 }
 
 void MetricOperator::Fire(int64_t watermark, const RecordHandler& emit) {
-  std::vector<Value> record(plan_.output.size());
-  std::vector<Value> keys;
+  std::vector<Value>& record = record_;
+  std::vector<Value>& keys = keys_;
+  record.resize(plan_.output.size());
   while (!windows_.empty()) {
     auto first = windows_.begin();
     const int64_t start = first->first;

@@ -39,6 +39,10 @@ class MetricOperator {
   // Fires every window that ends at or before `watermark`, in time order.
   void Fire(int64_t watermark, const RecordHandler& emit);
 
+  // Whether a window ends at or before `watermark` (cheap: call before Fire).
+  bool HasDue(int64_t watermark) const {
+    return !windows_.empty() && windows_.begin()->first + plan_.window_size <= watermark;
+  }
   int64_t fired_through() const { return fired_through_; }
   size_t open_windows() const { return windows_.size(); }
   const dsl::plan::Metric& plan() const { return plan_; }
@@ -70,6 +74,7 @@ class MetricOperator {
   std::map<int64_t, Groups> windows_;  // by window start
   int64_t fired_through_ = INT64_MIN;
   std::string key_scratch_;
+  std::vector<dsl::Value> record_, keys_;  // scratch for Fire
 };
 
 }  // namespace aisle::engine

@@ -63,6 +63,10 @@ void Pipeline::Advance(int64_t max_ts, const EmissionHandler& emit) {
 
 void Pipeline::FireMetric(size_t m, int64_t watermark, const EmissionHandler& emit) {
   MetricOperator& op = *metrics_[m];
+  if (!op.HasDue(watermark)) {
+    // Nothing closes here, so nothing new reaches the metrics built on this one either.
+    return;
+  }
   const int64_t size = op.plan().window_size;
   op.Fire(watermark, [&](std::span<const Value> record, std::string_view key, int64_t time) {
     for (int d : metric_metrics_[m])

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -152,7 +151,6 @@ std::string IncidentsCsv(std::vector<Incident> incidents, const std::vector<Stor
   });
   std::string out = "kind,store,start,end\n";
   for (const Incident& inc : incidents) {
-    if (std::getenv("GEN_DEBUG")) std::fprintf(stderr, "%s %s %s %.3f\n", std::string(IncidentKindName(inc.kind)).c_str(), stores[static_cast<size_t>(inc.store)].id.c_str(), TimestampText(inc.start).c_str(), inc.intensity);
     out += fmt::format("{},{},{},{}\n", IncidentKindName(inc.kind), stores[static_cast<size_t>(inc.store)].id, TimestampText(inc.start),
                        TimestampText(inc.end));
   }

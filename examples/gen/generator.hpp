@@ -2,7 +2,7 @@
 // Deterministic sample data for Aisle: a small retail chain's stores, products and event stream,
 // with injected incidents that the shipped rule packs are meant to detect.
 //
-// Files written to GenOptions::out_dir (formats in docs/INTERFACES.md):
+// Files written to GenOptions::out_dir (formats fixed by the project's INTERFACES.md):
 //   stores.csv     store,name,district,region,timezone,open_hours,currency
 //   products.csv   sku,name,category,unit_cost,price,supplier,lead_days,case_pack
 //   events.ndjson  canonical events: sale, line_item, refund, inventory, shift, traffic

@@ -138,7 +138,7 @@ const std::vector<CategorySpec>& CategorySpecs() {
        {"Chef's Knife", "Cutting Board", "Mixing Bowls", "Cast Iron Skillet", "Saucepan", "Storage Containers",
         "French Press", "Dish Towels 3pk", "Soy Candle", "Picture Frame", "Throw Pillow", "Personal Blender",
         "2-Slice Toaster", "Electric Kettle"}},
-      {"electronics", "ELE", 15, 24.0, 0.8, 0.0, false, 2.4, 7, 14, {1, 2, 5}, {"Voltline Distribution"},
+      {"electronics", "ELE", 15, 29.0, 0.8, 0.0, false, 2.4, 7, 14, {1, 2, 5}, {"Voltline Distribution"},
        {"Voltline", "Amplo"},
        {"USB-C Cable", "Wall Charger", "Wireless Earbuds", "Bluetooth Speaker", "Power Bank", "HDMI Cable",
         "Phone Case", "Wireless Mouse", "Over-Ear Headphones", "Smart Plug", "Memory Card 128GB"}},

@@ -120,10 +120,14 @@ class StoreSim {
   static double MeanLines();
   // Expected line items per calendar day, averaged over the week, without trend.
   static double ExpectedLinesPerDay(const StoreInfo& info);
-  // Non-weighed stock that hit zero outside stockout incidents (should stay 0).
-  int64_t UnexpectedStockouts() const { return unexpected_stockouts_; }
 
  private:
+  static constexpr double kBaseSales = 170;            // sales per open day at size 1, weekday factor 1
+  static constexpr double kUnitQtyDispersion = 2.05;  // E[q^2] / E[q] of a unit-goods line
+  static constexpr double kKgDispersion = 1.02;       // the same for a weighed line (kg)
+  static constexpr int64_t kHour = 3600;
+  static constexpr int64_t kDay = 86400;
+
   struct Line {
     int sku;
     int64_t qty;  // thousandths
@@ -232,7 +236,6 @@ class StoreSim {
   Incident* aov_ = nullptr;
   Incident* abuse_ = nullptr;
   const Promo* promo_ = nullptr;
-  int64_t unexpected_stockouts_ = 0;
 };
 
 }  // namespace aisle::gen

@@ -5,20 +5,24 @@
 #include <catch2/catch.hpp>
 
 #include "dsl/diagnostic.hpp"
+#include "dsl/parser.hpp"
 #include "dsl/source.hpp"
 
 using namespace aisle::dsl;
 
 namespace {
 
-Span SpanOf(const SourceManager& sources, SourceId id, const std::string& needle, size_t length = 0) {
+Span SpanOf(const SourceManager& sources, SourceId id, const std::string& needle,
+            size_t length = 0) {
   const size_t at = std::string(sources.text(id)).find(needle);
   REQUIRE(at != std::string::npos);
   return {id, static_cast<uint32_t>(at),
           static_cast<uint32_t>(at + (length ? length : needle.size()))};
 }
 
-bool Same(LineCol a, uint32_t line, uint32_t column) { return a.line == line && a.column == column; }
+bool Same(LineCol a, uint32_t line, uint32_t column) {
+  return a.line == line && a.column == column;
+}
 
 }  // namespace
 
@@ -67,14 +71,15 @@ TEST_CASE("Line and Slice", "[dsl][diagnostic]") {
 
 TEST_CASE("Render: a multi-byte character before the span", "[dsl][diagnostic]") {
   SourceManager sources;
-  const SourceId id =
-      sources.Add("rules/x.aisle", "rule r on sale\n  when store == \"caf\xC3\xA9\" and toal > 1\n");
+  const SourceId id = sources.Add("rules/x.aisle",
+                                  "rule r on sale\n  when store == \"caf\xC3\xA9\" and toal > 1\n");
   Diagnostic d;
   d.code = "E012";
   d.message = "unknown field 'toal'";
   d.help = "did you mean 'total'?";
   d.span = SpanOf(sources, id, "toal");
-  // Line 2: `  when store == "café" and toal > 1`. Columns: "  when " 1-7, "store" 8-12, " == " 13-16,
+  // Line 2: `  when store == "café" and toal > 1`. Columns: "  when " 1-7, "store" 8-12, " == "
+  // 13-16,
   // '"' 17, c a f é 18-21, '"' 22, " and " 23-27: `toal` starts at column 28 (byte 29 of the line,
   // since é takes two bytes). The caret line repeats the gutter's width (5 spaces, "| "), then 27
   // spaces, one per code point before the span.
@@ -158,4 +163,22 @@ TEST_CASE("Diagnostics collects, counts and sorts", "[dsl][diagnostic]") {
   CHECK(sorted[2].message == "second");
   CHECK(sorted[3].message == "second, same place");
   CHECK(sorted[4].message == "third");
+}
+
+TEST_CASE("CRLF line ends: a position at the end of a line",
+          "[dsl][diagnostic]") {
+  // With "\r\n" line ends the unterminated string is reported at the '\n', one column past the
+  // invisible '\r': the header says column 22 while the caret (drawn on the line without its
+  // '\r') sits at column 21. `  emit alert to "ops` is 20 code points: the end is column 21.
+  SourceManager sources;
+  const SourceId id = sources.Add(
+      "crlf.aisle", "rule r on sale\r\n  when total > 5.00 USD\r\n  emit alert to \"ops\r\n");
+  Diagnostics diags;
+  Parse(sources, id, diags);
+  REQUIRE(diags.all().size() == 1);
+  CHECK(Render(sources, diags.all()[0]) ==
+        "crlf.aisle:3:21: error[E001]: unterminated string: expected '\"' before the end of the "
+        "line\n"
+        "   3 |   emit alert to \"ops\n"
+        "     |                     ^\n");
 }

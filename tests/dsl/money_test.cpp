@@ -41,13 +41,13 @@ TEST_CASE("ParseScaled reads decimal text exactly", "[dsl][money]") {
 
 TEST_CASE("ParseScaled rounds half to even past the scale", "[dsl][money]") {
   // In 1/10,000 units the fifth decimal is the first one dropped.
-  CHECK(ParseScaled("0.00005", 4) == 0);    // 0.5 units: a tie, 0 is even
-  CHECK(ParseScaled("0.00015", 4) == 2);    // 1.5 units: a tie, rounds to the even 2
-  CHECK(ParseScaled("-0.00015", 4) == -2);  // symmetric
-  CHECK(ParseScaled("0.00025", 4) == 2);    // 2.5 units: a tie, 2 is even
-  CHECK(ParseScaled("0.00035", 4) == 4);    // 3.5 units: to the even 4
-  CHECK(ParseScaled("0.000149", 4) == 1);   // 1.49 units: below the tie
-  CHECK(ParseScaled("0.000151", 4) == 2);   // 1.51 units: above the tie
+  CHECK(ParseScaled("0.00005", 4) == 0);      // 0.5 units: a tie, 0 is even
+  CHECK(ParseScaled("0.00015", 4) == 2);      // 1.5 units: a tie, rounds to the even 2
+  CHECK(ParseScaled("-0.00015", 4) == -2);    // symmetric
+  CHECK(ParseScaled("0.00025", 4) == 2);      // 2.5 units: a tie, 2 is even
+  CHECK(ParseScaled("0.00035", 4) == 4);      // 3.5 units: to the even 4
+  CHECK(ParseScaled("0.000149", 4) == 1);     // 1.49 units: below the tie
+  CHECK(ParseScaled("0.000151", 4) == 2);     // 1.51 units: above the tie
   CHECK(ParseScaled("1.23456", 4) == 12346);  // 12,345.6 units
   CHECK(ParseScaled("-1.23454", 4) == -12345);
   // At scale 0: 1.5 -> 2, 2.5 -> 2, -2.5 -> -2.
@@ -64,13 +64,13 @@ TEST_CASE("ParseScaled rounds half to even past the scale", "[dsl][money]") {
 }
 
 TEST_CASE("ParseScaled accepts exponents", "[dsl][money]") {
-  CHECK(ParseScaled("1e2", 4) == 1000000);       // 100
-  CHECK(ParseScaled("1.5e2", 4) == 1500000);     // 150
+  CHECK(ParseScaled("1e2", 4) == 1000000);    // 100
+  CHECK(ParseScaled("1.5e2", 4) == 1500000);  // 150
   CHECK(ParseScaled("1.5E+2", 4) == 1500000);
-  CHECK(ParseScaled("15e-1", 4) == 15000);       // 1.5
-  CHECK(ParseScaled("1e-4", 4) == 1);            // one unit
-  CHECK(ParseScaled("2.5e-4", 4) == 2);          // 2.5 units: a tie, to the even 2
-  CHECK(ParseScaled("-1.25e1", 4) == -125000);   // -12.5
+  CHECK(ParseScaled("15e-1", 4) == 15000);      // 1.5
+  CHECK(ParseScaled("1e-4", 4) == 1);           // one unit
+  CHECK(ParseScaled("2.5e-4", 4) == 2);         // 2.5 units: a tie, to the even 2
+  CHECK(ParseScaled("-1.25e1", 4) == -125000);  // -12.5
 }
 
 TEST_CASE("ParseScaled refuses overflow and malformed text", "[dsl][money]") {
@@ -95,12 +95,12 @@ TEST_CASE("ParseScaled refuses overflow and malformed text", "[dsl][money]") {
 }
 
 TEST_CASE("DivRoundHalfEven", "[dsl][money]") {
-  CHECK(DivRoundHalfEven(7, 2) == 4);    // 3.5 -> 4
-  CHECK(DivRoundHalfEven(5, 2) == 2);    // 2.5 -> 2
+  CHECK(DivRoundHalfEven(7, 2) == 4);  // 3.5 -> 4
+  CHECK(DivRoundHalfEven(5, 2) == 2);  // 2.5 -> 2
   CHECK(DivRoundHalfEven(-5, 2) == -2);
   CHECK(DivRoundHalfEven(-7, 2) == -4);
-  CHECK(DivRoundHalfEven(1, 3) == 0);    // 0.33
-  CHECK(DivRoundHalfEven(2, 3) == 1);    // 0.67
+  CHECK(DivRoundHalfEven(1, 3) == 0);  // 0.33
+  CHECK(DivRoundHalfEven(2, 3) == 1);  // 0.67
   CHECK(DivRoundHalfEven(-2, 3) == -1);
   CHECK(DivRoundHalfEven(5, -2) == -2);  // a negative divisor: -2.5 -> -2
   CHECK(DivRoundHalfEven(10, 5) == 2);
@@ -109,16 +109,16 @@ TEST_CASE("DivRoundHalfEven", "[dsl][money]") {
 TEST_CASE("FormatUnits", "[dsl][money]") {
   CHECK(FormatUnits(580000, 2) == "58.00");
   CHECK(FormatUnits(12345, 4) == "1.2345");
-  CHECK(FormatUnits(12345, 0) == "1");        // 1.2345 -> 1
-  CHECK(FormatUnits(15000, 0) == "2");        // 1.5 -> 2
-  CHECK(FormatUnits(25000, 0) == "2");        // 2.5 -> 2
+  CHECK(FormatUnits(12345, 0) == "1");          // 1.2345 -> 1
+  CHECK(FormatUnits(15000, 0) == "2");          // 1.5 -> 2
+  CHECK(FormatUnits(25000, 0) == "2");          // 2.5 -> 2
   CHECK(FormatUnits(1234567, 3) == "123.457");  // 123.4567 -> 123.457
-  CHECK(FormatUnits(5, 2) == "0.00");         // 0.0005
-  CHECK(FormatUnits(50, 2) == "0.00");        // 0.005: a tie, to the even 0.00
-  CHECK(FormatUnits(150, 2) == "0.02");       // 0.015 -> 0.02
-  CHECK(FormatUnits(250, 2) == "0.02");       // 0.025 -> 0.02
+  CHECK(FormatUnits(5, 2) == "0.00");           // 0.0005
+  CHECK(FormatUnits(50, 2) == "0.00");          // 0.005: a tie, to the even 0.00
+  CHECK(FormatUnits(150, 2) == "0.02");         // 0.015 -> 0.02
+  CHECK(FormatUnits(250, 2) == "0.02");         // 0.025 -> 0.02
   CHECK(FormatUnits(-150, 2) == "-0.02");
-  CHECK(FormatUnits(-50, 2) == "0.00");       // rounds to zero: no minus sign
+  CHECK(FormatUnits(-50, 2) == "0.00");  // rounds to zero: no minus sign
   CHECK(FormatUnits(-5, 4) == "-0.0005");
   CHECK(FormatUnits(0, 2) == "0.00");
   CHECK(FormatUnits(7, 4) == "0.0007");
