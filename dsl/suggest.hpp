@@ -7,7 +7,8 @@
 
 namespace aisle::dsl {
 
-// Levenshtein distance (case-sensitive), on bytes.
+// Edit distance (case-sensitive, on bytes): insertions, deletions, substitutions and swaps of
+// two adjacent characters each cost one.
 size_t EditDistance(std::string_view a, std::string_view b);
 
 // The candidate nearest to `name` when close enough (distance <= max(1, size/3)), else "".

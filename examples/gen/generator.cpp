@@ -18,6 +18,8 @@ namespace aisle::gen {
 namespace {
 
 constexpr int kMaxDays = 1000000;  // safety stop when generating by line items
+constexpr int kIncidentGap = 2;    // days kept free between two incidents at a store
+constexpr int kRandomPlacements = 100;
 
 bool ParseDate(const std::string& text, date::local_days& out) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
@@ -75,9 +77,8 @@ class EventWriter {
   bool stopped_ = false;
 };
 
-// Places incidents: none before day `lo`, none overlapping another at the same store (each keeps
-// its reserved days, two days either side, to itself), about one of each kind per 10 stores per
-// 30 days and at least one of each kind when there is room.
+// Places incidents: none before day `lo`, none within two days of another at the same store, about
+// one of each kind per 10 stores per 30 days and at least one of each kind when there is room.
 std::vector<Incident> PlanIncidents(const std::vector<StoreInfo>& stores, date::local_days first_day, int horizon, Rng& rng) {
   const int lo = horizon >= 42 ? 28 : horizon / 2;
   const int hi = horizon;  // exclusive
@@ -86,24 +87,33 @@ std::vector<Incident> PlanIncidents(const std::vector<StoreInfo>& stores, date::
     return stores[store].hours[date::weekday(first_day + date::days(day)).c_encoding()];
   };
   auto at = [&](size_t store, int day, int hour) { return LocalToUtc(stores[store].zone, first_day + date::days(day), hour * 60); };
-  auto pick_day = [&](int first, int last) { return static_cast<int>(rng.Int(first, std::max(first, last))); };
 
   std::vector<Incident> incidents;
-  const std::array<IncidentKind, 4> kinds = {IncidentKind::kAovDrop, IncidentKind::kDiscountAbuse, IncidentKind::kStockout,
+  // The stockout needs the longest stretch, so it is placed first.
+  const std::array<IncidentKind, 4> kinds = {IncidentKind::kStockout, IncidentKind::kAovDrop, IncidentKind::kDiscountAbuse,
                                              IncidentKind::kRefundSpike};
   for (int round = 0; round < per_kind; ++round) {
     for (IncidentKind kind : kinds) {
-      for (int attempt = 0; attempt < 200; ++attempt) {
+      // Random places first; if none fits, every store and day in turn.
+      const int stores_count = static_cast<int>(stores.size());
+      const int tries = kRandomPlacements + stores_count * std::max(1, hi - lo);
+      for (int attempt = 0; attempt < tries; ++attempt) {
+        const bool random = attempt < kRandomPlacements;
+        const int scan = attempt - kRandomPlacements;
+        auto pick_day = [&](int first, int last) {
+          last = std::max(first, last);
+          return random ? static_cast<int>(rng.Int(first, last)) : std::min(first + scan / stores_count, last + 1);
+        };
         Incident inc;
         inc.kind = kind;
-        const auto store = static_cast<size_t>(rng.Int(0, static_cast<int64_t>(stores.size()) - 1));
+        const auto store = static_cast<size_t>(random ? rng.Int(0, stores_count - 1) : scan % stores_count);
         inc.store = static_cast<int>(store);
         if (kind == IncidentKind::kStockout) {
           const int zero = pick_day(lo + 2, hi - 6);
           inc.active_first = inc.active_last = zero;
           inc.block_day = std::max(0, zero - static_cast<int>(rng.Int(3, 6)));
-          inc.first_day = inc.block_day - 1;
-          inc.last_day = zero + 11;
+          inc.first_day = zero - 2;  // the shelf may empty a little early or late,
+          inc.last_day = zero + 9;   // and the receipt comes 1-4 days after
         } else {
           const int length = kind == IncidentKind::kAovDrop ? 4 : kind == IncidentKind::kDiscountAbuse ? static_cast<int>(rng.Int(2, 5))
                                                                                                        : static_cast<int>(rng.Int(1, 2));
@@ -112,8 +122,8 @@ std::vector<Incident> PlanIncidents(const std::vector<StoreInfo>& stores, date::
           if (hours(store, first).Closed() || hours(store, last).Closed()) continue;
           inc.active_first = first;
           inc.active_last = last;
-          inc.first_day = first - 2;
-          inc.last_day = last + 2;
+          inc.first_day = first;
+          inc.last_day = last;
           if (kind == IncidentKind::kAovDrop) {
             inc.intensity = rng.Uniform(0.25, 0.5);
             const int64_t open = at(store, first, hours(store, first).open_hour);
@@ -130,7 +140,7 @@ std::vector<Incident> PlanIncidents(const std::vector<StoreInfo>& stores, date::
         }
         if (inc.active_first < lo || inc.active_last >= hi) continue;
         const bool clash = std::any_of(incidents.begin(), incidents.end(), [&](const Incident& other) {
-          return other.store == inc.store && inc.first_day <= other.last_day && other.first_day <= inc.last_day;
+          return other.store == inc.store && inc.first_day <= other.last_day + kIncidentGap && other.first_day <= inc.last_day + kIncidentGap;
         });
         if (clash) continue;
         incidents.push_back(inc);

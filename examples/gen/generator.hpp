@@ -26,10 +26,11 @@
 //   `units` counts a weighed line as one unit. A refund's `amount` includes its `tax`.
 // - Voided sales (~1%) carry the amounts that were rung up but have no line items, change no
 //   stock and are never refunded; filter on `status`.
-// - Inventory: `on_hand` is the absolute count after the change (kg for weighed goods). Sales
-//   are batched: at most one `reason:"sale"` event per store, SKU and hour, stamped with the time
-//   of the last sale it covers. Receipts and restocked returns (`adjustment`) happen on the hour;
-//   cycle counts (`count`) before opening. Outside `stockout` incidents stock never reaches 0.
+// - Inventory: `on_hand` is the absolute count after the change (kg for weighed goods). Each
+//   store opens with a `count` of every product (no `delta`). Sales are batched: at most one
+//   `reason:"sale"` event per store, SKU and hour, stamped with the time of the last sale it
+//   covers. Receipts and restocked returns (`adjustment`) happen on the hour; cycle counts
+//   (`count`) before opening. Outside `stockout` incidents stock never reaches 0.
 // - Shifts, traffic (one `entrance` count per open hour, ts = end of the hour) and all sales
 //   happen inside each store's local opening hours; the cashier on a sale is clocked in and not
 //   on a break.

@@ -159,6 +159,11 @@ void StoreSim::RunDay(int day, EventBuffer& out) {
   abuse_ = ActiveIncident(IncidentKind::kDiscountAbuse, day);
   Incident* spike = ActiveIncident(IncidentKind::kRefundSpike, day);
 
+  if (!counted_) {
+    // Opening snapshot, so that every product's level is known before it first changes.
+    counted_ = true;
+    for (size_t i = 0; i < on_hand_.size(); ++i) EmitInventory(static_cast<int>(i), open - 2 * kHour, 0, "count");
+  }
   PrepareStockout(day, open);
   CycleCounts(open);
   PlanStaff(day, open, close);

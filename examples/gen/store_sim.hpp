@@ -89,7 +89,7 @@ enum class IncidentKind { kAovDrop, kDiscountAbuse, kStockout, kRefundSpike };
 struct Incident {
   IncidentKind kind = IncidentKind::kAovDrop;
   int store = 0;
-  int first_day = 0, last_day = 0;  // reserved local days, inclusive (no other incident there)
+  int first_day = 0, last_day = 0;  // local days it may occupy, inclusive (kept apart from others)
   int active_first = 0, active_last = 0;  // days with abnormal behaviour (stockout: target zero day)
   double intensity = 0;  // aov: drop fraction; abuse: share of lines; spike: rate multiplier
   int staff = -1;        // discount_abuse: the cashier (index into StoreInfo::staff)
@@ -102,22 +102,19 @@ struct Incident {
 
 std::string_view IncidentKindName(IncidentKind kind);
 
-// StoreSim: a store's stock, staff, promotions and pending work, advanced one local day at a time.
+// StoreSim: a store's stock, staff, promotions and pending work, advanced one local day at a time
+// with its own random stream. `info`, `catalog` and the incidents must outlive it; it writes the
+// incidents' start/end. Not thread-safe.
 class StoreSim {
  public:
   StoreSim(const StoreInfo& info, const Catalog& catalog, date::local_days first_day, uint64_t seed,
            std::vector<Incident*> incidents);
 
-  // Appends the events of local day `day` (0 = first day) to `out`.
+  // Appends the events of local day `day` (0 = first day) to `out`; call with day 0, 1, 2, ...
+  // Every event of later days has a later `ts` than Midnight(day + 1).
   void RunDay(int day, EventBuffer& out);
   // UTC seconds of the local midnight that starts day `day`.
   int64_t Midnight(int day) const;
-  bool Open(int day) const;
-  int64_t OpenTime(int day) const;
-  int64_t CloseTime(int day) const;
-  // Expected completed sales on `day` (no noise), and average line items per sale.
-  double ExpectedSales(int day) const;
-  static double MeanLines();
   // Expected line items per calendar day, averaged over the week, without trend.
   static double ExpectedLinesPerDay(const StoreInfo& info);
 
@@ -187,8 +184,13 @@ class StoreSim {
   void EndHour(int day, int64_t hour_start, int64_t hour_end, int sales);
   void Duplicates(size_t first_record);
   // Helpers.
+  static double MeanLines();  // line draws per sale (duplicates merge into one line)
   date::local_days Date(int day) const;
   const DayHours& Hours(int day) const;
+  bool Open(int day) const;
+  int64_t OpenTime(int day) const;
+  int64_t CloseTime(int day) const;
+  double ExpectedSales(int day) const;  // completed and voided, without noise
   std::pair<int, int> PickCashier(int64_t t);  // (register or -1, staff index)
   int DrawSku(int previous_category, const Promo* promo);
   const Promo* ActivePromo(int day) const;
@@ -227,6 +229,7 @@ class StoreSim {
   std::deque<RecentSale> recent_;
   std::deque<Promo> promos_;
   int next_promo_day_ = 0;
+  bool counted_ = false;  // the opening stock snapshot has been written
 
   // Today's staffing and register outages.
   std::vector<Slot> early_, late_;  // per register

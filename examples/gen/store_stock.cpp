@@ -25,13 +25,16 @@ std::pair<int64_t, int64_t> StoreSim::Levels(int sku, int day) const {
   return {std::llround(reorder * 1000), std::llround(up_to * 1000)};
 }
 
+// `delta` 0 (the opening snapshot) is left out.
 void StoreSim::EmitInventory(int sku, int64_t ts, int64_t delta, std::string_view reason) {
   BeginEvent("inventory", ts, info_.source, false);
   fmt::memory_buffer& b = out_->Text();
   fmt::format_to(fmt::appender(b), R"(,"sku":"{}","on_hand":)", catalog_.products[static_cast<size_t>(sku)].sku);
   AppendMilli(b, on_hand_[static_cast<size_t>(sku)]);
-  Append(b, R"(,"delta":)");
-  AppendMilli(b, delta);
+  if (delta != 0) {
+    Append(b, R"(,"delta":)");
+    AppendMilli(b, delta);
+  }
   fmt::format_to(fmt::appender(b), R"(,"reason":"{}")", reason);
   EndEvent(ts, EventKind::kInventory);
 }
@@ -166,8 +169,12 @@ void StoreSim::EnsurePromos(int day) {
     p.first_day = next_promo_day_;
     p.last_day = p.first_day + static_cast<int>(rng_.Int(3, 7)) - 1;
     next_promo_day_ = p.last_day + 1 + static_cast<int>(rng_.Int(4, 16));
+    // No promotion near an incident: it would blur the anomaly, and a stockout's drain is planned.
     bool clash = false;
-    for (const Incident* inc : incidents_) clash = clash || (p.first_day <= inc->last_day && inc->first_day <= p.last_day);
+    for (const Incident* inc : incidents_) {
+      const int from = inc->kind == IncidentKind::kStockout ? inc->block_day : inc->first_day - 1;
+      clash = clash || (p.first_day <= inc->last_day + 1 && from <= p.last_day);
+    }
     if (clash) continue;
     double share = 0;
     if (rng_.Chance(0.4)) {
