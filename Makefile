@@ -38,7 +38,7 @@ build/fuzz/build.ninja: | deps
 	CXX=clang++ CC=clang cmake -S . -B build/fuzz $(GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAISLE_FUZZ=ON $(LAUNCHER)
 
 fuzz: deps build/fuzz/build.ninja
-	cmake --build build/fuzz -j $(JOBS)
+	cmake --build build/fuzz -j $(JOBS) --target fuzz_ndjson fuzz_rules
 	tests/fuzz/run-campaigns.sh build/fuzz $(FUZZ_SECONDS)
 
 clean:

@@ -298,7 +298,7 @@ class Checker {
     plan::Metric metric;
     metric.name = m.name.name;
     metric.span = m.span;
-    if (!ResolveInput(m.input, metric.input, metric.input_fields, /*in_metric=*/true)) return -1;
+    if (!ResolveInput(m.input, metric.input, metric.input_fields)) return -1;
     std::set<std::string> params_used;
     std::set<int> used;
     Scope scope;
@@ -386,9 +386,7 @@ class Checker {
     metric.output.push_back({"window.start", Type::kTimestamp});
     metric.window_end_field = static_cast<int>(metric.output.size());
     metric.output.push_back({"window.end", Type::kTimestamp});
-    if (!ok || diags_.has_errors()) {
-      // Keep going for diagnostics; an invalid metric still has a well-formed output record.
-    }
+    (void)ok;  // an invalid metric still gets a well-formed output record, so checking goes on
     metric.fingerprint = Fingerprint("metric", m.span, params_used, InputFingerprint(metric.input));
     plan_.metrics.push_back(std::move(metric));
     return static_cast<int>(plan_.metrics.size() - 1);
@@ -450,8 +448,7 @@ class Checker {
     return out;
   }
 
-  bool ResolveInput(const ast::Ident& name, plan::Input& input, std::vector<plan::Field>& fields,
-                    bool in_metric) {
+  bool ResolveInput(const ast::Ident& name, plan::Input& input, std::vector<plan::Field>& fields) {
     if (const StreamSchema* s = FindStream(name.name)) {
       input.is_stream = true;
       input.stream = s->kind;
@@ -468,9 +465,7 @@ class Checker {
     }
     std::vector<std::string_view> candidates = StreamNames();
     for (const auto& [n, _] : metric_decls_) candidates.push_back(n);
-    diags_.Error("E010", name.span,
-                 std::string(in_metric ? "unknown stream or metric '" : "unknown stream or metric '") +
-                     name.name + "'",
+    diags_.Error("E010", name.span, "unknown stream or metric '" + name.name + "'",
                  DidYouMean(name.name, candidates));
     return false;
   }
@@ -497,7 +492,7 @@ class Checker {
     plan::Rule rule;
     rule.name = r.name.name;
     rule.span = r.span;
-    if (!ResolveInput(r.input, rule.input, rule.fields, /*in_metric=*/false)) return;
+    if (!ResolveInput(r.input, rule.input, rule.fields)) return;
     rule.input_field_count = static_cast<int>(rule.fields.size());
     if (!rule.input.is_stream) {
       const plan::Metric& m = plan_.metrics[static_cast<size_t>(rule.input.metric)];

@@ -84,10 +84,6 @@ Value Arithmetic(B op, const Value& l, const Value& r, Type result) {
         if (result != Type::kMoney) v.currency = 0;
         return v;
       }
-      if (l.type == Type::kDuration && r.type == Type::kTimestamp) {
-        if (__builtin_add_overflow(l.i, r.i, &out)) return Value::Null();
-        return Value::Timestamp(out);
-      }
       break;
     }
     case B::kMul:

@@ -168,6 +168,11 @@ bool MetricOperator::Load(StateStore& store, std::string& error) {
     int64_t start = GetI64Ordered(rest.data() + 5 + n);
     if (value.empty() || value[0] != kStateVersion) return ok = false;
     Group g = NewGroup();
+    struct Guard {  // releases a half-restored group's states on a corrupt value
+      const MetricOperator* op;
+      Group* g;
+      ~Guard() { op->DestroyGroup(*g); }
+    } guard{this, &g};
     size_t pos = 1;
     for (size_t i = 0; i < aggs_.size(); ++i) {
       if (pos + 8 > value.size()) return ok = false;
@@ -185,7 +190,7 @@ bool MetricOperator::Load(StateStore& store, std::string& error) {
         std::memcpy(st, blob.data(), blob.size());
       }
     }
-    windows_[start].emplace(std::move(group_key), std::move(g));
+    windows_[start].emplace(std::move(group_key), std::move(g));  // g is empty now: guard no-op
     return true;
   });
   if (!s.ok()) {
