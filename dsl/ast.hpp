@@ -82,6 +82,7 @@ struct Stage {
   std::vector<Ident> keys;   // kKey
   WindowKind window = WindowKind::kTumbling;
   ExprPtr window_size;       // kWindow
+  ExprPtr window_offset;     // kWindow, optional: windows start at epoch + offset + k * size
   std::vector<Agg> aggs;     // kAgg
 };
 

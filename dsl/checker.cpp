@@ -348,6 +348,16 @@ class Checker {
           } else {
             ok = false;
           }
+          if (stage.window_offset) {
+            auto offset = ConstantDuration(*stage.window_offset, "window offset");
+            if (offset && metric.window_size > 0 && *offset >= metric.window_size) {
+              diags_.Error("E023", stage.window_offset->span,
+                           "a window offset must be shorter than the window");
+              ok = false;
+            } else if (offset) {
+              metric.window_offset = *offset;
+            }
+          }
           break;
         case ast::StageKind::kAgg:
           if (have_agg) {

@@ -29,6 +29,7 @@ AISLE_KW(metric);
 AISLE_KW(where);
 AISLE_KW(window);
 AISLE_KW(tumbling);
+AISLE_KW(offset);
 AISLE_KW(agg);
 AISLE_KW(rule);
 AISLE_KW(on);
@@ -116,7 +117,9 @@ struct stream_decl : p::seq<kw_stream, _, p::must<ident>, p::star<_, lateness_cl
 struct where_stage : p::seq<kw_where, _, p::must<expr>> {};
 struct key_stage : p::seq<kw_key, _, p::must<ident>, p::star<_, p::one<','>, _, p::must<ident>>> {};
 struct window_kind : kw_tumbling {};
-struct window_stage : p::seq<kw_window, _, p::must<window_kind>, _, p::must<expr>> {};
+struct window_offset : p::seq<kw_offset, _, p::must<expr>> {};
+struct window_stage : p::seq<kw_window, _, p::must<window_kind>, _, p::must<expr>,
+                            p::opt<_, window_offset>> {};
 struct agg_call : call {};
 struct agg_def : p::seq<ident, _, p::must<equals>, _, p::must<agg_call>> {};
 struct agg_stage : p::seq<kw_agg, _, p::must<agg_def>, p::star<_, p::one<','>, _, p::must<agg_def>>> {};

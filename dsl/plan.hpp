@@ -66,6 +66,7 @@ struct Metric {
   std::vector<Expr> filters;  // bool expressions on the input record, all must hold
   std::vector<int> keys;      // input field indexes
   int64_t window_size = 0;    // tumbling, microseconds
+  int64_t window_offset = 0;  // windows are [offset + k * size, offset + (k + 1) * size)
   std::vector<Aggregate> aggregates;
   std::vector<Field> output;
   int window_start_field = -1;

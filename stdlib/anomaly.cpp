@@ -1,18 +1,29 @@
 // anomaly(value, baseline = 28d, season = 1w, method = "robust_z"): how unusual a value is
 // against the same seasonal slot's history (e.g. the same hour of the week over the last four
-// weeks). Robust z-score: (x - median) / (1.4826 * MAD), the MAD of a normal sample scaled to
-// its standard deviation; when more than half the history is identical (MAD = 0) the mean
-// absolute deviation (x 1.2533) stands in (Iglewicz & Hoaglin's modified z-score). A value is
-// scored against history before it joins it; history older than `baseline` is forgotten.
-// Returns null until the slot has kMinHistory values.
+// weeks), as a signed score on the scale of a standard normal z.
+//
+// method "robust_z": (x - median) / (1.4826 * MAD), the MAD of a normal sample scaled to its
+// standard deviation; when more than half the history is identical (MAD = 0) the mean absolute
+// deviation (x 1.2533) stands in (Iglewicz & Hoaglin's modified z-score).
+// method "poisson", for counts of events (refunds, voids): the history's median is the expected
+// count m, and the score is the normal quantile of the Poisson tail probability of x given m
+// (P[X >= x] above m, P[X <= x] below): small counts are judged by the noise counts really have,
+// where a MAD of 0 or 1 would make every blip look extreme.
+//
+// A value is scored against the history before it joins it; history older than `baseline` is
+// forgotten. The score is null until the slot holds half the values the baseline can hold (at
+// least three): a median of a few values says little.
 
 #include <algorithm>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <memory>
 #include <vector>
+
+#include <boost/math/distributions/normal.hpp>
+#include <boost/math/distributions/poisson.hpp>
 
 #include "dsl/money.hpp"
 #include "dsl/time.hpp"
@@ -91,9 +102,31 @@ double Median(std::vector<double>& v) {
   return (lower + upper) / 2;
 }
 
-class RobustZ final : public engine::StatefulOperator {
+enum class Method { kRobustZ, kPoisson };
+
+// The z of a standard normal with the given upper-tail probability.
+double UpperTailZ(double p) {
+  p = std::clamp(p, 1e-300, 1.0);
+  if (p >= 1.0) return -kSaturated;
+  return boost::math::quantile(boost::math::complement(boost::math::normal_distribution<double>(), p));
+}
+
+double PoissonScore(double x, double expected) {
+  const double m = std::max(expected, 0.5);  // an empty history still expects a little
+  boost::math::poisson_distribution<double> dist(m);
+  if (x > m) {
+    // P[X >= x] = 1 - P[X <= x - 1]
+    double p = x < 1 ? 1.0 : boost::math::cdf(boost::math::complement(dist, std::floor(x) - 1));
+    return UpperTailZ(p);
+  }
+  if (x < m) return -UpperTailZ(boost::math::cdf(dist, std::floor(std::max(x, 0.0))));
+  return 0.0;
+}
+
+class Anomaly final : public engine::StatefulOperator {
  public:
-  RobustZ(int64_t baseline, int64_t season) : baseline_(baseline), season_(season) {}
+  Anomaly(int64_t baseline, int64_t season, Method method)
+      : baseline_(baseline), season_(season), method_(method) {}
 
   std::unique_ptr<engine::OperatorState> NewState() const override {
     return std::make_unique<SlotHistory>();
@@ -120,11 +153,24 @@ class RobustZ final : public engine::StatefulOperator {
       cap = kMaxPerSlot;
     }
     std::deque<Sample>& samples = history.slots[slot];
+    size_t min_history = kMinHistory;
     if (ctx.window_size > 0) {
       while (!samples.empty() && samples.front().time < ctx.time - baseline_) samples.pop_front();
+      // A slot recurs every season (or every window, when the season is shorter).
+      const int64_t period = std::max(season_, ctx.window_size);
+      min_history = std::max<size_t>(kMinHistory, static_cast<size_t>(baseline_ / period) / 2);
     }
     Value score = Value::Null();
-    if (samples.size() >= kMinHistory) {
+    if (samples.size() >= min_history && method_ == Method::kPoisson) {
+      std::vector<double> values;
+      values.reserve(samples.size());
+      for (const Sample& s : samples) values.push_back(s.value);
+      try {  // Boost.Math reports domain errors by throwing; keep them inside this operator
+        score = Value::Decimal(std::clamp(PoissonScore(x, Median(values)), -kSaturated, kSaturated));
+      } catch (const std::exception&) {
+        score = Value::Null();
+      }
+    } else if (samples.size() >= min_history) {
       std::vector<double> values;
       values.reserve(samples.size());
       for (const Sample& s : samples) values.push_back(s.value);
@@ -153,10 +199,12 @@ class RobustZ final : public engine::StatefulOperator {
  private:
   int64_t baseline_;
   int64_t season_;
+  Method method_;
 };
 
 std::unique_ptr<engine::StatefulOperator> MakeAnomaly(std::span<const Value> args) {
-  return std::make_unique<RobustZ>(args[1].i, args[2].i);
+  Method method = args[3].str() == "poisson" ? Method::kPoisson : Method::kRobustZ;
+  return std::make_unique<Anomaly>(args[1].i, args[2].i, method);
 }
 
 Type AnomalyType(std::span<const Type> a, std::string_view& error) {
@@ -176,7 +224,7 @@ void RegisterAnomaly(engine::OperatorRegistry& registry) {
       {"value", Type::kAny, true, Value::Null()},
       {"baseline", Type::kDuration, false, Value::Duration(28 * dsl::kMicrosPerDay), true},
       {"season", Type::kDuration, false, Value::Duration(7 * dsl::kMicrosPerDay), true},
-      {"method", Type::kString, false, Value::String("robust_z"), true, {"robust_z"}},
+      {"method", Type::kString, false, Value::String("robust_z"), true, {"robust_z", "poisson"}},
   };
   d.spec.result = AnomalyType;
   d.spec.summary = "signed robust z-score of a value against its seasonal history";

@@ -51,7 +51,7 @@ bool MetricOperator::Add(std::span<const Value> record, int64_t time) {
   for (const auto& f : plan_.filters)
     if (!evaluator_.Holds(f, record)) return true;
   const int64_t size = plan_.window_size;
-  const int64_t start = dsl::FloorDiv(time, size) * size;
+  const int64_t start = dsl::FloorDiv(time - plan_.window_offset, size) * size + plan_.window_offset;
   if (start + size <= fired_through_) return false;
 
   key_scratch_.clear();

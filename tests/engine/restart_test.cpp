@@ -24,7 +24,7 @@ metric daily = sale
   | agg tx = count(), aov = avg(total), customers = count_distinct(customer)
 
 rule aov_drop on daily
-  let score = anomaly(aov, baseline = 28d, season = 1d)
+  let score = anomaly(aov, baseline = 6d, season = 1d)
   when score < -3
   emit alert to "ops" message "{store} aov {aov:money} score {score:.1f}"
 
@@ -75,8 +75,9 @@ TEST_CASE("the anomaly rule fires once, on the day the average order value drops
   std::vector<std::string> drops;
   for (const auto& e : r.emissions)
     if (e.rule == "aov_drop") drops.push_back(aisle::dsl::FormatTimestamp(e.window->first));
-  // Days 1-3 build history (null score); days 4-9 equal the median (score 0); day 10's 2.00
-  // against a flat 10.00 history saturates; day 11 scores 0 again (median 10, MAD 0).
+  // A 6-day baseline holds six daily values, so scores need three: days 1-3 build history (null
+  // score); days 4-9 equal the median (score 0); day 10's 2.00 against a flat 10.00 history
+  // saturates; day 11 scores 0 again (median 10, MAD 0).
   CHECK(drops == std::vector<std::string>{"2025-03-10T00:00:00Z"});
   CHECK(r.stats.duplicates == 1);
   CHECK(r.stats.late == 2);  // refused by both metrics

@@ -20,10 +20,10 @@ struct Anomaly {
   std::unique_ptr<aisle::engine::StatefulOperator> op;
   std::unique_ptr<aisle::engine::OperatorState> state;
 
-  Anomaly(int64_t baseline, int64_t season) {
+  Anomaly(int64_t baseline, int64_t season, const char* method = "robust_z") {
     aisle::stdlib::RegisterAnomaly(registry);
     std::vector<Value> args = {Value::Null(), Value::Duration(baseline), Value::Duration(season),
-                               Value::String("robust_z")};
+                               Value::String(method)};
     op = registry.Get(registry.Find("anomaly")).stateful(args);
     state = op->NewState();
   }
@@ -36,7 +36,8 @@ struct Anomaly {
 }  // namespace
 
 TEST_CASE("robust z against the median and MAD of the history", "[stdlib][anomaly]") {
-  Anomaly a(28 * kMicrosPerDay, kMicrosPerDay);
+  // Daily windows, a 6-day baseline: up to six values, so scores start at three.
+  Anomaly a(6 * kMicrosPerDay, kMicrosPerDay);
   const int64_t day = kMicrosPerDay;
   // Fewer than three values of history: no score.
   CHECK(a.Feed(10, 0 * day, day).is_null());
@@ -55,7 +56,7 @@ TEST_CASE("robust z against the median and MAD of the history", "[stdlib][anomal
 }
 
 TEST_CASE("a flat history falls back to the mean absolute deviation, then saturates", "[stdlib][anomaly]") {
-  Anomaly a(28 * kMicrosPerDay, kMicrosPerDay);
+  Anomaly a(6 * kMicrosPerDay, kMicrosPerDay);
   const int64_t day = kMicrosPerDay;
   for (int i = 0; i < 4; ++i) a.Feed(10, i * day, day);
   CHECK(a.Feed(10, 4 * day, day).d == 0.0);
@@ -67,7 +68,7 @@ TEST_CASE("a flat history falls back to the mean absolute deviation, then satura
 
 TEST_CASE("each seasonal slot keeps its own history", "[stdlib][anomaly]") {
   // Hourly windows, daily season: hour 10 and hour 11 are compared only with themselves.
-  Anomaly a(28 * kMicrosPerDay, kMicrosPerDay);
+  Anomaly a(6 * kMicrosPerDay, kMicrosPerDay);
   const int64_t h = kMicrosPerHour;
   for (int day = 0; day < 3; ++day) {
     a.Feed(100, day * 24 * h + 10 * h, h);
@@ -91,13 +92,36 @@ TEST_CASE("history older than the baseline is forgotten", "[stdlib][anomaly]") {
 }
 
 TEST_CASE("state saves and restores", "[stdlib][anomaly]") {
-  Anomaly a(28 * kMicrosPerDay, kMicrosPerDay);
+  Anomaly a(6 * kMicrosPerDay, kMicrosPerDay);
   const int64_t day = kMicrosPerDay;
   for (int i = 0; i < 5; ++i) a.Feed(10 + i, i * day, day);
   std::string saved;
   a.state->Save(saved);
-  Anomaly b(28 * kMicrosPerDay, kMicrosPerDay);
+  Anomaly b(6 * kMicrosPerDay, kMicrosPerDay);
   REQUIRE(b.state->Load(saved));
   CHECK(a.Feed(30, 5 * day, day).d == b.Feed(30, 5 * day, day).d);
   CHECK_FALSE(b.state->Load(saved.substr(0, saved.size() - 3)));
+}
+
+TEST_CASE("scores wait until half the baseline's values are there", "[stdlib][anomaly]") {
+  // Daily windows, 28-day baseline, daily season: 28 values fit, so 14 are needed.
+  Anomaly a(28 * kMicrosPerDay, kMicrosPerDay);
+  const int64_t day = kMicrosPerDay;
+  for (int i = 0; i < 14; ++i) CHECK(a.Feed(10 + i % 3, i * day, day).is_null());
+  CHECK_FALSE(a.Feed(10, 14 * day, day).is_null());
+}
+
+TEST_CASE("poisson scores counts by their tail probability", "[stdlib][anomaly]") {
+  Anomaly a(6 * kMicrosPerDay, kMicrosPerDay, "poisson");
+  const int64_t day = kMicrosPerDay;
+  for (int i = 0; i < 4; ++i) a.Feed(2, i * day, day);
+  // Expected count 2 (the median). P[X >= 6 | 2] = 1 - e^-2 (1 + 2 + 2 + 4/3 + 2/3 + 4/15)
+  // = 0.0165636...; the normal z with that upper tail is 2.13054 (Python:
+  // statistics.NormalDist().inv_cdf(1 - 0.0165636084806) = 2.130538).
+  Value z = a.Feed(6, 4 * day, day);
+  CHECK(z.d == Approx(2.130538).epsilon(1e-5));
+  // The median is still 2: a count equal to it scores 0; 0 has P[X <= 0] = e^-2 = 0.135335,
+  // z = -inv_cdf(1 - 0.135335) = -1.101520.
+  CHECK(a.Feed(2, 5 * day, day).d == 0.0);
+  CHECK(a.Feed(0, 6 * day, day).d == Approx(-1.101520).epsilon(1e-5));
 }
