@@ -431,6 +431,7 @@ class Checker {
     }
     if (!call.args.empty()) {
       plan::Expr arg = Resolve(*call.args[0], scope);
+      if (arg.type == Type::kAny) return false;  // already reported
       if (!Accepts(spec.params[0].type, arg.type)) {
         diags_.Error("E020", call.args[0]->span,
                      fmt::format("'{}' cannot take {} argument", spec.name, WithArticle(arg.type)));

@@ -33,7 +33,21 @@
 //   (`count`) before opening. Outside `stockout` incidents stock never reaches 0.
 // - Shifts, traffic (one `entrance` count per open hour, ts = end of the hour) and all sales
 //   happen inside each store's local opening hours; the cashier on a sale is clocked in and not
-//   on a break.
+//   on a break. Sales carry one extra field, `register` (S001-R2).
+// - Normal life includes store-wide promotions (a category or a few SKUs, 10-30% off, more units
+//   sold) that raise every cashier's discount rate at that store for a few days.
+//
+// Incidents (incidents.csv; none in the first 28 days when there are at least 42, else none in
+// the first half; at least two days apart at a store; start/end span the abnormal behaviour):
+//   aov_drop        one store's baskets shrink (fewer, cheaper items) by 25-50% for 1-3 days;
+//                   transaction counts stay normal
+//   discount_abuse  one cashier gives 20-50% line discounts on most lines over 2-5 days
+//                   (start = first clock-in, end = last clock-out)
+//   stockout        a top-50 product runs out (its deliveries stop; a `count` a few days before may
+//                   find stock missing): start = the sale event with on_hand 0, end = the
+//                   receipt 1-4 days later; no sales of it in between
+//   refund_spike    same-day refunds of recent sales at 5-10x the store's normal rate for 1-2
+//                   days (start = opening, end = closing)
 //
 // Determinism: every draw comes from std::mt19937_64 seeded with GenOptions::seed, through
 // explicit transforms (no std:: distributions), so the same options give the same bytes.
@@ -47,7 +61,7 @@ namespace aisle::gen {
 
 // GenOptions: what to generate. Defaults give 20 stores over 60 days from Monday 2025-01-06.
 struct GenOptions {
-  int stores = 20;                   // number of stores, >= 1
+  int stores = 20;                   // number of stores, 1 .. 100000
   int days = 60;                     // number of days of history, >= 1 (ignored if line_items > 0)
   uint64_t seed = 1;                 // the only source of randomness
   std::string out_dir;               // created if missing

@@ -12,20 +12,28 @@ constexpr double kContinueLine = 0.65;  // chance of one more line, up to kMaxLi
 constexpr int kMaxLines = 8;
 constexpr double kVoidRate = 0.01;
 constexpr double kRefundRate = 0.015;
-constexpr double kAffinity = 0.3;       // chance that a further line stays in the previous category
-constexpr double kMeanUnitQty = 1.44;   // of DrawQty for unit goods
+constexpr double kAffinity = 0.3;      // chance that a further line stays in the previous category
+constexpr double kMeanUnitQty = 1.44;  // of DrawQty for unit goods
 constexpr double kMeanKg = 0.79;
 constexpr size_t kRecentSales = 400;
-constexpr double kShrinkScale = 1.2;    // aov_drop: a line is dropped with this times the drop
-constexpr std::array<double, 7> kWeekday = {1.15, 0.85, 0.85, 0.9, 0.95, 1.1, 1.35};  // Sunday first
-constexpr std::array<double, 24> kHourShape = {0,   0,    0,   0,    0,   0,    0.2, 0.35, 0.5, 0.65, 0.8,  1.0,
-                                               1.35, 1.25, 0.9, 0.85, 1.0, 1.3, 1.35, 1.05, 0.75, 0.5, 0.3, 0.2};
-constexpr std::array<const char*, 6> kReasons = {"changed_mind", "defective", "wrong_item", "damaged", "not_as_described", "other"};
+constexpr double kShrinkScale = 1.2;  // aov_drop: a line is dropped with this times the drop
+constexpr std::array<double, 7> kWeekday = {1.15, 0.85, 0.85, 0.9,
+                                            0.95, 1.1,  1.35};  // Sunday first
+constexpr std::array<double, 24> kHourShape = {0,   0,    0,    0,    0,    0,    0.2, 0.35,
+                                               0.5, 0.65, 0.8,  1.0,  1.35, 1.25, 0.9, 0.85,
+                                               1.0, 1.3,  1.35, 1.05, 0.75, 0.5,  0.3, 0.2};
+constexpr std::array<const char*, 6> kReasons = {"changed_mind", "defective",        "wrong_item",
+                                                 "damaged",      "not_as_described", "other"};
 constexpr std::array<double, 6> kReasonWeights = {0.40, 0.20, 0.15, 0.10, 0.10, 0.05};
 
 const char* Tender(Rng& rng) {
   const double u = rng.Uniform();
-  return u < 0.62 ? "card" : u < 0.80 ? "cash" : u < 0.92 ? "wallet" : u < 0.95 ? "gift_card" : u < 0.98 ? "split" : "other";
+  return u < 0.62   ? "card"
+         : u < 0.80 ? "cash"
+         : u < 0.92 ? "wallet"
+         : u < 0.95 ? "gift_card"
+         : u < 0.98 ? "split"
+                    : "other";
 }
 
 int64_t DrawQty(const Product& p, Rng& rng) {
@@ -38,21 +46,29 @@ int64_t DrawQty(const Product& p, Rng& rng) {
   return 1000 * (u < 0.74 ? 1 : u < 0.90 ? 2 : u < 0.96 ? 3 : rng.Int(4, 6));
 }
 
-int64_t RoundDiv(int64_t num, int64_t den) { return (num + den / 2) / den; }
+int64_t RoundDiv(int64_t num, int64_t den) {
+  return (num + den / 2) / den;
+}
 
 }  // namespace
 
 std::string_view IncidentKindName(IncidentKind kind) {
   switch (kind) {
-    case IncidentKind::kAovDrop: return "aov_drop";
-    case IncidentKind::kDiscountAbuse: return "discount_abuse";
-    case IncidentKind::kStockout: return "stockout";
-    case IncidentKind::kRefundSpike: return "refund_spike";
+    case IncidentKind::kAovDrop:
+      return "aov_drop";
+    case IncidentKind::kDiscountAbuse:
+      return "discount_abuse";
+    case IncidentKind::kStockout:
+      return "stockout";
+    case IncidentKind::kRefundSpike:
+      return "refund_spike";
   }
   return "unknown";
 }
 
-double StoreSim::MeanLines() { return (1 - std::pow(kContinueLine, kMaxLines)) / (1 - kContinueLine); }
+double StoreSim::MeanLines() {
+  return (1 - std::pow(kContinueLine, kMaxLines)) / (1 - kContinueLine);
+}
 
 double StoreSim::ExpectedLinesPerDay(const StoreInfo& info) {
   double week = 0;
@@ -62,9 +78,13 @@ double StoreSim::ExpectedLinesPerDay(const StoreInfo& info) {
   return kBaseSales * info.size * week * MeanLines() * (1 - kVoidRate);
 }
 
-StoreSim::StoreSim(const StoreInfo& info, const Catalog& catalog, date::local_days first_day, uint64_t seed,
-                   std::vector<Incident*> incidents)
-    : info_(info), catalog_(catalog), first_day_(first_day), rng_(seed), incidents_(std::move(incidents)) {
+StoreSim::StoreSim(const StoreInfo& info, const Catalog& catalog, date::local_days first_day,
+                   uint64_t seed, std::vector<Incident*> incidents)
+    : info_(info),
+      catalog_(catalog),
+      first_day_(first_day),
+      rng_(seed),
+      incidents_(std::move(incidents)) {
   const size_t n = catalog.products.size();
   on_hand_.assign(n, 0);
   on_order_.assign(n, 0);
@@ -76,30 +96,44 @@ StoreSim::StoreSim(const StoreInfo& info, const Catalog& catalog, date::local_da
   }
   for (size_t i = 0; i < n; ++i) {
     const Product& p = catalog.products[i];
-    base_units_.push_back(kBaseSales * info.size * MeanLines() * (1 - kVoidRate) * p.share * (p.weighed ? kMeanKg : kMeanUnitQty));
+    base_units_.push_back(kBaseSales * info.size * MeanLines() * (1 - kVoidRate) * p.share *
+                          (p.weighed ? kMeanKg : kMeanUnitQty));
   }
   next_promo_day_ = static_cast<int>(rng_.Int(0, 10));
   EnsurePromos(0);
   for (size_t i = 0; i < n; ++i) {
     const auto [reorder, up_to] = Levels(static_cast<int>(i), 0);
     const int64_t step = catalog.products[i].weighed ? 25 : 1000;
-    const double level = static_cast<double>(reorder) + rng_.Uniform() * static_cast<double>(up_to - reorder);
+    const double level =
+        static_cast<double>(reorder) + rng_.Uniform() * static_cast<double>(up_to - reorder);
     on_hand_[i] = (static_cast<int64_t>(level) / step + 1) * step;
   }
 }
 
-date::local_days StoreSim::Date(int day) const { return first_day_ + date::days(day); }
+date::local_days StoreSim::Date(int day) const {
+  return first_day_ + date::days(day);
+}
 
 const DayHours& StoreSim::Hours(int day) const {
   return info_.hours[date::weekday(Date(day)).c_encoding()];
 }
 
-bool StoreSim::Open(int day) const { return !Hours(day).Closed(); }
-int64_t StoreSim::Midnight(int day) const { return LocalToUtc(info_.zone, Date(day), 0); }
-int64_t StoreSim::OpenTime(int day) const { return LocalToUtc(info_.zone, Date(day), Hours(day).open_hour * 60); }
-int64_t StoreSim::CloseTime(int day) const { return LocalToUtc(info_.zone, Date(day), Hours(day).close_hour * 60); }
+bool StoreSim::Open(int day) const {
+  return !Hours(day).Closed();
+}
+int64_t StoreSim::Midnight(int day) const {
+  return LocalToUtc(info_.zone, Date(day), 0);
+}
+int64_t StoreSim::OpenTime(int day) const {
+  return LocalToUtc(info_.zone, Date(day), Hours(day).open_hour * 60);
+}
+int64_t StoreSim::CloseTime(int day) const {
+  return LocalToUtc(info_.zone, Date(day), Hours(day).close_hour * 60);
+}
 
-double StoreSim::Trend(int day) const { return std::clamp(1 + info_.growth * day / 365.0, 0.75, 1.4); }
+double StoreSim::Trend(int day) const {
+  return std::clamp(1 + info_.growth * day / 365.0, 0.75, 1.4);
+}
 
 double StoreSim::ExpectedSales(int day) const {
   if (!Open(day)) return 0;
@@ -108,13 +142,15 @@ double StoreSim::ExpectedSales(int day) const {
 
 double StoreSim::DailyUnits(int sku, int day) const {
   if (!Open(day)) return 0;
-  return base_units_[static_cast<size_t>(sku)] * kWeekday[date::weekday(Date(day)).c_encoding()] * Trend(day);
+  return base_units_[static_cast<size_t>(sku)] * kWeekday[date::weekday(Date(day)).c_encoding()] *
+         Trend(day);
 }
 
 void StoreSim::BeginEvent(std::string_view type, int64_t ts, std::string_view source, bool money) {
   fmt::memory_buffer& b = out_->Text();
   mark_ = out_->Mark();
-  fmt::format_to(fmt::appender(b), R"({{"type":"{}","id":"{:016x}","store":"{}","ts":")", type, NextId(), info_.id);
+  fmt::format_to(fmt::appender(b), R"({{"type":"{}","id":"{:016x}","store":"{}","ts":")", type,
+                 NextId(), info_.id);
   AppendTimestamp(b, ts);
   fmt::format_to(fmt::appender(b), R"(","source":"{}")", source);
   if (money) fmt::format_to(fmt::appender(b), R"(,"currency":"{}")", info_.currency);
@@ -130,10 +166,14 @@ void StoreSim::EmitShift(const Slot& slot, int day, std::string_view action, int
   BeginEvent("shift", ts, "staff", true);
   fmt::memory_buffer& b = out_->Text();
   const date::year_month_day ymd(Date(day));
-  const char* role = e.role == Role::kCashier ? "cashier" : e.role == Role::kManager ? "manager" : "stock";
-  fmt::format_to(fmt::appender(b), R"(,"staff":"{}","action":"{}","shift":"{}-{:04}{:02}{:02}-{}","role":"{}","wage":)", e.id,
-                 action, info_.id, static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                 static_cast<unsigned>(ymd.day()), std::string_view(e.id).substr(info_.id.size() + 1), role);
+  const char* role = e.role == Role::kCashier   ? "cashier"
+                     : e.role == Role::kManager ? "manager"
+                                                : "stock";
+  fmt::format_to(
+      fmt::appender(b),
+      R"(,"staff":"{}","action":"{}","shift":"{}-{:04}{:02}{:02}-{}","role":"{}","wage":)", e.id,
+      action, info_.id, static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+      static_cast<unsigned>(ymd.day()), std::string_view(e.id).substr(info_.id.size() + 1), role);
   AppendMoney(b, e.wage);
   EndEvent(ts, EventKind::kShift);
 }
@@ -162,7 +202,8 @@ void StoreSim::RunDay(int day, EventBuffer& out) {
   if (!counted_) {
     // Opening snapshot, so that every product's level is known before it first changes.
     counted_ = true;
-    for (size_t i = 0; i < on_hand_.size(); ++i) EmitInventory(static_cast<int>(i), open - 2 * kHour, 0, "count");
+    for (size_t i = 0; i < on_hand_.size(); ++i)
+      EmitInventory(static_cast<int>(i), open - 2 * kHour, 0, "count");
   }
   PrepareStockout(day, open);
   CycleCounts(open);
@@ -194,7 +235,8 @@ void StoreSim::RunDay(int day, EventBuffer& out) {
     for (int64_t i = 0; i < extra; ++i) {
       double u = rng_.Uniform() * shape_total;
       int k = 0;
-      while (k + 1 < hours && u >= kHourShape[static_cast<size_t>(open_hour + k)]) u -= kHourShape[static_cast<size_t>(open_hour + k++)];
+      while (k + 1 < hours && u >= kHourShape[static_cast<size_t>(open_hour + k)])
+        u -= kHourShape[static_cast<size_t>(open_hour + k++)];
       PendingRefund r;
       r.day = day;
       r.ts = open + k * kHour + rng_.Int(0, kHour - 1);
@@ -207,7 +249,8 @@ void StoreSim::RunDay(int day, EventBuffer& out) {
     const int64_t hour_start = open + k * kHour;
     const int64_t hour_end = hour_start + kHour;
     ApplyReceipts(hour_start);
-    const int64_t sales = rng_.Poisson(expected * kHourShape[static_cast<size_t>(open_hour + k)] / shape_total);
+    const int64_t sales =
+        rng_.Poisson(expected * kHourShape[static_cast<size_t>(open_hour + k)] / shape_total);
     times.clear();
     for (int64_t i = 0; i < sales; ++i) times.push_back(hour_start + rng_.Int(0, kHour - 1));
     std::sort(times.begin(), times.end());
@@ -215,7 +258,8 @@ void StoreSim::RunDay(int day, EventBuffer& out) {
     int rung = 0;
     for (;;) {
       const int64_t sale_ts = next_sale < times.size() ? times[next_sale] : hour_end;
-      const bool refund_first = !today_.empty() && today_.begin()->first < hour_end && today_.begin()->first <= sale_ts;
+      const bool refund_first =
+          !today_.empty() && today_.begin()->first < hour_end && today_.begin()->first <= sale_ts;
       if (refund_first) {
         auto node = today_.extract(today_.begin());
         if (node.mapped().sale.order == 0) {
@@ -238,7 +282,8 @@ void StoreSim::PlanStaff(int day, int64_t open, int64_t close) {
   shift_change_ = open + ((close - open) / 2 + 900) / 1800 * 1800;
   const size_t registers = static_cast<size_t>(info_.registers);
   std::vector<int> pool = info_.cashiers;
-  for (size_t i = pool.size(); i > 1; --i) std::swap(pool[i - 1], pool[static_cast<size_t>(rng_.Int(0, static_cast<int64_t>(i) - 1))]);
+  for (size_t i = pool.size(); i > 1; --i)
+    std::swap(pool[i - 1], pool[static_cast<size_t>(rng_.Int(0, static_cast<int64_t>(i) - 1))]);
   pool.resize(2 * registers);
   if (abuse_ != nullptr && std::find(pool.begin(), pool.end(), abuse_->staff) == pool.end()) {
     pool[static_cast<size_t>(rng_.Int(0, static_cast<int64_t>(pool.size()) - 1))] = abuse_->staff;
@@ -264,10 +309,12 @@ void StoreSim::PlanStaff(int day, int64_t open, int64_t close) {
     early_.push_back(make(pool[r], early_in, early_out, offset));
     late_.push_back(make(pool[registers + r], late_in, late_out, offset));
   }
-  const size_t m = static_cast<size_t>(rng_.Int(0, static_cast<int64_t>(info_.managers.size()) - 1));
+  const size_t m =
+      static_cast<size_t>(rng_.Int(0, static_cast<int64_t>(info_.managers.size()) - 1));
   manager_early_ = make(info_.managers[m], early_in, early_out, 12600);
   manager_late_ = make(info_.managers[(m + 1) % info_.managers.size()], late_in, late_out, 12600);
-  const Slot stock = make(info_.stockers[static_cast<size_t>(day) % info_.stockers.size()], open - kHour, open + 4 * kHour + 1800, 10800);
+  const Slot stock = make(info_.stockers[static_cast<size_t>(day) % info_.stockers.size()],
+                          open - kHour, open + 4 * kHour + 1800, 10800);
 
   std::vector<const Slot*> slots = {&manager_early_, &manager_late_, &stock};
   for (const Slot& s : early_) slots.push_back(&s);
@@ -289,7 +336,8 @@ void StoreSim::PlanStaff(int day, int64_t open, int64_t close) {
 void StoreSim::PlanLateSpells(int64_t open, int64_t close) {
   spells_.clear();
   if (info_.late_register < 0) return;
-  for (int64_t n = rng_.Int(1, 4), tries = 0; static_cast<int64_t>(spells_.size()) < n && tries < 20; ++tries) {
+  for (int64_t n = rng_.Int(1, 4), tries = 0;
+       static_cast<int64_t>(spells_.size()) < n && tries < 20; ++tries) {
     const int64_t from = open + rng_.Int(0, close - open - 600);
     const int64_t to = from + rng_.Int(600, 10200);
     bool overlaps = false;
@@ -311,21 +359,34 @@ std::pair<int, int> StoreSim::PickCashier(int64_t t) {
   return {r, (t < shift_change_ ? early_ : late_)[static_cast<size_t>(r)].staff};
 }
 
-int StoreSim::DrawSku(int previous_category, const Promo* promo) {
-  if (promo != nullptr && rng_.Chance(promo->mix)) {
-    if (promo->category >= 0) {
-      const auto c = static_cast<size_t>(promo->category);
-      return catalog_.members[c][static_cast<size_t>(catalog_.within_category[c].Sample(rng_))];
-    }
-    const double u = rng_.Uniform() * promo->cumulative.back();
-    const auto it = std::upper_bound(promo->cumulative.begin(), promo->cumulative.end(), u);
-    return promo->skus[std::min<size_t>(static_cast<size_t>(it - promo->cumulative.begin()), promo->skus.size() - 1)];
-  }
+int StoreSim::DrawSku(int previous_category) {
   if (previous_category >= 0 && rng_.Chance(kAffinity)) {
     const auto c = static_cast<size_t>(previous_category);
     return catalog_.members[c][static_cast<size_t>(catalog_.within_category[c].Sample(rng_))];
   }
   return catalog_.popularity.Sample(rng_);
+}
+
+int StoreSim::DrawPromoted(const Promo& promo) {
+  if (promo.category >= 0) {
+    const auto c = static_cast<size_t>(promo.category);
+    return catalog_.members[c][static_cast<size_t>(catalog_.within_category[c].Sample(rng_))];
+  }
+  const double u = rng_.Uniform() * promo.cumulative.back();
+  const auto it = std::upper_bound(promo.cumulative.begin(), promo.cumulative.end(), u);
+  const auto i = static_cast<size_t>(it - promo.cumulative.begin());
+  return promo.skus[std::min(i, promo.skus.size() - 1)];
+}
+
+void StoreSim::AddToBasket(int sku) {
+  const int64_t qty = DrawQty(catalog_.products[static_cast<size_t>(sku)], rng_);
+  auto same =
+      std::find_if(basket_.begin(), basket_.end(), [sku](const Line& l) { return l.sku == sku; });
+  if (same != basket_.end()) {
+    same->qty += qty;
+  } else {
+    basket_.push_back({sku, qty, 0, 0, 0});
+  }
 }
 
 bool StoreSim::Sale(int day, int64_t t, int64_t close) {
@@ -348,19 +409,18 @@ bool StoreSim::Sale(int day, int64_t t, int64_t close) {
   for (int i = 0; i < lines; ++i) {
     int sku = -1;
     for (int tries = 0; tries < 5 && sku < 0; ++tries) {
-      const int s = DrawSku(category, promo_);
+      const int s = DrawSku(category);
       if (on_hand_[static_cast<size_t>(s)] > 0) sku = s;
     }
-    if (sku < 0) continue;
-    const Product& p = catalog_.products[static_cast<size_t>(sku)];
-    const int64_t qty = DrawQty(p, rng_);
-    auto same = std::find_if(basket_.begin(), basket_.end(), [sku](const Line& l) { return l.sku == sku; });
-    if (same != basket_.end()) {
-      same->qty += qty;
-    } else {
-      basket_.push_back({sku, qty, 0, 0, 0});
+    if (sku >= 0) {
+      AddToBasket(sku);
+      category = catalog_.products[static_cast<size_t>(sku)].category;
     }
-    category = p.category;
+    // A promotion adds lines on top of the usual basket (it does not displace other items).
+    if (promo_ != nullptr && basket_.size() < kMaxLines && rng_.Chance(promo_->extra)) {
+      const int promoted = DrawPromoted(*promo_);
+      if (on_hand_[static_cast<size_t>(promoted)] > 0) AddToBasket(promoted);
+    }
   }
   if (aov_ != nullptr && t >= aov_->planned_start && t < aov_->planned_end) ShrinkBasket();
   for (size_t i = 0; i < basket_.size();) {
@@ -400,7 +460,8 @@ bool StoreSim::Sale(int day, int64_t t, int64_t close) {
 
   BeginEvent("sale", t, info_.source, true);
   fmt::memory_buffer& b = out_->Text();
-  fmt::format_to(fmt::appender(b), R"(,"order":"{}-{:06}","register":"{}-R{}","total":)", info_.id, order, info_.id, staff_register + 1);
+  fmt::format_to(fmt::appender(b), R"(,"order":"{}-{:06}","register":"{}-R{}","total":)", info_.id,
+                 order, info_.id, staff_register + 1);
   AppendMoney(b, total);
   Append(b, R"(,"subtotal":)");
   AppendMoney(b, subtotal);
@@ -408,9 +469,13 @@ bool StoreSim::Sale(int day, int64_t t, int64_t close) {
   AppendMoney(b, discount);
   Append(b, R"(,"tax":)");
   AppendMoney(b, tax);
-  fmt::format_to(fmt::appender(b), R"(,"units":{},"tender":"{}","staff":"{}")", units, Tender(rng_), info_.staff[static_cast<size_t>(staff)].id);
-  if (known_customer) fmt::format_to(fmt::appender(b), R"(,"customer":"c_{:012x}")", Mix64(info_.key ^ (customer * 0x9e3779b97f4a7c15ULL)) >> 16);
-  fmt::format_to(fmt::appender(b), R"(,"channel":"pos","status":"{}")", voided ? "voided" : "completed");
+  fmt::format_to(fmt::appender(b), R"(,"units":{},"tender":"{}","staff":"{}")", units, Tender(rng_),
+                 info_.staff[static_cast<size_t>(staff)].id);
+  if (known_customer)
+    fmt::format_to(fmt::appender(b), R"(,"customer":"c_{:012x}")",
+                   Mix64(info_.key ^ (customer * 0x9e3779b97f4a7c15ULL)) >> 16);
+  fmt::format_to(fmt::appender(b), R"(,"channel":"pos","status":"{}")",
+                 voided ? "voided" : "completed");
   EndEvent(arrival, EventKind::kSale);
   if (voided) return true;
 
@@ -418,8 +483,9 @@ bool StoreSim::Sale(int day, int64_t t, int64_t close) {
     const Line& l = basket_[i];
     const Product& p = catalog_.products[static_cast<size_t>(l.sku)];
     BeginEvent("line_item", t, info_.source, true);
-    fmt::format_to(fmt::appender(b), R"(,"order":"{}-{:06}","line":{},"sku":"{}","product":"{}","qty":)", info_.id, order, i + 1,
-                   p.sku, p.name);
+    fmt::format_to(fmt::appender(b),
+                   R"(,"order":"{}-{:06}","line":{},"sku":"{}","product":"{}","qty":)", info_.id,
+                   order, i + 1, p.sku, p.name);
     AppendMilli(b, l.qty);
     Append(b, R"(,"price":)");
     AppendMoney(b, p.price);
@@ -427,7 +493,8 @@ bool StoreSim::Sale(int day, int64_t t, int64_t close) {
     AppendMoney(b, l.discount);
     Append(b, R"(,"tax":)");
     AppendMoney(b, l.tax);
-    fmt::format_to(fmt::appender(b), R"(,"staff":"{}")", info_.staff[static_cast<size_t>(staff)].id);
+    fmt::format_to(fmt::appender(b), R"(,"staff":"{}")",
+                   info_.staff[static_cast<size_t>(staff)].id);
     EndEvent(arrival, EventKind::kLineItem);
   }
   for (const Line& l : basket_) {
@@ -460,7 +527,8 @@ bool StoreSim::Sale(int day, int64_t t, int64_t close) {
 // of its items, a single unit, swapped for a cheaper product of the category where one is found.
 void StoreSim::ShrinkBasket() {
   const double keep = 1 - kShrinkScale * aov_->intensity;
-  const Line fallback = basket_[static_cast<size_t>(rng_.Int(0, static_cast<int64_t>(basket_.size()) - 1))];
+  const Line fallback =
+      basket_[static_cast<size_t>(rng_.Int(0, static_cast<int64_t>(basket_.size()) - 1))];
   std::erase_if(basket_, [&](const Line&) { return !rng_.Chance(keep); });
   if (!basket_.empty()) return;
   const Product& p = catalog_.products[static_cast<size_t>(fallback.sku)];
@@ -468,7 +536,8 @@ void StoreSim::ShrinkBasket() {
   line.qty = p.weighed ? std::min<int64_t>(line.qty, 400) : 1000;
   const auto c = static_cast<size_t>(p.category);
   for (int tries = 0; tries < 6 && !p.weighed; ++tries) {
-    const int s = catalog_.members[c][static_cast<size_t>(catalog_.within_category[c].Sample(rng_))];
+    const int s =
+        catalog_.members[c][static_cast<size_t>(catalog_.within_category[c].Sample(rng_))];
     const Product& q = catalog_.products[static_cast<size_t>(s)];
     if (!q.weighed && q.price * 10 < p.price * 6 && on_hand_[static_cast<size_t>(s)] > 0) {
       line.sku = s;
@@ -497,10 +566,12 @@ void StoreSim::ScheduleRefund(int day, int64_t close, const RecentSale& sale) {
 
 void StoreSim::Refund(int64_t t, RecentSale& sale) {
   const Slot& manager = t < shift_change_ ? manager_early_ : manager_late_;
-  const int staff = rng_.Chance(0.25) && manager.Available(t) ? manager.staff : PickCashier(t).second;
+  const int staff =
+      rng_.Chance(0.25) && manager.Available(t) ? manager.staff : PickCashier(t).second;
   const double u = rng_.Uniform();
   size_t reason = 0;
-  for (double acc = kReasonWeights[0]; reason + 1 < kReasons.size() && u >= acc; acc += kReasonWeights[++reason]) {
+  for (double acc = kReasonWeights[0]; reason + 1 < kReasons.size() && u >= acc;
+       acc += kReasonWeights[++reason]) {
   }
   const bool returnable = reason == 0 || reason == 2;
   const bool wants_restock = returnable && rng_.Chance(0.85);
@@ -513,13 +584,15 @@ void StoreSim::Refund(int64_t t, RecentSale& sale) {
     amount = sale.total;
     tax = sale.tax;
     for (const Line& l : sale.lines) {
-      if (wants_restock && !catalog_.products[static_cast<size_t>(l.sku)].weighed && !blocked_[static_cast<size_t>(l.sku)]) {
+      if (wants_restock && !catalog_.products[static_cast<size_t>(l.sku)].weighed &&
+          !blocked_[static_cast<size_t>(l.sku)]) {
         hour_restock_.emplace_back(l.sku, l.qty);
         restocked = true;
       }
     }
   } else {
-    partial = &sale.lines[static_cast<size_t>(rng_.Int(0, static_cast<int64_t>(sale.lines.size()) - 1))];
+    partial =
+        &sale.lines[static_cast<size_t>(rng_.Int(0, static_cast<int64_t>(sale.lines.size()) - 1))];
     const bool weighed = catalog_.products[static_cast<size_t>(partial->sku)].weighed;
     qty = weighed ? partial->qty : 1000 * rng_.Int(1, partial->qty / 1000);
     tax = RoundDiv(partial->tax * qty, partial->qty);
@@ -532,14 +605,16 @@ void StoreSim::Refund(int64_t t, RecentSale& sale) {
   sale.refunded = true;
   BeginEvent("refund", t, info_.source, true);
   fmt::memory_buffer& b = out_->Text();
-  fmt::format_to(fmt::appender(b), R"(,"order":"{}-{:06}","refund":"{}-R{:06}","amount":)", info_.id, sale.order, info_.id,
-                 ++refund_counter_);
+  fmt::format_to(fmt::appender(b), R"(,"order":"{}-{:06}","refund":"{}-R{:06}","amount":)",
+                 info_.id, sale.order, info_.id, ++refund_counter_);
   AppendMoney(b, amount);
   Append(b, R"(,"tax":)");
   AppendMoney(b, tax);
-  fmt::format_to(fmt::appender(b), R"(,"reason":"{}","staff":"{}")", kReasons[reason], info_.staff[static_cast<size_t>(staff)].id);
+  fmt::format_to(fmt::appender(b), R"(,"reason":"{}","staff":"{}")", kReasons[reason],
+                 info_.staff[static_cast<size_t>(staff)].id);
   if (partial != nullptr) {
-    fmt::format_to(fmt::appender(b), R"(,"sku":"{}","qty":)", catalog_.products[static_cast<size_t>(partial->sku)].sku);
+    fmt::format_to(fmt::appender(b), R"(,"sku":"{}","qty":)",
+                   catalog_.products[static_cast<size_t>(partial->sku)].sku);
     AppendMilli(b, qty);
   }
   fmt::format_to(fmt::appender(b), R"(,"restock":{})", restocked);
@@ -555,7 +630,8 @@ void StoreSim::SpikeRefund(int day, int64_t t) {
       if (!s.refunded && s.day == day - back && s.arrival + 300 <= t) eligible.push_back(i);
     }
     if (!eligible.empty()) {
-      Refund(t, recent_[eligible[static_cast<size_t>(rng_.Int(0, static_cast<int64_t>(eligible.size()) - 1))]]);
+      Refund(t, recent_[eligible[static_cast<size_t>(
+                    rng_.Int(0, static_cast<int64_t>(eligible.size()) - 1))]]);
       return;
     }
   }
@@ -580,9 +656,13 @@ void StoreSim::EndHour(int day, int64_t hour_start, int64_t hour_end, int sales)
     Append(b, R"(","entries":0,"exits":null,"offline":true)");
   } else {
     const int64_t entries =
-        sales > 0 ? std::max<int64_t>(sales, std::llround(sales / (info_.conversion * std::exp(0.1 * rng_.Normal())))) : rng_.Poisson(1.5);
+        sales > 0
+            ? std::max<int64_t>(
+                  sales, std::llround(sales / (info_.conversion * std::exp(0.1 * rng_.Normal()))))
+            : rng_.Poisson(1.5);
     const int64_t exits = std::llround(static_cast<double>(entries) * rng_.Uniform(0.9, 1.08));
-    fmt::format_to(fmt::appender(b), R"(","entries":{},"exits":{},"offline":false)", entries, exits);
+    fmt::format_to(fmt::appender(b), R"(","entries":{},"exits":{},"offline":false)", entries,
+                   exits);
   }
   EndEvent(hour_end, EventKind::kTraffic);
 
@@ -597,7 +677,8 @@ void StoreSim::Duplicates(size_t first_record) {
   const size_t end = out_->Size();
   if (end == first_record) return;
   for (int64_t n = rng_.Poisson(0.4); n > 0; --n) {
-    size_t i = first_record + static_cast<size_t>(rng_.Int(0, static_cast<int64_t>(end - first_record) - 1));
+    size_t i = first_record +
+               static_cast<size_t>(rng_.Int(0, static_cast<int64_t>(end - first_record) - 1));
     while (i > first_record && out_->Kind(i) == EventKind::kLineItem) --i;
     const int64_t arrival = out_->Arrival(i) + rng_.Int(5, 900);
     do {
@@ -608,7 +689,8 @@ void StoreSim::Duplicates(size_t first_record) {
 
 Incident* StoreSim::ActiveIncident(IncidentKind kind, int day) {
   for (Incident* inc : incidents_) {
-    if (inc->kind == kind && !inc->cancelled && day >= inc->active_first && day <= inc->active_last) return inc;
+    if (inc->kind == kind && !inc->cancelled && day >= inc->active_first && day <= inc->active_last)
+      return inc;
   }
   return nullptr;
 }

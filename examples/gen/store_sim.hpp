@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "examples/gen/model.hpp"
+#include "examples/gen/catalog.hpp"
 
 namespace aisle::gen {
 
@@ -29,7 +29,8 @@ class EventBuffer {
   fmt::memory_buffer& Text() { return text_; }
   size_t Mark() const { return text_.size(); }
   void Commit(size_t mark, int64_t arrival, EventKind kind) {
-    records_.push_back({arrival, next_seq_++, mark, static_cast<uint32_t>(text_.size() - mark), kind});
+    records_.push_back(
+        {arrival, next_seq_++, mark, static_cast<uint32_t>(text_.size() - mark), kind});
   }
   size_t Size() const { return records_.size(); }
   EventKind Kind(size_t index) const { return records_[index].kind; }
@@ -52,7 +53,8 @@ class EventBuffer {
     size_t i = 0;
     for (; i < records_.size() && records_[i].arrival < watermark; ++i) {
       const Record& r = records_[i];
-      if (!write(std::string_view(text_.data() + r.offset, r.length), r.kind, r.arrival)) return false;
+      if (!write(std::string_view(text_.data() + r.offset, r.length), r.kind, r.arrival))
+        return false;
     }
     // Keep the rest in the spare buffer and swap, so both keep their capacity between flushes.
     spare_.clear();
@@ -90,12 +92,13 @@ struct Incident {
   IncidentKind kind = IncidentKind::kAovDrop;
   int store = 0;
   int first_day = 0, last_day = 0;  // local days it may occupy, inclusive (kept apart from others)
-  int active_first = 0, active_last = 0;  // days with abnormal behaviour (stockout: target zero day)
+  int active_first = 0,
+      active_last = 0;   // days with abnormal behaviour (stockout: target zero day)
   double intensity = 0;  // aov: drop fraction; abuse: share of lines; spike: rate multiplier
   int staff = -1;        // discount_abuse: the cashier (index into StoreInfo::staff)
   int64_t planned_start = 0, planned_end = 0;  // aov_drop: the interval
-  int block_day = 0;     // stockout: when the supplier stops delivering
-  int sku = -1;          // stockout: the product that runs out
+  int block_day = 0;                           // stockout: when the supplier stops delivering
+  int sku = -1;                                // stockout: the product that runs out
   bool cancelled = false;
   int64_t start = -1, end = -1;
 };
@@ -119,7 +122,7 @@ class StoreSim {
   static double ExpectedLinesPerDay(const StoreInfo& info);
 
  private:
-  static constexpr double kBaseSales = 170;            // sales per open day at size 1, weekday factor 1
+  static constexpr double kBaseSales = 170;  // sales per open day at size 1, weekday factor 1
   static constexpr double kUnitQtyDispersion = 2.05;  // E[q^2] / E[q] of a unit-goods line
   static constexpr double kKgDispersion = 1.02;       // the same for a weighed line (kg)
   static constexpr int64_t kHour = 3600;
@@ -127,7 +130,7 @@ class StoreSim {
 
   struct Line {
     int sku;
-    int64_t qty;  // thousandths
+    int64_t qty;                    // thousandths
     int64_t amount, discount, tax;  // cents
   };
   struct RecentSale {
@@ -153,16 +156,18 @@ class StoreSim {
   struct Slot {
     int staff = -1;
     int64_t in = 0, out = 0, break_from = 0, break_to = 0;
-    bool Available(int64_t t) const { return staff >= 0 && t >= in && t < out && !(t >= break_from && t < break_to); }
+    bool Available(int64_t t) const {
+      return staff >= 0 && t >= in && t < out && !(t >= break_from && t < break_to);
+    }
   };
   struct Promo {
     int first_day = 0, last_day = 0;
-    int category = -1;      // whole category on promotion, else `skus`
+    int category = -1;  // whole category on promotion, else `skus`
     std::vector<int> skus;
     std::vector<double> cumulative;  // popularity within `skus`
     int percent = 0;
     double lift = 1;
-    double mix = 0;  // chance that a line is drawn from the promotion
+    double extra = 0;  // chance, per drawn line, of one more line from the promotion
   };
 
   // Events.
@@ -190,9 +195,11 @@ class StoreSim {
   bool Open(int day) const;
   int64_t OpenTime(int day) const;
   int64_t CloseTime(int day) const;
-  double ExpectedSales(int day) const;  // completed and voided, without noise
+  double ExpectedSales(int day) const;         // completed and voided, without noise
   std::pair<int, int> PickCashier(int64_t t);  // (register or -1, staff index)
-  int DrawSku(int previous_category, const Promo* promo);
+  int DrawSku(int previous_category);
+  int DrawPromoted(const Promo& promo);
+  void AddToBasket(int sku);  // merges a product already in the basket
   const Promo* ActivePromo(int day) const;
   bool Promoted(const Promo& promo, int sku) const;
   void EnsurePromos(int day);
@@ -222,8 +229,8 @@ class StoreSim {
   std::vector<int64_t> hour_delta_, hour_last_ts_;
   std::vector<int> hour_touched_;
   std::vector<std::pair<int, int64_t>> hour_restock_;
-  std::vector<Receipt> receipts_;  // sorted by ts
-  std::vector<PendingRefund> refunds_;     // due on later days
+  std::vector<Receipt> receipts_;                // sorted by ts
+  std::vector<PendingRefund> refunds_;           // due on later days
   std::multimap<int64_t, PendingRefund> today_;  // due today, by time
   std::vector<Line> basket_;
   std::deque<RecentSale> recent_;

@@ -14,13 +14,15 @@ std::pair<int64_t, int64_t> StoreSim::Levels(int sku, int day) const {
   const Product& p = catalog_.products[static_cast<size_t>(sku)];
   double lift = 1;
   for (const Promo& promo : promos_) {
-    if (promo.last_day >= day && promo.first_day <= day + p.lead_days + 3 && Promoted(promo, sku)) lift = std::max(lift, promo.lift);
+    if (promo.last_day >= day && promo.first_day <= day + p.lead_days + 3 && Promoted(promo, sku))
+      lift = std::max(lift, promo.lift);
   }
   const double rate = base_units_[static_cast<size_t>(sku)] * week_factor_ * Trend(day) * lift;
   const double horizon = p.lead_days + 2;
   const double dispersion = p.weighed ? kKgDispersion : kUnitQtyDispersion;
   const double largest = p.weighed ? 3.0 : 6.0;
-  const double reorder = 1.4 * rate * horizon + 5 * std::sqrt(rate * horizon * dispersion) + 3 * largest;
+  const double reorder =
+      1.4 * rate * horizon + 5 * std::sqrt(rate * horizon * dispersion) + 3 * largest;
   const double up_to = reorder + std::max(static_cast<double>(p.case_pack), rate * 7);
   return {std::llround(reorder * 1000), std::llround(up_to * 1000)};
 }
@@ -29,7 +31,8 @@ std::pair<int64_t, int64_t> StoreSim::Levels(int sku, int day) const {
 void StoreSim::EmitInventory(int sku, int64_t ts, int64_t delta, std::string_view reason) {
   BeginEvent("inventory", ts, info_.source, false);
   fmt::memory_buffer& b = out_->Text();
-  fmt::format_to(fmt::appender(b), R"(,"sku":"{}","on_hand":)", catalog_.products[static_cast<size_t>(sku)].sku);
+  fmt::format_to(fmt::appender(b), R"(,"sku":"{}","on_hand":)",
+                 catalog_.products[static_cast<size_t>(sku)].sku);
   AppendMilli(b, on_hand_[static_cast<size_t>(sku)]);
   if (delta != 0) {
     Append(b, R"(,"delta":)");
@@ -41,17 +44,20 @@ void StoreSim::EmitInventory(int sku, int64_t ts, int64_t delta, std::string_vie
 
 void StoreSim::StockHitZero(int day, int sku, int64_t t) {
   for (Incident* inc : incidents_) {
-    if (inc->kind == IncidentKind::kStockout && inc->sku == sku && blocked_[static_cast<size_t>(sku)] && inc->start < 0) {
+    if (inc->kind == IncidentKind::kStockout && inc->sku == sku &&
+        blocked_[static_cast<size_t>(sku)] && inc->start < 0) {
       inc->start = t;
       const int64_t target = t + rng_.Int(kDay, 4 * kDay);
       for (int d = day; d < day + 14; ++d) {
         if (!Open(d)) continue;
         const int64_t open = OpenTime(d), close = CloseTime(d);
-        const int64_t at = target <= open ? open : open + (target - open + kHour - 1) / kHour * kHour;
+        const int64_t at =
+            target <= open ? open : open + (target - open + kHour - 1) / kHour * kHour;
         if (at < close) {
           inc->end = at;
           const auto [reorder, up_to] = Levels(sku, d);
-          const int64_t pack = catalog_.products[static_cast<size_t>(sku)].case_pack * int64_t{1000};
+          const int64_t pack =
+              catalog_.products[static_cast<size_t>(sku)].case_pack * int64_t{1000};
           const int64_t qty = (up_to + pack - 1) / pack * pack;
           on_order_[static_cast<size_t>(sku)] += qty;
           AddReceipt({at, sku, qty, true});
@@ -80,7 +86,8 @@ void StoreSim::CheckReorder(int sku, int day) {
 }
 
 void StoreSim::AddReceipt(const Receipt& receipt) {
-  const auto at = std::upper_bound(receipts_.begin(), receipts_.end(), receipt.ts, [](int64_t ts, const Receipt& r) { return ts < r.ts; });
+  const auto at = std::upper_bound(receipts_.begin(), receipts_.end(), receipt.ts,
+                                   [](int64_t ts, const Receipt& r) { return ts < r.ts; });
   receipts_.insert(at, receipt);
 }
 
@@ -117,11 +124,16 @@ void StoreSim::PrepareStockout(int day, int64_t open) {
     std::vector<int> candidates;
     for (size_t r = 0; r < 50 && r < catalog_.by_rank.size(); ++r) {
       const int sku = catalog_.by_rank[r];
-      if (kBaseSales * info_.size * MeanLines() * catalog_.products[static_cast<size_t>(sku)].share >= 5) candidates.push_back(sku);
+      if (kBaseSales * info_.size * MeanLines() *
+              catalog_.products[static_cast<size_t>(sku)].share >=
+          5)
+        candidates.push_back(sku);
     }
     if (candidates.empty()) candidates.push_back(catalog_.by_rank[0]);
     int chosen = -1;
-    for (size_t i = candidates.size(); i > 1; --i) std::swap(candidates[i - 1], candidates[static_cast<size_t>(rng_.Int(0, static_cast<int64_t>(i) - 1))]);
+    for (size_t i = candidates.size(); i > 1; --i)
+      std::swap(candidates[i - 1],
+                candidates[static_cast<size_t>(rng_.Int(0, static_cast<int64_t>(i) - 1))]);
     for (int sku : candidates) {
       const double have = static_cast<double>(on_hand_[static_cast<size_t>(sku)]);
       if (have >= 0.85 * expected(sku) && have <= 1.15 * expected(sku)) {
@@ -133,7 +145,8 @@ void StoreSim::PrepareStockout(int day, int64_t open) {
       chosen = candidates.front();
       const auto s = static_cast<size_t>(chosen);
       const int64_t step = catalog_.products[s].weighed ? 25 : 1000;
-      const int64_t target = std::max<int64_t>(step, std::llround(expected(chosen) / static_cast<double>(step)) * step);
+      const int64_t target = std::max<int64_t>(
+          step, std::llround(expected(chosen) / static_cast<double>(step)) * step);
       if (on_hand_[s] > target) {
         const int64_t delta = target - on_hand_[s];
         on_hand_[s] = target;
@@ -153,7 +166,8 @@ void StoreSim::CycleCounts(int64_t open) {
   for (int64_t n = rng_.Poisson(0.4); n > 0; --n) times.push_back(open - 1800 + rng_.Int(0, 1200));
   std::sort(times.begin(), times.end());
   for (int64_t at : times) {
-    const auto s = static_cast<size_t>(rng_.Int(0, static_cast<int64_t>(catalog_.products.size()) - 1));
+    const auto s =
+        static_cast<size_t>(rng_.Int(0, static_cast<int64_t>(catalog_.products.size()) - 1));
     if (catalog_.products[s].weighed || blocked_[s] || on_hand_[s] < 20000) continue;
     const double u = rng_.Uniform();
     const int64_t delta = u < 0.3 ? -2000 : u < 0.8 ? -1000 : 1000;
@@ -178,8 +192,10 @@ void StoreSim::EnsurePromos(int day) {
     if (clash) continue;
     double share = 0;
     if (rng_.Chance(0.4)) {
-      p.category = static_cast<int>(rng_.Int(0, static_cast<int64_t>(catalog_.categories.size()) - 1));
-      for (int i : catalog_.members[static_cast<size_t>(p.category)]) share += catalog_.products[static_cast<size_t>(i)].share;
+      p.category =
+          static_cast<int>(rng_.Int(0, static_cast<int64_t>(catalog_.categories.size()) - 1));
+      for (int i : catalog_.members[static_cast<size_t>(p.category)])
+        share += catalog_.products[static_cast<size_t>(i)].share;
     } else {
       for (int64_t k = rng_.Int(3, 6); static_cast<int64_t>(p.skus.size()) < k;) {
         const int s = catalog_.popularity.Sample(rng_);
@@ -191,8 +207,7 @@ void StoreSim::EnsurePromos(int day) {
     }
     p.percent = static_cast<int>(rng_.Int(2, 6)) * 5;
     p.lift = rng_.Uniform(1.5, 2.5);
-    const double target = share * p.lift / (1 - share + share * p.lift);
-    p.mix = (target - share) / (1 - share);
+    p.extra = share * (p.lift - 1);
     promos_.push_back(std::move(p));
   }
 }
@@ -205,7 +220,8 @@ const StoreSim::Promo* StoreSim::ActivePromo(int day) const {
 }
 
 bool StoreSim::Promoted(const Promo& promo, int sku) const {
-  if (promo.category >= 0) return catalog_.products[static_cast<size_t>(sku)].category == promo.category;
+  if (promo.category >= 0)
+    return catalog_.products[static_cast<size_t>(sku)].category == promo.category;
   return std::find(promo.skus.begin(), promo.skus.end(), sku) != promo.skus.end();
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// The generator's shared model (internal to examples/gen): random draws, the product catalog,
+// The chain the generator simulates (internal to examples/gen): random draws, the product catalog,
 // the stores, and the text helpers every writer uses.
 #include <array>
 #include <cstdint>
@@ -56,11 +56,11 @@ struct Product {
   int64_t price = 0;      // cents per unit, per kg when weighed (then a multiple of 40)
   int64_t unit_cost = 0;  // cents
   int lead_days = 2;
-  int case_pack = 1;      // units per case (kg when weighed)
-  bool weighed = false;   // sold by weight: qty in kg, multiples of 0.025
-  bool food = false;      // taxed at the store's food rate
-  int rank = 0;           // popularity rank, 0 = most popular
-  double share = 0;       // probability that a drawn line is this product
+  int case_pack = 1;     // units per case (kg when weighed)
+  bool weighed = false;  // sold by weight: qty in kg, multiples of 0.025
+  bool food = false;     // taxed at the store's food rate
+  int rank = 0;          // popularity rank, 0 = most popular
+  double share = 0;      // probability that a drawn line is this product
 };
 
 // Catalog: the chain's products, with samplers by popularity (Zipf-like) overall and per category.
@@ -102,9 +102,9 @@ struct StoreInfo {
   int tax_bp = 0;                 // sales tax, basis points
   int food_tax_bp = 0;
   int registers = 2;
-  int late_register = -1;         // the register that syncs late, -1 for none
-  int customers = 1000;           // size of the loyalty customer pool
-  uint64_t key = 0;               // per-store random key (ids, customer hashes)
+  int late_register = -1;  // the register that syncs late, -1 for none
+  int customers = 1000;    // size of the loyalty customer pool
+  uint64_t key = 0;        // per-store random key (ids, customer hashes)
   std::vector<Employee> staff;
   std::vector<int> cashiers, managers, stockers;  // indices into staff
 };

@@ -1,4 +1,4 @@
-#include "examples/gen/model.hpp"
+#include "examples/gen/catalog.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -92,56 +92,185 @@ struct CategorySpec {
 
 const std::vector<CategorySpec>& CategorySpecs() {
   static const std::vector<CategorySpec> specs = {
-      {"produce", "PRO", 30, 2.8, 0.45, 0.6, true, -0.9, 2, 3, {6, 10, 12}, {"Valley Fresh Farms", "Green Acre Produce"},
+      {"produce",
+       "PRO",
+       30,
+       2.8,
+       0.45,
+       0.6,
+       true,
+       -0.9,
+       2,
+       3,
+       {6, 10, 12},
+       {"Valley Fresh Farms", "Green Acre Produce"},
        {"Organic", "Farmstand", "Sunny Valley"},
-       {"Bananas", "Gala Apples", "Honeycrisp Apples", "Navel Oranges", "Lemons", "Limes", "Roma Tomatoes",
-        "Vine Tomatoes", "Red Onions", "Yellow Onions", "Russet Potatoes", "Sweet Potatoes", "Carrots", "Broccoli",
-        "Cauliflower", "Red Peppers", "Cucumbers", "Zucchini", "Avocados", "Bartlett Pears", "Red Grapes",
-        "Strawberries", "Blueberries", "Baby Spinach", "Romaine Hearts", "Mushrooms", "Garlic", "Ginger"}},
-      {"bakery", "BAK", 18, 4.0, 0.35, 0.0, true, -0.5, 2, 2, {6, 8, 12}, {"Hearth & Crumb Bakery"},
+       {"Bananas",        "Gala Apples",     "Honeycrisp Apples",
+        "Navel Oranges",  "Lemons",          "Limes",
+        "Roma Tomatoes",  "Vine Tomatoes",   "Red Onions",
+        "Yellow Onions",  "Russet Potatoes", "Sweet Potatoes",
+        "Carrots",        "Broccoli",        "Cauliflower",
+        "Red Peppers",    "Cucumbers",       "Zucchini",
+        "Avocados",       "Bartlett Pears",  "Red Grapes",
+        "Strawberries",   "Blueberries",     "Baby Spinach",
+        "Romaine Hearts", "Mushrooms",       "Garlic",
+        "Ginger"}},
+      {"bakery",
+       "BAK",
+       18,
+       4.0,
+       0.35,
+       0.0,
+       true,
+       -0.5,
+       2,
+       2,
+       {6, 8, 12},
+       {"Hearth & Crumb Bakery"},
        {"Hearth", "Golden Crust"},
-       {"Sourdough Loaf", "Whole Wheat Bread", "Plain Bagels 6ct", "Butter Croissants 4ct", "Baguette",
-        "Dinner Rolls 12ct", "Blueberry Muffins 4ct", "Cinnamon Rolls", "Rye Bread", "Brioche Buns",
-        "Chocolate Chip Cookies", "Pita Bread", "Flour Tortillas", "English Muffins", "Banana Bread", "Apple Pie"}},
-      {"dairy", "DAI", 25, 3.8, 0.45, 0.0, true, -0.6, 2, 4, {6, 12}, {"Great Lakes Dairy", "Northfield Creamery"},
+       {"Sourdough Loaf", "Whole Wheat Bread", "Plain Bagels 6ct", "Butter Croissants 4ct",
+        "Baguette", "Dinner Rolls 12ct", "Blueberry Muffins 4ct", "Cinnamon Rolls", "Rye Bread",
+        "Brioche Buns", "Chocolate Chip Cookies", "Pita Bread", "Flour Tortillas",
+        "English Muffins", "Banana Bread", "Apple Pie"}},
+      {"dairy",
+       "DAI",
+       25,
+       3.8,
+       0.45,
+       0.0,
+       true,
+       -0.6,
+       2,
+       4,
+       {6, 12},
+       {"Great Lakes Dairy", "Northfield Creamery"},
        {"Hillside", "Bluebell", "Northfield"},
-       {"Whole Milk 1gal", "2% Milk Half Gallon", "Large Eggs 12ct", "Greek Yogurt", "Sharp Cheddar", "Mozzarella",
-        "Salted Butter", "Cream Cheese", "Sour Cream", "Heavy Cream", "Cottage Cheese", "Oat Milk", "Almond Milk",
-        "Parmesan Wedge", "Swiss Slices", "String Cheese", "Half and Half", "Feta Crumbles"}},
-      {"pantry", "PAN", 40, 3.6, 0.55, 0.0, true, -0.1, 3, 7, {6, 12, 24}, {"Pantry Partners", "Heartland Foods"},
+       {"Whole Milk 1gal", "2% Milk Half Gallon", "Large Eggs 12ct", "Greek Yogurt",
+        "Sharp Cheddar", "Mozzarella", "Salted Butter", "Cream Cheese", "Sour Cream", "Heavy Cream",
+        "Cottage Cheese", "Oat Milk", "Almond Milk", "Parmesan Wedge", "Swiss Slices",
+        "String Cheese", "Half and Half", "Feta Crumbles"}},
+      {"pantry",
+       "PAN",
+       40,
+       3.6,
+       0.55,
+       0.0,
+       true,
+       -0.1,
+       3,
+       7,
+       {6, 12, 24},
+       {"Pantry Partners", "Heartland Foods"},
        {"Harvest Table", "Good Pantry", "Casa Verde", "Simply"},
-       {"Spaghetti", "Penne", "Jasmine Rice", "Extra Virgin Olive Oil", "Crushed Tomatoes", "Black Beans",
-        "Peanut Butter", "Wildflower Honey", "Honey Oat Cereal", "Rolled Oats", "Coffee Beans", "Ground Coffee",
-        "Green Tea 20ct", "All-Purpose Flour", "Cane Sugar", "Chunky Salsa", "Marinara Sauce", "Chicken Noodle Soup",
-        "Chunk Light Tuna", "Chickpeas", "Maple Syrup", "Strawberry Jam", "Sea Salt", "Black Pepper", "Chicken Broth"}},
-      {"snacks", "SNK", 30, 3.3, 0.4, 0.0, false, -0.3, 3, 7, {12, 24}, {"Crunch Co Distribution", "Heartland Foods"},
+       {"Spaghetti",        "Penne",
+        "Jasmine Rice",     "Extra Virgin Olive Oil",
+        "Crushed Tomatoes", "Black Beans",
+        "Peanut Butter",    "Wildflower Honey",
+        "Honey Oat Cereal", "Rolled Oats",
+        "Coffee Beans",     "Ground Coffee",
+        "Green Tea 20ct",   "All-Purpose Flour",
+        "Cane Sugar",       "Chunky Salsa",
+        "Marinara Sauce",   "Chicken Noodle Soup",
+        "Chunk Light Tuna", "Chickpeas",
+        "Maple Syrup",      "Strawberry Jam",
+        "Sea Salt",         "Black Pepper",
+        "Chicken Broth"}},
+      {"snacks",
+       "SNK",
+       30,
+       3.3,
+       0.4,
+       0.0,
+       false,
+       -0.3,
+       3,
+       7,
+       {12, 24},
+       {"Crunch Co Distribution", "Heartland Foods"},
        {"Crunchwell", "Trailhead", "Sweet Spot"},
-       {"Potato Chips", "Tortilla Chips", "Pretzel Twists", "Trail Mix", "Granola Bars 6ct", "Kettle Popcorn",
-        "Wheat Crackers", "Dark Chocolate Bar", "Gummy Bears", "Roasted Almonds", "Salted Cashews", "Rice Cakes",
-        "Beef Jerky", "Sandwich Cookies", "Pita Chips"}},
-      {"beverages", "BEV", 30, 2.6, 0.55, 0.0, false, -0.5, 3, 7, {6, 12, 24}, {"Bluewater Beverage", "Summit Drinks"},
+       {"Potato Chips", "Tortilla Chips", "Pretzel Twists", "Trail Mix", "Granola Bars 6ct",
+        "Kettle Popcorn", "Wheat Crackers", "Dark Chocolate Bar", "Gummy Bears", "Roasted Almonds",
+        "Salted Cashews", "Rice Cakes", "Beef Jerky", "Sandwich Cookies", "Pita Chips"}},
+      {"beverages",
+       "BEV",
+       30,
+       2.6,
+       0.55,
+       0.0,
+       false,
+       -0.5,
+       3,
+       7,
+       {6, 12, 24},
+       {"Bluewater Beverage", "Summit Drinks"},
        {"Bluewater", "Summit", "Brightside"},
-       {"Sparkling Water 12pk", "Spring Water 24pk", "Cola 2L", "Orange Juice", "Apple Juice", "Cold Brew Coffee",
-        "Ginger Kombucha", "Energy Drink", "Iced Tea", "Lemonade", "Sports Drink", "Coconut Water", "Root Beer 6pk",
-        "Tonic Water", "Vanilla Oat Latte"}},
-      {"household", "HOU", 25, 7.5, 0.5, 0.0, false, 0.2, 5, 10, {4, 6, 12}, {"CleanLine Supply", "HomeBasics Wholesale"},
+       {"Sparkling Water 12pk", "Spring Water 24pk", "Cola 2L", "Orange Juice", "Apple Juice",
+        "Cold Brew Coffee", "Ginger Kombucha", "Energy Drink", "Iced Tea", "Lemonade",
+        "Sports Drink", "Coconut Water", "Root Beer 6pk", "Tonic Water", "Vanilla Oat Latte"}},
+      {"household",
+       "HOU",
+       25,
+       7.5,
+       0.5,
+       0.0,
+       false,
+       0.2,
+       5,
+       10,
+       {4, 6, 12},
+       {"CleanLine Supply", "HomeBasics Wholesale"},
        {"CleanLine", "HomeBasics", "EcoNest"},
-       {"Paper Towels 6pk", "Toilet Paper 12pk", "Dish Soap", "Laundry Detergent", "Trash Bags 40ct", "Scrub Sponges",
-        "All-Purpose Cleaner", "Aluminum Foil", "Plastic Wrap", "LED Bulbs 4pk", "AA Batteries 8pk", "Zip Bags",
-        "Dishwasher Pods", "Glass Cleaner"}},
-      {"personal_care", "PER", 25, 7.0, 0.55, 0.0, false, 0.3, 5, 10, {6, 12}, {"Wellspring Health", "CleanLine Supply"},
+       {"Paper Towels 6pk", "Toilet Paper 12pk", "Dish Soap", "Laundry Detergent",
+        "Trash Bags 40ct", "Scrub Sponges", "All-Purpose Cleaner", "Aluminum Foil", "Plastic Wrap",
+        "LED Bulbs 4pk", "AA Batteries 8pk", "Zip Bags", "Dishwasher Pods", "Glass Cleaner"}},
+      {"personal_care",
+       "PER",
+       25,
+       7.0,
+       0.55,
+       0.0,
+       false,
+       0.3,
+       5,
+       10,
+       {6, 12},
+       {"Wellspring Health", "CleanLine Supply"},
        {"Wellspring", "Pure Leaf", "Daily Care"},
-       {"Shampoo", "Conditioner", "Mint Toothpaste", "Toothbrush 2pk", "Body Wash", "Deodorant", "Hand Soap",
-        "Sunscreen SPF 30", "Lip Balm", "Razors 4ct", "Body Lotion", "Multivitamin", "Pain Reliever", "Cotton Swabs"}},
-      {"home_kitchen", "HOM", 20, 19.0, 0.55, 0.0, false, 1.8, 7, 14, {1, 2, 4, 6}, {"Hearthware Imports"},
+       {"Shampoo", "Conditioner", "Mint Toothpaste", "Toothbrush 2pk", "Body Wash", "Deodorant",
+        "Hand Soap", "Sunscreen SPF 30", "Lip Balm", "Razors 4ct", "Body Lotion", "Multivitamin",
+        "Pain Reliever", "Cotton Swabs"}},
+      {"home_kitchen",
+       "HOM",
+       20,
+       19.0,
+       0.55,
+       0.0,
+       false,
+       1.8,
+       7,
+       14,
+       {1, 2, 4, 6},
+       {"Hearthware Imports"},
        {"Hearthware", "Oak & Iron"},
-       {"Chef's Knife", "Cutting Board", "Mixing Bowls", "Cast Iron Skillet", "Saucepan", "Storage Containers",
-        "French Press", "Dish Towels 3pk", "Soy Candle", "Picture Frame", "Throw Pillow", "Personal Blender",
-        "2-Slice Toaster", "Electric Kettle"}},
-      {"electronics", "ELE", 15, 29.0, 0.8, 0.0, false, 2.4, 7, 14, {1, 2, 5}, {"Voltline Distribution"},
+       {"Chef's Knife", "Cutting Board", "Mixing Bowls", "Cast Iron Skillet", "Saucepan",
+        "Storage Containers", "French Press", "Dish Towels 3pk", "Soy Candle", "Picture Frame",
+        "Throw Pillow", "Personal Blender", "2-Slice Toaster", "Electric Kettle"}},
+      {"electronics",
+       "ELE",
+       15,
+       29.0,
+       0.8,
+       0.0,
+       false,
+       2.4,
+       7,
+       14,
+       {1, 2, 5},
+       {"Voltline Distribution"},
        {"Voltline", "Amplo"},
-       {"USB-C Cable", "Wall Charger", "Wireless Earbuds", "Bluetooth Speaker", "Power Bank", "HDMI Cable",
-        "Phone Case", "Wireless Mouse", "Over-Ear Headphones", "Smart Plug", "Memory Card 128GB"}},
+       {"USB-C Cable", "Wall Charger", "Wireless Earbuds", "Bluetooth Speaker", "Power Bank",
+        "HDMI Cable", "Phone Case", "Wireless Mouse", "Over-Ear Headphones", "Smart Plug",
+        "Memory Card 128GB"}},
   };
   return specs;
 }
@@ -167,9 +296,11 @@ Catalog BuildCatalog(Rng& rng) {
     catalog.categories.emplace_back(spec.name);
     catalog.members.emplace_back();
     std::vector<const char*> nouns = spec.nouns;
-    for (size_t i = nouns.size(); i > 1; --i) std::swap(nouns[i - 1], nouns[rng.Int(0, static_cast<int64_t>(i) - 1)]);
+    for (size_t i = nouns.size(); i > 1; --i)
+      std::swap(nouns[i - 1], nouns[rng.Int(0, static_cast<int64_t>(i) - 1)]);
     std::vector<int> supplier_lead;
-    for (size_t s = 0; s < spec.suppliers.size(); ++s) supplier_lead.push_back(static_cast<int>(rng.Int(spec.lead_min, spec.lead_max)));
+    for (size_t s = 0; s < spec.suppliers.size(); ++s)
+      supplier_lead.push_back(static_cast<int>(rng.Int(spec.lead_min, spec.lead_max)));
     std::set<std::string> names;
     for (int i = 0; i < spec.count; ++i) {
       Product p;
@@ -178,11 +309,13 @@ Catalog BuildCatalog(Rng& rng) {
       const char* noun = nouns[static_cast<size_t>(i) % nouns.size()];
       const size_t round = static_cast<size_t>(i) / nouns.size();
       // The first round of a category is unbranded where that reads naturally (produce, bakery).
-      std::string name = (round == 0 && (c == 0 || c == 1)) ? std::string(noun)
-                                                             : fmt::format("{} {}", spec.brands[round % spec.brands.size()], noun);
+      std::string name = (round == 0 && (c == 0 || c == 1))
+                             ? std::string(noun)
+                             : fmt::format("{} {}", spec.brands[round % spec.brands.size()], noun);
       while (!names.insert(name).second) name += " XL";
       p.name = std::move(name);
-      const size_t supplier = static_cast<size_t>(rng.Int(0, static_cast<int64_t>(spec.suppliers.size()) - 1));
+      const size_t supplier =
+          static_cast<size_t>(rng.Int(0, static_cast<int64_t>(spec.suppliers.size()) - 1));
       p.supplier = spec.suppliers[supplier];
       p.lead_days = supplier_lead[supplier];
       p.food = spec.food;
@@ -193,10 +326,12 @@ Catalog BuildCatalog(Rng& rng) {
         p.case_pack = static_cast<int>(rng.Int(5, 12));
       } else {
         p.price = ShelfPrice(dollars, rng);
-        p.case_pack = spec.case_packs[static_cast<size_t>(rng.Int(0, static_cast<int64_t>(spec.case_packs.size()) - 1))];
+        p.case_pack = spec.case_packs[static_cast<size_t>(
+            rng.Int(0, static_cast<int64_t>(spec.case_packs.size()) - 1))];
       }
       p.unit_cost = std::llround(static_cast<double>(p.price) * rng.Uniform(0.40, 0.75));
-      score.push_back(std::log(static_cast<double>(p.price)) * 0.9 + spec.popularity_bias + 0.9 * rng.Normal());
+      score.push_back(std::log(static_cast<double>(p.price)) * 0.9 + spec.popularity_bias +
+                      0.9 * rng.Normal());
       catalog.members.back().push_back(static_cast<int>(catalog.products.size()));
       catalog.products.push_back(std::move(p));
     }
@@ -204,7 +339,9 @@ Catalog BuildCatalog(Rng& rng) {
   const size_t n = catalog.products.size();
   catalog.by_rank.resize(n);
   for (size_t i = 0; i < n; ++i) catalog.by_rank[i] = static_cast<int>(i);
-  std::stable_sort(catalog.by_rank.begin(), catalog.by_rank.end(), [&](int a, int b) { return score[static_cast<size_t>(a)] < score[static_cast<size_t>(b)]; });
+  std::stable_sort(catalog.by_rank.begin(), catalog.by_rank.end(), [&](int a, int b) {
+    return score[static_cast<size_t>(a)] < score[static_cast<size_t>(b)];
+  });
   std::vector<double> weight(n);
   double total = 0;
   for (size_t r = 0; r < n; ++r) {
@@ -235,26 +372,57 @@ struct DistrictSpec {
 
 const std::vector<DistrictSpec>& DistrictSpecs() {
   static const std::vector<DistrictSpec> specs = {
-      {"north-east", "east", 625, 0,
-       {{"Boston", "America/New_York"}, {"Hartford", "America/New_York"}, {"Providence", "America/New_York"},
-        {"Albany", "America/New_York"}, {"Portland ME", "America/New_York"}}},
-      {"south-east", "east", 700, 200,
-       {{"Atlanta", "America/New_York"}, {"Charlotte", "America/New_York"}, {"Raleigh", "America/New_York"},
-        {"Orlando", "America/New_York"}, {"Tampa", "America/New_York"}}},
-      {"midwest", "central", 800, 100,
-       {{"Chicago", "America/Chicago"}, {"Milwaukee", "America/Chicago"}, {"Minneapolis", "America/Chicago"},
-        {"St. Louis", "America/Chicago"}, {"Kansas City", "America/Chicago"}}},
-      {"mountain", "west", 790, 0,
-       {{"Denver", "America/Denver"}, {"Boulder", "America/Denver"}, {"Salt Lake City", "America/Denver"},
-        {"Phoenix", "America/Phoenix"}, {"Tucson", "America/Phoenix"}}},
-      {"west", "west", 875, 0,
-       {{"Seattle", "America/Los_Angeles"}, {"Portland", "America/Los_Angeles"}, {"San Diego", "America/Los_Angeles"},
-        {"Sacramento", "America/Los_Angeles"}, {"Oakland", "America/Los_Angeles"}}},
+      {"north-east",
+       "east",
+       625,
+       0,
+       {{"Boston", "America/New_York"},
+        {"Hartford", "America/New_York"},
+        {"Providence", "America/New_York"},
+        {"Albany", "America/New_York"},
+        {"Portland ME", "America/New_York"}}},
+      {"south-east",
+       "east",
+       700,
+       200,
+       {{"Atlanta", "America/New_York"},
+        {"Charlotte", "America/New_York"},
+        {"Raleigh", "America/New_York"},
+        {"Orlando", "America/New_York"},
+        {"Tampa", "America/New_York"}}},
+      {"midwest",
+       "central",
+       800,
+       100,
+       {{"Chicago", "America/Chicago"},
+        {"Milwaukee", "America/Chicago"},
+        {"Minneapolis", "America/Chicago"},
+        {"St. Louis", "America/Chicago"},
+        {"Kansas City", "America/Chicago"}}},
+      {"mountain",
+       "west",
+       790,
+       0,
+       {{"Denver", "America/Denver"},
+        {"Boulder", "America/Denver"},
+        {"Salt Lake City", "America/Denver"},
+        {"Phoenix", "America/Phoenix"},
+        {"Tucson", "America/Phoenix"}}},
+      {"west",
+       "west",
+       875,
+       0,
+       {{"Seattle", "America/Los_Angeles"},
+        {"Portland", "America/Los_Angeles"},
+        {"San Diego", "America/Los_Angeles"},
+        {"Sacramento", "America/Los_Angeles"},
+        {"Oakland", "America/Los_Angeles"}}},
   };
   return specs;
 }
 
-constexpr std::array<const char*, 8> kSiteNames = {"Downtown", "Crossing", "Plaza", "Market", "Commons", "Heights", "Station", "Square"};
+constexpr std::array<const char*, 8> kSiteNames = {"Downtown", "Crossing", "Plaza",   "Market",
+                                                   "Commons",  "Heights",  "Station", "Square"};
 constexpr std::array<const char*, 4> kSources = {"shopify", "square", "lightspeed", "clover"};
 
 template <typename T>
@@ -262,7 +430,9 @@ const T& Pick(const std::vector<T>& items, Rng& rng) {
   return items[static_cast<size_t>(rng.Int(0, static_cast<int64_t>(items.size()) - 1))];
 }
 
-int64_t Wage(Rng& rng, int64_t lo, int64_t hi) { return rng.Int(lo / 25, hi / 25) * 25; }
+int64_t Wage(Rng& rng, int64_t lo, int64_t hi) {
+  return rng.Int(lo / 25, hi / 25) * 25;
+}
 
 }  // namespace
 
@@ -270,7 +440,9 @@ std::vector<StoreInfo> BuildStores(int count, Rng& rng) {
   const auto& specs = DistrictSpecs();
   std::vector<size_t> districts(specs.size());
   for (size_t i = 0; i < districts.size(); ++i) districts[i] = i;
-  for (size_t i = districts.size(); i > 1; --i) std::swap(districts[i - 1], districts[static_cast<size_t>(rng.Int(0, static_cast<int64_t>(i) - 1))]);
+  for (size_t i = districts.size(); i > 1; --i)
+    std::swap(districts[i - 1],
+              districts[static_cast<size_t>(rng.Int(0, static_cast<int64_t>(i) - 1))]);
   const size_t used = static_cast<size_t>(std::clamp((count + 3) / 4, 3, 5));
   districts.resize(used);
   std::sort(districts.begin(), districts.end());
@@ -281,15 +453,20 @@ std::vector<StoreInfo> BuildStores(int count, Rng& rng) {
     StoreInfo s;
     s.id = fmt::format("S{:03}", i + 1);
     const DistrictSpec& d =
-        specs[static_cast<size_t>(i) < used ? districts[static_cast<size_t>(i)] : districts[static_cast<size_t>(rng.Int(0, static_cast<int64_t>(used) - 1))]];
+        specs[static_cast<size_t>(i) < used
+                  ? districts[static_cast<size_t>(i)]
+                  : districts[static_cast<size_t>(rng.Int(0, static_cast<int64_t>(used) - 1))]];
     s.district = d.name;
     s.region = d.region;
     const auto& [city, zone] = Pick(d.cities, rng);
     std::string name;
-    do {
-      name = fmt::format("{} {}", city, kSiteNames[static_cast<size_t>(rng.Int(0, kSiteNames.size() - 1))]);
-      if (names.size() >= 40 * specs.size()) name += fmt::format(" {}", i + 1);
-    } while (!names.insert(name).second);
+    for (int tries = 0;; ++tries) {
+      const char* site = kSiteNames[static_cast<size_t>(rng.Int(0, kSiteNames.size() - 1))];
+      // Past a few collisions (many stores in one district), the store number keeps names unique.
+      name =
+          tries < 8 ? fmt::format("{} {}", city, site) : fmt::format("{} {} {}", city, site, i + 1);
+      if (names.insert(name).second) break;
+    }
     s.name = std::move(name);
     s.timezone = zone;
     s.zone = date::locate_zone(zone);
@@ -300,8 +477,12 @@ std::vector<StoreInfo> BuildStores(int count, Rng& rng) {
     const int weekday_open = static_cast<int>(rng.Int(7, 9));
     const int weekday_close = static_cast<int>(rng.Int(20, 22));
     const DayHours weekday{weekday_open, weekday_close};
-    const DayHours saturday = rng.Chance(0.5) ? weekday : DayHours{std::max(8, weekday_open), std::min(21, weekday_close)};
-    const DayHours sunday = rng.Chance(0.15) ? DayHours{} : DayHours{static_cast<int>(rng.Int(10, 11)), static_cast<int>(rng.Int(17, 19))};
+    const DayHours saturday =
+        rng.Chance(0.5) ? weekday
+                        : DayHours{std::max(8, weekday_open), std::min(21, weekday_close)};
+    const DayHours sunday = rng.Chance(0.15) ? DayHours{}
+                                             : DayHours{static_cast<int>(rng.Int(10, 11)),
+                                                        static_cast<int>(rng.Int(17, 19))};
     for (int wd = 1; wd <= 5; ++wd) s.hours[static_cast<size_t>(wd)] = weekday;
     s.hours[6] = saturday;
     s.hours[0] = sunday;
@@ -315,7 +496,9 @@ std::vector<StoreInfo> BuildStores(int count, Rng& rng) {
 
     auto add = [&](Role role, int64_t wage) {
       s.staff.push_back({fmt::format("{}-E{:02}", s.id, s.staff.size() + 1), role, wage});
-      auto& list = role == Role::kCashier ? s.cashiers : role == Role::kManager ? s.managers : s.stockers;
+      auto& list = role == Role::kCashier   ? s.cashiers
+                   : role == Role::kManager ? s.managers
+                                            : s.stockers;
       list.push_back(static_cast<int>(s.staff.size()) - 1);
     };
     for (int m = 0; m < 3; ++m) add(Role::kManager, Wage(rng, 2200, 2900));
@@ -326,25 +509,30 @@ std::vector<StoreInfo> BuildStores(int count, Rng& rng) {
   }
   std::vector<size_t> order(stores.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<size_t>(rng.Int(0, static_cast<int64_t>(i) - 1))]);
+  for (size_t i = order.size(); i > 1; --i)
+    std::swap(order[i - 1], order[static_cast<size_t>(rng.Int(0, static_cast<int64_t>(i) - 1))]);
   const size_t late = std::min<size_t>(stores.size(), static_cast<size_t>(rng.Int(2, 3)));
   for (size_t i = 0; i < late; ++i) stores[order[i]].late_register = stores[order[i]].registers - 1;
   return stores;
 }
 
 std::string OpenHoursText(const std::array<DayHours, 7>& hours) {
-  static constexpr std::array<const char*, 7> kNames = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 7> kNames = {"Sun", "Mon", "Tue", "Wed",
+                                                        "Thu", "Fri", "Sat"};
   static constexpr std::array<int, 7> kOrder = {1, 2, 3, 4, 5, 6, 0};
   std::string text;
   size_t i = 0;
   while (i < kOrder.size()) {
     size_t j = i;
-    while (j + 1 < kOrder.size() && hours[static_cast<size_t>(kOrder[j + 1])] == hours[static_cast<size_t>(kOrder[i])]) ++j;
+    while (j + 1 < kOrder.size() &&
+           hours[static_cast<size_t>(kOrder[j + 1])] == hours[static_cast<size_t>(kOrder[i])])
+      ++j;
     const DayHours& h = hours[static_cast<size_t>(kOrder[i])];
     if (!text.empty()) text += "; ";
     text += kNames[static_cast<size_t>(kOrder[i])];
     if (j > i) text += fmt::format("-{}", kNames[static_cast<size_t>(kOrder[j])]);
-    text += h.Closed() ? std::string(" closed") : fmt::format(" {:02}:00-{:02}:00", h.open_hour, h.close_hour);
+    text += h.Closed() ? std::string(" closed")
+                       : fmt::format(" {:02}:00-{:02}:00", h.open_hour, h.close_hour);
     i = j + 1;
   }
   return text;
@@ -362,15 +550,17 @@ std::string CsvField(std::string_view text) {
   return quoted + "\"";
 }
 
-std::string MoneyText(int64_t cents) { return fmt::format("{}.{:02}", cents / 100, cents % 100); }
+std::string MoneyText(int64_t cents) {
+  return fmt::format("{}.{:02}", cents / 100, cents % 100);
+}
 
 }  // namespace
 
 std::string StoresCsv(const std::vector<StoreInfo>& stores) {
   std::string out = "store,name,district,region,timezone,open_hours,currency\n";
   for (const StoreInfo& s : stores) {
-    out += fmt::format("{},{},{},{},{},{},{}\n", s.id, CsvField(s.name), s.district, s.region, s.timezone,
-                       CsvField(OpenHoursText(s.hours)), s.currency);
+    out += fmt::format("{},{},{},{},{},{},{}\n", s.id, CsvField(s.name), s.district, s.region,
+                       s.timezone, CsvField(OpenHoursText(s.hours)), s.currency);
   }
   return out;
 }
@@ -378,8 +568,9 @@ std::string StoresCsv(const std::vector<StoreInfo>& stores) {
 std::string ProductsCsv(const Catalog& catalog) {
   std::string out = "sku,name,category,unit_cost,price,supplier,lead_days,case_pack\n";
   for (const Product& p : catalog.products) {
-    out += fmt::format("{},{},{},{},{},{},{},{}\n", p.sku, CsvField(p.name), catalog.categories[static_cast<size_t>(p.category)],
-                       MoneyText(p.unit_cost), MoneyText(p.price), CsvField(p.supplier), p.lead_days, p.case_pack);
+    out += fmt::format("{},{},{},{},{},{},{},{}\n", p.sku, CsvField(p.name),
+                       catalog.categories[static_cast<size_t>(p.category)], MoneyText(p.unit_cost),
+                       MoneyText(p.price), CsvField(p.supplier), p.lead_days, p.case_pack);
   }
   return out;
 }
