@@ -59,7 +59,7 @@ class StatefulOperator {
                            const CallContext& context) const = 0;
 };
 
-// Builds a call site from the call's arguments (constants are final; others are placeholders).
+// Builds a call site from the call's constant arguments (non-constant ones arrive as null).
 using StatefulFactory =
     std::unique_ptr<StatefulOperator> (*)(std::span<const dsl::Value> constant_args);
 

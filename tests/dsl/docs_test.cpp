@@ -15,6 +15,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/paths.hpp"
+#include "tests/support/temp_dir.hpp"
+
 #include "engine/compile.hpp"
 #include "engine/registry/registry.hpp"
 #include "stdlib/stdlib.hpp"
@@ -92,36 +95,9 @@ void ReplaceAll(std::string& text, const std::string& from, const std::string& t
     text.replace(at, from.size(), to);
 }
 
-// As the loader shows paths: relative to the current folder when below it (dsl/loader.cpp).
-std::string Shown(const fs::path& path) {
-  std::error_code ec;
-  const fs::path cwd = fs::current_path(ec);
-  if (!ec) {
-    const fs::path rel = path.lexically_relative(cwd);
-    if (!rel.empty() && *rel.begin() != ".." && rel != ".") return rel.string();
-  }
-  return path.string();
-}
+using aisle::testing::Shown;
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device seed;
-    path_ = fs::temp_directory_path() / ("aisle-dsl-docs-" + std::to_string(seed()));
-    fs::create_directories(path_);
-    path_ = fs::weakly_canonical(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using aisle::testing::TempDir;
 
 // Writes the files of one example under `base/rules/`, checks that folder, and returns what
 // `aisle check` would print, with `base/` removed from paths.

@@ -25,6 +25,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/paths.hpp"
+
 #include "dsl/diagnostic.hpp"
 #include "engine/compile.hpp"
 #include "engine/registry/registry.hpp"
@@ -99,15 +101,7 @@ std::vector<Case> LoadCases() {
 
 // How the loader shows a path in diagnostics: relative to the current folder when below it, else
 // as is (dsl/loader.cpp, Display). The cases replace what it shows with FILE and DIR.
-std::string Shown(const fs::path& path) {
-  std::error_code ec;
-  const fs::path cwd = fs::current_path(ec);
-  if (!ec) {
-    const fs::path rel = path.lexically_relative(cwd);
-    if (!rel.empty() && *rel.begin() != ".." && rel != ".") return rel.string();
-  }
-  return path.string();
-}
+using aisle::testing::Shown;
 
 void ReplaceAll(std::string& text, const std::string& from, const std::string& to) {
   if (from.empty()) return;
