@@ -8,6 +8,9 @@ JOBS  ?= $(shell nproc)
 GEN   := -G Ninja
 LAUNCHER := $(if $(shell command -v ccache 2>/dev/null),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache,)
 FUZZ_SECONDS ?= 600
+# Let ccache share results between checkouts in different folders (CI builds a fresh clone).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all deps build demo test asan fuzz clean
 
