@@ -136,6 +136,7 @@ struct Scope {
   std::vector<plan::Field>* fields = nullptr;
   std::set<int>* used = nullptr;            // field indexes referenced
   bool allow_aggregate = false;             // only an agg stage's top-level call
+  bool event_input = false;                 // records are events: attr() can read extra fields
   plan::Rule* rule = nullptr;               // stateful calls hoist into this rule
   std::set<std::string>* params_used = nullptr;
   std::string_view what;                    // "stream 'sale'", for messages
@@ -305,6 +306,7 @@ class Checker {
     scope.fields = &metric.input_fields;
     scope.used = &used;
     scope.params_used = &params_used;
+    scope.event_input = metric.input.is_stream;
     const std::string what = "'" + m.input.name + "'";
     scope.what = what;
     bool have_window = false, have_agg = false, have_key = false;
@@ -518,6 +520,7 @@ class Checker {
     scope.used = &used;
     scope.rule = &rule;
     scope.params_used = &params_used;
+    scope.event_input = rule.input.is_stream;
     const std::string what = "'" + r.input.name + "'";
     scope.what = what;
 
@@ -807,10 +810,32 @@ class Checker {
     return Bad(e.span);
   }
 
+  // attr("name"): an event field the schema does not name, kept as text (INTERFACES.md).
+  plan::Expr ResolveAttr(const ast::Expr& e, const Scope& scope) {
+    if (!scope.event_input) {
+      diags_.Error("E029", e.name_span,
+                   "attr() reads fields of events; it needs a stream as input, not a metric");
+      return Bad(e.span);
+    }
+    if (e.args.size() != 1 || !e.arg_names[0].empty() || e.args[0]->kind != ast::ExprKind::kLiteral ||
+        e.args[0]->literal.type != Type::kString) {
+      diags_.Error("E021", e.span, "attr() takes one field name in double quotes: attr(\"promo_code\")");
+      return Bad(e.span);
+    }
+    plan::Expr out;
+    out.op = ExprOp::kExtra;
+    out.type = Type::kString;
+    out.text = e.args[0]->text;
+    out.span = e.span;
+    return out;
+  }
+
   plan::Expr ResolveCall(const ast::Expr& e, Scope& scope) {
+    if (e.text == "attr") return ResolveAttr(e, scope);
     int f = catalog_.Find(e.text);
     if (f < 0) {
       std::vector<std::string_view> names = catalog_.Names(FunctionKind::kScalar);
+      names.push_back("attr");
       for (auto n : catalog_.Names(FunctionKind::kStateful)) names.push_back(n);
       diags_.Error("E011", e.name_span, "unknown function '" + e.text + "'", DidYouMean(e.text, names));
       for (const auto& a : e.args) Resolve(*a, scope);  // report problems inside, too

@@ -21,6 +21,7 @@ enum class ExprOp {
   kUnary,     // unary_op on args[0]
   kBinary,    // binary_op on args[0], args[1]
   kCall,      // scalar function `function` on args
+  kExtra,     // attr("name"): the event's extra field `text`, as a string (null when absent)
 };
 
 struct Expr {

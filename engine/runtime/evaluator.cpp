@@ -151,7 +151,8 @@ Value Arithmetic(B op, const Value& l, const Value& r, Type result) {
   return Value::Null();
 }
 
-Value Evaluator::Eval(const dsl::plan::Expr& e, std::span<const Value> record) const {
+Value Evaluator::Eval(const dsl::plan::Expr& e, std::span<const Value> record,
+                      const Event* event) const {
   using dsl::plan::ExprOp;
   switch (e.op) {
     case ExprOp::kConst:
@@ -160,7 +161,7 @@ Value Evaluator::Eval(const dsl::plan::Expr& e, std::span<const Value> record) c
     case ExprOp::kField:
       return record[static_cast<size_t>(e.index)];
     case ExprOp::kUnary: {
-      Value x = Eval(e.args[0], record);
+      Value x = Eval(e.args[0], record, event);
       if (x.is_null()) return x;
       if (e.unary_op == dsl::ast::UnaryOp::kNot) return Value::Bool(!x.b);
       if (x.type == Type::kDecimal || x.type == Type::kPercent) {
@@ -173,15 +174,15 @@ Value Evaluator::Eval(const dsl::plan::Expr& e, std::span<const Value> record) c
     }
     case ExprOp::kBinary: {
       if (e.binary_op == B::kAnd || e.binary_op == B::kOr) {
-        Value l = Eval(e.args[0], record);
+        Value l = Eval(e.args[0], record, event);
         bool lt = l.type == Type::kBool && l.b;
         if (e.binary_op == B::kAnd && !lt) return Value::Bool(false);
         if (e.binary_op == B::kOr && lt) return Value::Bool(true);
-        Value r = Eval(e.args[1], record);
+        Value r = Eval(e.args[1], record, event);
         return Value::Bool(r.type == Type::kBool && r.b);
       }
-      Value l = Eval(e.args[0], record);
-      Value r = Eval(e.args[1], record);
+      Value l = Eval(e.args[0], record, event);
+      Value r = Eval(e.args[1], record, event);
       switch (e.binary_op) {
         case B::kEq: return Value::Bool(Compare(l, r) == 0);
         case B::kNe: {
@@ -202,11 +203,16 @@ Value Evaluator::Eval(const dsl::plan::Expr& e, std::span<const Value> record) c
           return Arithmetic(e.binary_op, l, r, e.type);
       }
     }
+    case ExprOp::kExtra: {
+      std::string_view text;
+      if (event == nullptr || !event->FindExtra(e.text, text)) return Value::Null();
+      return Value::String(text);
+    }
     case ExprOp::kCall: {
       // Scalar functions take few arguments; evaluate them into a small fixed array.
       Value args[8];
       size_t n = std::min<size_t>(e.args.size(), 8);
-      for (size_t i = 0; i < n; ++i) args[i] = Eval(e.args[i], record);
+      for (size_t i = 0; i < n; ++i) args[i] = Eval(e.args[i], record, event);
       return registry_->Get(e.function).scalar(std::span<const Value>(args, n));
     }
   }

@@ -7,6 +7,7 @@
 
 #include "dsl/plan.hpp"
 #include "dsl/value.hpp"
+#include "engine/core/event.hpp"
 #include "engine/registry/registry.hpp"
 
 namespace aisle::engine {
@@ -15,10 +16,13 @@ class Evaluator {
  public:
   explicit Evaluator(const OperatorRegistry& registry) : registry_(&registry) {}
 
-  dsl::Value Eval(const dsl::plan::Expr& expr, std::span<const dsl::Value> record) const;
+  // `event` is the event the record came from, when it came from one (for attr()).
+  dsl::Value Eval(const dsl::plan::Expr& expr, std::span<const dsl::Value> record,
+                  const Event* event = nullptr) const;
   // True only for a bool true (null and false are both "does not hold").
-  bool Holds(const dsl::plan::Expr& expr, std::span<const dsl::Value> record) const {
-    dsl::Value v = Eval(expr, record);
+  bool Holds(const dsl::plan::Expr& expr, std::span<const dsl::Value> record,
+             const Event* event = nullptr) const {
+    dsl::Value v = Eval(expr, record, event);
     return v.type == dsl::Type::kBool && v.b;
   }
 

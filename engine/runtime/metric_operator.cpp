@@ -47,9 +47,9 @@ void MetricOperator::DestroyGroup(Group& g) const {
   g.state.reset();
 }
 
-bool MetricOperator::Add(std::span<const Value> record, int64_t time) {
+bool MetricOperator::Add(std::span<const Value> record, int64_t time, const Event* event) {
   for (const auto& f : plan_.filters)
-    if (!evaluator_.Holds(f, record)) return true;
+    if (!evaluator_.Holds(f, record, event)) return true;
   const int64_t size = plan_.window_size;
   const int64_t start = dsl::FloorDiv(time - plan_.window_offset, size) * size + plan_.window_offset;
   if (start + size <= fired_through_) return false;
@@ -62,7 +62,7 @@ bool MetricOperator::Add(std::span<const Value> record, int64_t time) {
   Group& g = it->second;
   for (size_t i = 0; i < aggs_.size(); ++i) {
     const auto& agg = plan_.aggregates[i];
-    Value v = agg.argument ? evaluator_.Eval(*agg.argument, record) : Value::Bool(true);
+    Value v = agg.argument ? evaluator_.Eval(*agg.argument, record, event) : Value::Bool(true);
     if (v.type == dsl::Type::kMoney) {
       if (g.currency[i] == 0) g.currency[i] = v.currency;
       else if (g.currency[i] != v.currency) continue;  // never add up two currencies

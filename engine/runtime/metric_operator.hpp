@@ -35,7 +35,7 @@ class MetricOperator {
 
   // Adds one input record with event time `time`. Returns false when it is late (its window has
   // already fired) and was not counted.
-  bool Add(std::span<const dsl::Value> record, int64_t time);
+  bool Add(std::span<const dsl::Value> record, int64_t time, const Event* event = nullptr);
   // Fires every window that ends at or before `watermark`, in time order.
   void Fire(int64_t watermark, const RecordHandler& emit);
 

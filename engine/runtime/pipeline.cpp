@@ -41,12 +41,12 @@ void Pipeline::Process(const Event& event, const EmissionHandler& emit) {
   const std::span<const Value> record(record_.data(), n);
   const int64_t ts = event.ts();
   for (int m : stream_metrics_[kind])
-    if (!metrics_[static_cast<size_t>(m)]->Add(record, ts)) ++stats_.late;
+    if (!metrics_[static_cast<size_t>(m)]->Add(record, ts, &event)) ++stats_.late;
   if (!stream_rules_[kind].empty()) {
     key_scratch_.clear();
     EncodeValue(record[dsl::kSlotStore], key_scratch_);
     for (int r : stream_rules_[kind])
-      rules_[static_cast<size_t>(r)]->Process(record, key_scratch_, ts, 0, event.id(), emit);
+      rules_[static_cast<size_t>(r)]->Process(record, key_scratch_, ts, 0, &event, emit);
   }
   if (ts > max_ts_) Advance(ts, emit);
 }
@@ -72,7 +72,7 @@ void Pipeline::FireMetric(size_t m, int64_t watermark, const EmissionHandler& em
     for (int d : metric_metrics_[m])
       if (!metrics_[static_cast<size_t>(d)]->Add(record, time)) ++stats_.late;
     for (int r : metric_rules_[m])
-      rules_[static_cast<size_t>(r)]->Process(record, key, time, size, {}, emit);
+      rules_[static_cast<size_t>(r)]->Process(record, key, time, size, nullptr, emit);
   });
   // Downstream metrics follow their input's watermark (after receiving what it just fired).
   for (int d : metric_metrics_[m]) FireMetric(static_cast<size_t>(d), watermark, emit);

@@ -35,7 +35,7 @@ RuleOperator::RuleOperator(const dsl::plan::Rule& plan, const OperatorRegistry& 
 }
 
 void RuleOperator::Process(std::span<const Value> input, std::string_view key, int64_t time,
-                           int64_t window_size, std::string_view event_id,
+                           int64_t window_size, const Event* event,
                            const EmissionHandler& emit) {
   std::copy(input.begin(), input.end(), record_.begin());
   Value args[8];
@@ -43,20 +43,20 @@ void RuleOperator::Process(std::span<const Value> input, std::string_view key, i
     const auto& step = plan_.steps[s];
     Value result;
     if (step.let) {
-      result = evaluator_.Eval(*step.let, record_);
+      result = evaluator_.Eval(*step.let, record_, event);
     } else {
       Call& call = *calls_[s];
       size_t n = std::min<size_t>(step.stateful->args.size(), 8);
-      for (size_t i = 0; i < n; ++i) args[i] = evaluator_.Eval(step.stateful->args[i], record_);
+      for (size_t i = 0; i < n; ++i) args[i] = evaluator_.Eval(step.stateful->args[i], record_, event);
       auto it = call.states.find(key);
       if (it == call.states.end()) it = call.states.emplace(std::string(key), call.op->NewState()).first;
       result = call.op->Apply(*it->second, std::span<const Value>(args, n), {time, window_size});
     }
     record_[static_cast<size_t>(step.slot)] = result;
   }
-  if (!evaluator_.Holds(plan_.condition, record_)) return;
+  if (!evaluator_.Holds(plan_.condition, record_, event)) return;
   ++fired_;
-  emit(Build(key, event_id, time, window_size));
+  emit(Build(key, event ? event->id() : std::string_view(), time, window_size));
 }
 
 Emission RuleOperator::Build(std::string_view key, std::string_view event_id, int64_t time,

@@ -30,9 +30,9 @@ class RuleOperator {
   RuleOperator(const dsl::plan::Rule& plan, const OperatorRegistry& registry, std::string ruleset);
 
   // One input record. `key` identifies the group (stateful state and emission id); `time` is the
-  // window start or the event time; `event_id` is set for stream input.
+  // window start or the event time; `event` is set for stream input.
   void Process(std::span<const dsl::Value> input, std::string_view key, int64_t time,
-               int64_t window_size, std::string_view event_id, const EmissionHandler& emit);
+               int64_t window_size, const Event* event, const EmissionHandler& emit);
 
   const dsl::plan::Rule& plan() const { return plan_; }
   int64_t fired() const { return fired_; }

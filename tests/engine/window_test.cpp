@@ -138,3 +138,39 @@ rule per_unit on sale
   CHECK(r.emissions[0].key == std::vector<std::pair<std::string, std::string>>{{"id", "\"b\""}});
   CHECK(!r.emissions[0].window.has_value());
 }
+
+TEST_CASE("attr() reads fields the schema does not name", "[engine][extras]") {
+  TempDir dir;
+  auto rules = dir.Write("r.aisle", R"aisle(
+metric promo_sales = sale
+  | where attr("promo_code") != "" and attr("channel_detail") == "kiosk"
+  | key store
+  | window tumbling 1h
+  | agg n = count(), codes = count_distinct(attr("promo_code"))
+
+rule kiosk_promos on promo_sales
+  when n >= 1
+  emit alert to "ops" message "{store} {n} {codes}"
+
+rule vip on sale
+  when attr("tier") == "vip"
+  emit task to "ops" message "VIP order {order} ({total:money})"
+)aisle");
+  auto sale = [](const char* id, const char* extras) {
+    return fmt::format(
+        R"({{"type":"sale","id":"{}","store":"S1","ts":"2025-03-14T10:00:00Z","source":"file","currency":"USD","total":"9.00","order":"o-{}"{}}})",
+        id, id, extras);
+  };
+  auto r = RunLines(rules, dir / "state",
+                    {sale("a", R"(,"promo_code":"SPRING","channel_detail":"kiosk","tier":"vip")"),
+                     sale("b", R"(,"promo_code":"SPRING","channel_detail":"kiosk")"),
+                     sale("c", R"(,"promo_code":"FALL","channel_detail":"kiosk")"),
+                     sale("d", R"(,"promo_code":"FALL","channel_detail":"web")"),
+                     sale("e", "")},
+                    /*final=*/true);
+  REQUIRE(r.error.empty());
+  // vip fires for a only; the metric keeps a, b, c (kiosk, with a code): 3 sales, 2 codes.
+  std::vector<std::string> messages;
+  for (const auto& e : r.emissions) messages.push_back(e.message);
+  CHECK(messages == std::vector<std::string>{"VIP order o-a (9.00 USD)", "S1 3 2"});
+}
