@@ -15,6 +15,13 @@ struct CheckArgs {
 };
 int RunCheck(const CheckArgs& args);
 
+struct ExplainArgs {
+  std::vector<std::string> paths;
+  std::string tables_dir;
+  bool dot = false;  // Graphviz DOT instead of the text tree
+};
+int RunExplain(const ExplainArgs& args);
+
 struct ReplayArgs {
   std::string rules = "rules";
   std::vector<std::string> events;

@@ -18,6 +18,12 @@ int main(int argc, char** argv) {
   check_cmd->add_option("paths", check.paths, "Rule files or folders")->required();
   check_cmd->add_option("--tables", check.tables_dir, "Folder where table files resolve");
 
+  aisle::cli::ExplainArgs explain;
+  auto* explain_cmd = app.add_subcommand("explain", "Show the operator graph of rule files (text tree or --dot)");
+  explain_cmd->add_option("paths", explain.paths, "Rule files or folders")->required();
+  explain_cmd->add_option("--tables", explain.tables_dir, "Folder where table files resolve");
+  explain_cmd->add_flag("--dot", explain.dot, "Print Graphviz DOT instead of a text tree");
+
   aisle::cli::ReplayArgs replay;
   auto* replay_cmd = app.add_subcommand("replay", "Replay canonical NDJSON events through rules");
   replay_cmd->add_option("--rules", replay.rules, "Rule file or folder")->capture_default_str();
@@ -52,6 +58,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     if (*check_cmd) return aisle::cli::RunCheck(check);
+    if (*explain_cmd) return aisle::cli::RunExplain(explain);
     if (*replay_cmd) return aisle::cli::RunReplay(replay);
     if (*gen_cmd) return aisle::cli::RunGen(gen);
     if (*demo_cmd) return aisle::cli::RunDemo(demo);

@@ -2,7 +2,11 @@
 
 #include <algorithm>
 
+#include <sstream>
+
 #include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/graphviz.hpp>
+#include <fmt/format.h>
 #include <boost/graph/depth_first_search.hpp>
 #include <boost/graph/topological_sort.hpp>
 
@@ -86,5 +90,100 @@ std::vector<int> OperatorGraph::MetricOrder() const {
       out.push_back(nodes_[static_cast<size_t>(n)].index);
   return out;
 }
+
+namespace {
+
+std::string DurationText(int64_t us) {
+  static constexpr std::pair<int64_t, const char*> kUnits[] = {
+      {7 * 86'400'000'000LL, "w"}, {86'400'000'000LL, "d"}, {3'600'000'000LL, "h"},
+      {60'000'000LL, "m"},         {1'000'000LL, "s"},      {1'000LL, "ms"}};
+  for (const auto& [size, unit] : kUnits)
+    if (us != 0 && us % size == 0) return fmt::format("{}{}", us / size, unit);
+  return fmt::format("{}us", us);
+}
+
+// One line of detail per operator: fingerprint, key, window, inputs.
+std::string Describe(const OperatorNode& node, const dsl::plan::Plan& plan) {
+  auto input_name = [&](const dsl::plan::Input& in) {
+    return in.is_stream ? std::string(dsl::Schema(in.stream).name)
+                        : plan.metrics[static_cast<size_t>(in.metric)].name;
+  };
+  switch (node.kind) {
+    case OperatorNode::Kind::kSource: {
+      int64_t lateness = plan.streams[static_cast<size_t>(node.index)].lateness;
+      return fmt::format("source {}  lateness {}", node.name, lateness ? DurationText(lateness) : "0");
+    }
+    case OperatorNode::Kind::kMetric: {
+      const auto& m = plan.metrics[static_cast<size_t>(node.index)];
+      std::string keys;
+      for (int k : m.keys) keys += (keys.empty() ? "" : ", ") + m.input_fields[static_cast<size_t>(k)].name;
+      std::string aggs;
+      for (const auto& a : m.aggregates) aggs += (aggs.empty() ? "" : ", ") + a.name;
+      return fmt::format("metric {}  fp {:016x}  key [{}]  window tumbling {}{}  agg [{}]  <- {}",
+                         m.name, m.fingerprint, keys, DurationText(m.window_size),
+                         m.window_offset ? " offset " + DurationText(m.window_offset) : "", aggs,
+                         input_name(m.input));
+    }
+    case OperatorNode::Kind::kRule: {
+      const auto& r = plan.rules[static_cast<size_t>(node.index)];
+      return fmt::format("rule {}  fp {:016x}  emits {} to \"{}\"  <- {}", r.name, r.fingerprint,
+                         r.kind == dsl::plan::EmitKind::kAlert ? "alert" : "task", r.channel,
+                         input_name(r.input));
+    }
+  }
+  return node.name;
+}
+
+}  // namespace
+
+std::string OperatorGraph::ExplainText(const dsl::plan::Plan& plan) const {
+  std::string out;
+  // Depth first from each source that feeds anything; a node reached twice is printed twice.
+  auto visit = [&](auto&& self, int node, int depth) -> void {
+    out += std::string(static_cast<size_t>(depth) * 2, ' ');
+    out += Describe(nodes_[static_cast<size_t>(node)], plan);
+    out += '\n';
+    for (int c : consumers_[static_cast<size_t>(node)]) self(self, c, depth + 1);
+  };
+  for (size_t n = 0; n < nodes_.size(); ++n)
+    if (nodes_[n].kind == OperatorNode::Kind::kSource && !consumers_[n].empty())
+      visit(visit, static_cast<int>(n), 0);
+  return out;
+}
+
+// GCC 12 at -O2 reports a false -Wmaybe-uninitialized inside Boost's edge iterator (an
+// boost::optional it reads only when set) when write_graphviz is instantiated.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+std::string OperatorGraph::ExplainDot(const dsl::plan::Plan& plan) const {
+  Graph g(nodes_.size());
+  for (size_t from = 0; from < consumers_.size(); ++from)
+    for (int to : consumers_[from]) boost::add_edge(from, static_cast<Vertex>(to), g);
+  std::vector<std::string> labels;
+  for (const auto& node : nodes_) labels.push_back(Describe(node, plan));
+  std::ostringstream out;
+  boost::write_graphviz(
+      out, g,
+      [&](std::ostream& os, Vertex v) {
+        const auto& node = nodes_[v];
+        const char* shape = node.kind == OperatorNode::Kind::kSource   ? "cds"
+                            : node.kind == OperatorNode::Kind::kMetric ? "box"
+                                                                       : "ellipse";
+        std::string label = labels[v];
+        for (size_t p = 0; (p = label.find("  ", p)) != std::string::npos;) label.replace(p, 2, "\\n");
+        std::string escaped;
+        for (char c : label) {
+          if (c == '"') escaped += "\\\"";
+          else escaped += c;
+        }
+        os << "[shape=" << shape << ", label=\"" << escaped << "\"]";
+      });
+  return out.str();
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 }  // namespace aisle::engine

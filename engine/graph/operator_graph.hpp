@@ -31,6 +31,11 @@ class OperatorGraph {
   // Metric indexes in topological order.
   std::vector<int> MetricOrder() const;
 
+  // The graph for people (`aisle explain`): a tree from each source, one operator a line with its
+  // fingerprint, key, window and inputs; or Graphviz DOT (Boost.Graph's writer).
+  std::string ExplainText(const dsl::plan::Plan& plan) const;
+  std::string ExplainDot(const dsl::plan::Plan& plan) const;
+
  private:
   std::vector<OperatorNode> nodes_;
   std::vector<std::vector<int>> consumers_;

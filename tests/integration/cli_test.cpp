@@ -160,3 +160,33 @@ TEST_CASE("help and version", "[cli]") {
   Output bad = Aisle("replay", dir);  // missing --events
   CHECK(bad.code != 0);
 }
+
+TEST_CASE("explain prints the operator graph as a tree and as DOT", "[cli][explain]") {
+  TempDir dir;
+  auto rules = dir.Write("r.aisle",
+                         "stream sale lateness 30m\n"
+                         "metric hourly = sale | key store | window tumbling 1h | agg n = count()\n"
+                         "metric daily = hourly | key store | window tumbling 1d offset 8h | agg n = sum(n)\n"
+                         "rule busy on daily when n > 100 emit alert to \"ops\"\n"
+                         "rule refunds on refund when amount > 50.00 USD emit task to \"lp\"\n");
+  Output text = Aisle("explain " + rules, dir);
+  REQUIRE(text.code == 0);
+  // Sources with consumers at depth 0, each consumer two spaces deeper than its input.
+  std::istringstream lines(text.out);
+  std::vector<std::string> got;
+  for (std::string line; std::getline(lines, line);) got.push_back(line.substr(0, line.find("  fp ")));
+  CHECK(got == std::vector<std::string>{"source sale  lateness 30m", "  metric hourly",
+                                        "    metric daily", "      rule busy",
+                                        "source refund  lateness 0", "  rule refunds"});
+  CHECK(text.out.find("window tumbling 1d offset 8h") != std::string::npos);
+  CHECK(text.out.find("key [store]") != std::string::npos);
+  Output dot = Aisle("explain --dot " + rules, dir);
+  REQUIRE(dot.code == 0);
+  CHECK(dot.out.rfind("digraph G {", 0) == 0);
+  // Edges: sale -> hourly -> daily -> busy, refund -> refunds (labels say "<-", never "->").
+  size_t edges = 0;
+  for (size_t p = 0; (p = dot.out.find("->", p)) != std::string::npos; ++p) ++edges;
+  CHECK(edges == 4);
+  Output bad = Aisle("explain " + dir.Write("bad.aisle", "rule r on nothing when 1 > 0 emit alert to \"x\"\n"), dir);
+  CHECK(bad.code == 1);
+}
