@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include "dsl/lexer.hpp"
 #include "dsl/suggest.hpp"
 
 namespace aisle::dsl {
@@ -108,28 +109,6 @@ uint64_t Hash(std::string_view text, uint64_t seed = 0) {
   return XXH3_64bits_withSeed(text.data(), text.size(), seed);
 }
 
-// Source text with comments removed and blank runs collapsed: the canonical text of a declaration.
-std::string Canonical(std::string_view text) {
-  std::string out;
-  bool in_string = false, blank = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (!in_string && c == '#') {
-      while (i < text.size() && text[i] != '\n') ++i;
-      blank = true;
-      continue;
-    }
-    if (c == '"' && (i == 0 || text[i - 1] != '\\')) in_string = !in_string;
-    if (!in_string && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
-      blank = true;
-      continue;
-    }
-    if (blank && !out.empty()) out.push_back(' ');
-    blank = false;
-    out.push_back(c);
-  }
-  return out;
-}
 
 // Where a name is resolved and what an expression may contain.
 struct Scope {
@@ -492,7 +471,7 @@ class Checker {
                        uint64_t input) const {
     std::string text(kind);
     text += '\n';
-    text += Canonical(rules_.sources.Slice(span));
+    text += CanonicalTokens(rules_.sources.Slice(span));
     for (const auto& p : params_used) {
       const plan::Expr& v = params_.at(p).value;
       text += fmt::format("\n{}={}:{}:{}", p, static_cast<int>(v.value.type), v.value.i, v.text);

@@ -22,6 +22,12 @@ struct ExplainArgs {
 };
 int RunExplain(const ExplainArgs& args);
 
+struct FmtArgs {
+  std::vector<std::string> paths;
+  bool check = false;  // report, do not rewrite
+};
+int RunFmt(const FmtArgs& args);
+
 struct ReplayArgs {
   std::string rules = "rules";
   std::vector<std::string> events;

@@ -24,6 +24,11 @@ int main(int argc, char** argv) {
   explain_cmd->add_option("--tables", explain.tables_dir, "Folder where table files resolve");
   explain_cmd->add_flag("--dot", explain.dot, "Print Graphviz DOT instead of a text tree");
 
+  aisle::cli::FmtArgs fmt;
+  auto* fmt_cmd = app.add_subcommand("fmt", "Rewrite rule files in the canonical layout");
+  fmt_cmd->add_option("paths", fmt.paths, "Rule files or folders")->required();
+  fmt_cmd->add_flag("--check", fmt.check, "List files that would change and exit 1; change nothing");
+
   aisle::cli::ReplayArgs replay;
   auto* replay_cmd = app.add_subcommand("replay", "Replay canonical NDJSON events through rules");
   replay_cmd->add_option("--rules", replay.rules, "Rule file or folder")->capture_default_str();
@@ -59,6 +64,7 @@ int main(int argc, char** argv) {
   try {
     if (*check_cmd) return aisle::cli::RunCheck(check);
     if (*explain_cmd) return aisle::cli::RunExplain(explain);
+    if (*fmt_cmd) return aisle::cli::RunFmt(fmt);
     if (*replay_cmd) return aisle::cli::RunReplay(replay);
     if (*gen_cmd) return aisle::cli::RunGen(gen);
     if (*demo_cmd) return aisle::cli::RunDemo(demo);

@@ -190,3 +190,23 @@ TEST_CASE("explain prints the operator graph as a tree and as DOT", "[cli][expla
   Output bad = Aisle("explain " + dir.Write("bad.aisle", "rule r on nothing when 1 > 0 emit alert to \"x\"\n"), dir);
   CHECK(bad.code == 1);
 }
+
+TEST_CASE("fmt rewrites a file, and --check reports without writing", "[cli][fmt]") {
+  TempDir dir;
+  const std::string messy = "rule r on sale when total>1.00 USD emit alert to \"ops\"\n";
+  auto path = dir.Write("r.aisle", messy);
+  Output check = Aisle("fmt --check " + path, dir);
+  CHECK(check.code == 1);
+  CHECK(check.out == "would reformat " + path + "\n");
+  CHECK(ReadFile(path) == messy);
+  Output write = Aisle("fmt " + path, dir);
+  CHECK(write.code == 0);
+  CHECK(ReadFile(path) == "rule r on sale\n  when total > 1.00 USD\n  emit alert to \"ops\"\n");
+  CHECK(Aisle("fmt --check " + path, dir).code == 0);
+  // A file that does not parse is reported and left alone.
+  auto broken = dir.Write("broken.aisle", "rule r on sale when total >\n");
+  Output bad = Aisle("fmt " + broken, dir);
+  CHECK(bad.code == 1);
+  CHECK(bad.err.find("error[E002]: expected an operand") != std::string::npos);
+  CHECK(ReadFile(broken) == "rule r on sale when total >\n");
+}
