@@ -65,7 +65,7 @@ struct Stream {
   Span span;
 };
 
-enum class WindowKind { kTumbling };
+enum class WindowKind { kTumbling, kDay };
 
 struct Agg {
   Ident name;

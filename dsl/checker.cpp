@@ -5,10 +5,12 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include "dsl/csv.hpp"
 #include "dsl/lexer.hpp"
 #include "dsl/suggest.hpp"
 
@@ -198,31 +200,41 @@ class Checker {
                         ? fs::path(rules_.sources.path(source)).parent_path()
                         : fs::path(options_.tables_dir);
     fs::path path = fs::path(t.path).is_absolute() ? fs::path(t.path) : base / t.path;
-    std::ifstream in(path);
-    std::string header;
-    if (!in || !std::getline(in, header)) {
+    std::error_code ec;
+    std::ifstream in(path, std::ios::binary);
+    if (!fs::is_regular_file(path, ec) || !in) {
       diags_.Error("E040", t.path_span, "cannot read table file '" + path.string() + "'",
                    options_.tables_dir.empty() ? "paths resolve against the rule file's folder, "
                                                  "or against --tables DIR"
                                                : "");
       return;
     }
-    if (!header.empty() && header.back() == '\r') header.pop_back();
-    std::vector<std::string> columns;
-    size_t start = 0;
-    while (start <= header.size()) {
-      size_t comma = header.find(',', start);
-      if (comma == std::string::npos) comma = header.size();
-      columns.push_back(header.substr(start, comma - start));
-      start = comma + 1;
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    CsvTable csv;
+    std::string error;
+    if (!ParseCsv(buffer.str(), csv, error)) {
+      diags_.Error("E042", t.path_span, "table file '" + path.string() + "': " + error);
+      return;
     }
-    if (std::find(columns.begin(), columns.end(), t.key.name) == columns.end()) {
-      std::vector<std::string_view> names(columns.begin(), columns.end());
+    auto key = std::find(csv.columns.begin(), csv.columns.end(), t.key.name);
+    if (key == csv.columns.end()) {
+      std::vector<std::string_view> names(csv.columns.begin(), csv.columns.end());
       diags_.Error("E041", t.key.span,
                    "table '" + t.name.name + "' has no column '" + t.key.name + "'",
                    DidYouMean(t.key.name, names));
+      return;
     }
-    plan_.tables.push_back({t.name.name, path.string(), t.key.name, t.span});
+    plan::Table table;
+    table.name = t.name.name;
+    table.path = path.string();
+    table.key = t.key.name;
+    table.span = t.span;
+    const size_t key_column = static_cast<size_t>(key - csv.columns.begin());
+    for (size_t r = 0; r < csv.rows.size(); ++r) table.index.emplace(csv.rows[r][key_column], r);
+    table.columns = std::move(csv.columns);
+    table.rows = std::move(csv.rows);
+    plan_.tables.push_back(std::move(table));
   }
 
   void CheckStream(const ast::Stream& s) {
@@ -324,6 +336,10 @@ class Checker {
             ok = false;
           }
           have_window = true;
+          if (stage.window == ast::WindowKind::kDay) {
+            ok &= CalendarDay(stage, metric);
+            break;
+          }
           if (auto size = ConstantDuration(*stage.window_size, "window size")) {
             metric.window_size = *size;
           } else {
@@ -381,6 +397,29 @@ class Checker {
     metric.fingerprint = Fingerprint("metric", m.span, params_used, InputFingerprint(metric.input));
     plan_.metrics.push_back(std::move(metric));
     return static_cast<int>(plan_.metrics.size() - 1);
+  }
+
+  // `window day`: the store's local calendar day, from the time zone the stores table gives it.
+  bool CalendarDay(const ast::Stage& stage, plan::Metric& metric) {
+    metric.window_kind = plan::Metric::WindowKind::kDay;
+    metric.window_size = 24 * 3600 * int64_t{1'000'000};
+    metric.store_field = FieldIndex(metric.input_fields, "store");
+    if (metric.store_field < 0) {
+      diags_.Error("E045", stage.span,
+                   "a calendar window needs a 'store' field in its input, to know the time zone");
+      return false;
+    }
+    for (const plan::Table& t : plan_.tables) {
+      auto tz = std::find(t.columns.begin(), t.columns.end(), "timezone");
+      if (t.key != "store" || tz == t.columns.end()) continue;
+      const size_t column = static_cast<size_t>(tz - t.columns.begin());
+      for (const auto& [store, row] : t.index) metric.store_timezones.emplace(store, t.rows[row][column]);
+      return true;
+    }
+    diags_.Error("E044", stage.span, "a calendar window needs the stores' time zones",
+                 "declare a table keyed by store with a 'timezone' column, e.g. "
+                 "table stores from \"stores.csv\" key store");
+    return false;
   }
 
   bool BuildAggregate(const ast::Agg& a, Scope& scope, plan::Metric& metric) {

@@ -30,6 +30,7 @@ AISLE_KW(where);
 AISLE_KW(window);
 AISLE_KW(tumbling);
 AISLE_KW(offset);
+AISLE_KW(day);
 AISLE_KW(agg);
 AISLE_KW(rule);
 AISLE_KW(on);
@@ -116,10 +117,11 @@ struct stream_decl : p::seq<kw_stream, _, p::must<ident>, p::star<_, lateness_cl
 
 struct where_stage : p::seq<kw_where, _, p::must<expr>> {};
 struct key_stage : p::seq<kw_key, _, p::must<ident>, p::star<_, p::one<','>, _, p::must<ident>>> {};
-struct window_kind : kw_tumbling {};
 struct window_offset : p::seq<kw_offset, _, p::must<expr>> {};
-struct window_stage : p::seq<kw_window, _, p::must<window_kind>, _, p::must<expr>,
-                            p::opt<_, window_offset>> {};
+struct tumbling_window : p::seq<kw_tumbling, _, p::must<expr>, p::opt<_, window_offset>> {};
+struct day_window : kw_day {};
+struct window_spec : p::sor<tumbling_window, day_window> {};
+struct window_stage : p::seq<kw_window, _, p::must<window_spec>> {};
 struct agg_call : call {};
 struct agg_def : p::seq<ident, _, p::must<equals>, _, p::must<agg_call>> {};
 struct agg_stage : p::seq<kw_agg, _, p::must<agg_def>, p::star<_, p::one<','>, _, p::must<agg_def>>> {};
@@ -169,7 +171,7 @@ template <> inline constexpr const char* errors::message<equals> = "expected '='
 template <> inline constexpr const char* errors::message<table_from> = "expected 'from'";
 template <> inline constexpr const char* errors::message<table_key> = "expected 'key'";
 template <> inline constexpr const char* errors::message<stage> = "expected a pipeline stage: where, key, window or agg";
-template <> inline constexpr const char* errors::message<window_kind> = "expected a window kind: tumbling";
+template <> inline constexpr const char* errors::message<window_spec> = "expected a window: tumbling DURATION or day";
 template <> inline constexpr const char* errors::message<agg_def> = "expected an aggregate: NAME = FUNCTION(...)";
 template <> inline constexpr const char* errors::message<agg_call> = "expected an aggregate call such as sum(total)";
 template <> inline constexpr const char* errors::message<rule_on> = "expected 'on' and the stream or metric the rule watches";

@@ -26,7 +26,7 @@ using selector = pt::selector<
                           g::inversion, g::mul_op, g::add_op, g::cmp_op, g::and_op, g::or_op,
                           g::import_decl, g::param_decl, g::table_decl, g::stream_decl,
                           g::lateness_clause, g::metric_decl, g::where_stage, g::key_stage,
-                          g::window_stage, g::window_kind, g::window_offset, g::agg_stage, g::agg_def,
+                          g::window_stage, g::tumbling_window, g::day_window, g::window_offset, g::agg_stage, g::agg_def,
                           g::label_clause, g::let_clause, g::when_clause, g::emit_clause,
                           g::emit_kind, g::severity_level, g::message_clause, g::rule_decl>,
     pt::fold_one::on<g::postfix, g::product, g::sum, g::comparison, g::conjunction,
@@ -103,9 +103,14 @@ class Builder {
         for (const auto& k : s.children) stage.keys.push_back(Id(*k));
       } else if (s.is_type<g::window_stage>()) {
         stage.kind = ast::StageKind::kWindow;
-        stage.window = ast::WindowKind::kTumbling;
-        stage.window_size = Expression(*s.children[1]);
-        if (s.children.size() > 2) stage.window_offset = Expression(*s.children[2]->children[0]);
+        const Node& spec = *s.children[0];
+        if (spec.is_type<g::day_window>()) {
+          stage.window = ast::WindowKind::kDay;
+        } else {
+          stage.window = ast::WindowKind::kTumbling;
+          stage.window_size = Expression(*spec.children[0]);
+          if (spec.children.size() > 1) stage.window_offset = Expression(*spec.children[1]->children[0]);
+        }
       } else if (s.is_type<g::agg_stage>()) {
         stage.kind = ast::StageKind::kAgg;
         for (const auto& def : s.children)

@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "dsl/ast.hpp"
@@ -66,12 +68,16 @@ struct Metric {
   std::vector<Field> input_fields;
   std::vector<Expr> filters;  // bool expressions on the input record, all must hold
   std::vector<int> keys;      // input field indexes
-  int64_t window_size = 0;    // tumbling, microseconds
+  enum class WindowKind { kTumbling, kDay } window_kind = WindowKind::kTumbling;
+  int64_t window_size = 0;    // tumbling, microseconds (kDay: 24h, the nominal length)
   int64_t window_offset = 0;  // windows are [offset + k * size, offset + (k + 1) * size)
   std::vector<Aggregate> aggregates;
   std::vector<Field> output;
   int window_start_field = -1;
   int window_end_field = -1;
+  // kDay: the input field holding the store, and the store -> IANA time zone map it uses.
+  int store_field = -1;
+  std::unordered_map<std::string, std::string> store_timezones;
   uint64_t fingerprint = 0;
 };
 
@@ -123,11 +129,18 @@ struct StreamSettings {
   int64_t lateness = 0;  // allowed lateness, microseconds
 };
 
+// A reference table, loaded whole at check time (reference data is small).
 struct Table {
   std::string name;
   std::string path;  // resolved
   std::string key;
   Span span;
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;
+  std::unordered_map<std::string, size_t> index;  // key value -> row
+
+  // The value of `column` in the row whose key is `key`, or nullptr.
+  const std::string* Find(std::string_view key, std::string_view column) const;
 };
 
 struct Plan {

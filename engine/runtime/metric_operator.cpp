@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <tuple>
 
 #include "dsl/time.hpp"
 #include "engine/runtime/key_codec.hpp"
@@ -12,13 +13,15 @@ namespace aisle::engine {
 using dsl::Value;
 
 namespace {
-constexpr char kStateVersion = 1;
+constexpr char kStateVersion = 2;  // 2: the window end follows the version byte
 constexpr char kWindowTag = 'W';
 constexpr char kMarkTag = 'F';
 }  // namespace
 
 MetricOperator::MetricOperator(const dsl::plan::Metric& plan, const OperatorRegistry& registry)
     : plan_(plan), evaluator_(registry) {
+  if (plan_.window_kind == dsl::plan::Metric::WindowKind::kDay)
+    calendar_ = std::make_unique<CalendarDays>(plan_.store_timezones);
   for (const auto& a : plan_.aggregates) {
     const AggregateImpl* impl = &registry.Get(a.function).aggregate;
     aggs_.push_back(impl);
@@ -28,8 +31,8 @@ MetricOperator::MetricOperator(const dsl::plan::Metric& plan, const OperatorRegi
 }
 
 MetricOperator::~MetricOperator() {
-  for (auto& [start, groups] : windows_)
-    for (auto& [key, g] : groups) DestroyGroup(g);
+  for (auto& [start, window] : windows_)
+    for (auto& [key, g] : window.groups) DestroyGroup(g);
 }
 
 MetricOperator::Group MetricOperator::NewGroup() const {
@@ -50,13 +53,25 @@ void MetricOperator::DestroyGroup(Group& g) const {
 bool MetricOperator::Add(std::span<const Value> record, int64_t time, const Event* event) {
   for (const auto& f : plan_.filters)
     if (!evaluator_.Holds(f, record, event)) return true;
-  const int64_t size = plan_.window_size;
-  const int64_t start = dsl::FloorDiv(time - plan_.window_offset, size) * size + plan_.window_offset;
-  if (start + size <= fired_through_) return false;
+  int64_t start, end;
+  if (calendar_) {
+    const Value& store = record[static_cast<size_t>(plan_.store_field)];
+    std::tie(start, end) = calendar_->Day(store.type == dsl::Type::kString ? store.str() : "", time);
+  } else {
+    const int64_t size = plan_.window_size;
+    start = dsl::FloorDiv(time - plan_.window_offset, size) * size + plan_.window_offset;
+    end = start + size;
+  }
+  if (end <= fired_through_) return false;
 
   key_scratch_.clear();
   for (int k : plan_.keys) EncodeValue(record[static_cast<size_t>(k)], key_scratch_);
-  Groups& groups = windows_[start];
+  Window& window = windows_[start];
+  if (window.end == 0) {
+    window.end = end;
+    min_end_ = std::min(min_end_, end);
+  }
+  Groups& groups = window.groups;
   auto it = groups.find(std::string_view(key_scratch_));
   if (it == groups.end()) it = groups.emplace(key_scratch_, NewGroup()).first;
   Group& g = it->second;
@@ -76,15 +91,18 @@ void MetricOperator::Fire(int64_t watermark, const RecordHandler& emit) {
   std::vector<Value>& record = record_;
   std::vector<Value>& keys = keys_;
   record.resize(plan_.output.size());
-  while (!windows_.empty()) {
-    auto first = windows_.begin();
-    const int64_t start = first->first;
-    const int64_t end = start + plan_.window_size;
-    if (end > watermark) break;
+  // Windows in start order; any that starts at or after the watermark cannot have ended.
+  for (auto it = windows_.begin(); it != windows_.end() && it->first < watermark;) {
+    const int64_t start = it->first;
+    const int64_t end = it->second.end;
+    if (end > watermark) {
+      ++it;
+      continue;
+    }
     // Fire groups in key order, so output does not depend on hashing.
     std::vector<std::pair<std::string_view, Group*>> ordered;
-    ordered.reserve(first->second.size());
-    for (auto& [key, g] : first->second) ordered.emplace_back(key, &g);
+    ordered.reserve(it->second.groups.size());
+    for (auto& [key, g] : it->second.groups) ordered.emplace_back(key, &g);
     std::sort(ordered.begin(), ordered.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
     for (auto& [key, g] : ordered) {
@@ -100,8 +118,10 @@ void MetricOperator::Fire(int64_t watermark, const RecordHandler& emit) {
       emit(record, key, start);
       DestroyGroup(*g);
     }
-    windows_.erase(first);
+    it = windows_.erase(it);
   }
+  min_end_ = INT64_MAX;
+  for (const auto& [start, window] : windows_) min_end_ = std::min(min_end_, window.end);
   fired_through_ = std::max(fired_through_, watermark);
 }
 
@@ -111,7 +131,8 @@ std::string MetricOperator::Prefix() const {
   return p;
 }
 
-// Keys: [fingerprint]['W'][len-prefixed group key][big-endian window start] -> [version][states]
+// Keys: [fingerprint]['W'][len-prefixed group key][big-endian window start]
+//       -> [version][window end][states]
 //       [fingerprint]['F'] -> fired-through mark
 void MetricOperator::Save(WriteBatch& batch) const {
   std::string prefix = Prefix();
@@ -120,8 +141,8 @@ void MetricOperator::Save(WriteBatch& batch) const {
   if (plan_.fingerprint == UINT64_MAX) range_end.assign(9, '\xff');
   batch.DeleteRange(Family::kWindows, prefix, range_end);
   std::string key, value;
-  for (const auto& [start, groups] : windows_) {
-    for (const auto& [group_key, g] : groups) {
+  for (const auto& [start, window] : windows_) {
+    for (const auto& [group_key, g] : window.groups) {
       key = prefix;
       key.push_back(kWindowTag);
       PutU32(key, static_cast<uint32_t>(group_key.size()));
@@ -129,6 +150,7 @@ void MetricOperator::Save(WriteBatch& batch) const {
       PutI64Ordered(key, start);
       value.clear();
       value.push_back(kStateVersion);
+      PutI64Ordered(value, window.end);
       for (size_t i = 0; i < aggs_.size(); ++i) {
         PutU32(value, g.currency[i]);
         std::string blob;
@@ -166,14 +188,15 @@ bool MetricOperator::Load(StateStore& store, std::string& error) {
     if (rest.size() != 1 + 4 + n + 8) return ok = false;
     std::string group_key(rest.substr(5, n));
     int64_t start = GetI64Ordered(rest.data() + 5 + n);
-    if (value.empty() || value[0] != kStateVersion) return ok = false;
+    if (value.size() < 9 || value[0] != kStateVersion) return ok = false;
+    const int64_t end = GetI64Ordered(value.data() + 1);
     Group g = NewGroup();
     struct Guard {  // releases a half-restored group's states on a corrupt value
       const MetricOperator* op;
       Group* g;
       ~Guard() { op->DestroyGroup(*g); }
     } guard{this, &g};
-    size_t pos = 1;
+    size_t pos = 9;
     for (size_t i = 0; i < aggs_.size(); ++i) {
       if (pos + 8 > value.size()) return ok = false;
       g.currency[i] = GetU32(value.data() + pos);
@@ -190,7 +213,10 @@ bool MetricOperator::Load(StateStore& store, std::string& error) {
         std::memcpy(st, blob.data(), blob.size());
       }
     }
-    windows_[start].emplace(std::move(group_key), std::move(g));  // g is empty now: guard no-op
+    Window& window = windows_[start];
+    window.end = end;
+    min_end_ = std::min(min_end_, end);
+    window.groups.emplace(std::move(group_key), std::move(g));  // g is empty now: guard no-op
     return true;
   });
   if (!s.ok()) {

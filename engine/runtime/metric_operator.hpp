@@ -15,6 +15,7 @@
 
 #include "dsl/plan.hpp"
 #include "engine/registry/registry.hpp"
+#include "engine/runtime/calendar.hpp"
 #include "engine/runtime/evaluator.hpp"
 
 namespace aisle::engine {
@@ -40,9 +41,7 @@ class MetricOperator {
   void Fire(int64_t watermark, const RecordHandler& emit);
 
   // Whether a window ends at or before `watermark` (cheap: call before Fire).
-  bool HasDue(int64_t watermark) const {
-    return !windows_.empty() && windows_.begin()->first + plan_.window_size <= watermark;
-  }
+  bool HasDue(int64_t watermark) const { return min_end_ <= watermark; }
   int64_t fired_through() const { return fired_through_; }
   size_t open_windows() const { return windows_.size(); }
   const dsl::plan::Metric& plan() const { return plan_; }
@@ -61,6 +60,10 @@ class MetricOperator {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
   using Groups = std::unordered_map<std::string, Group, SvHash, std::equal_to<>>;
+  struct Window {
+    int64_t end = 0;  // tumbling: start + size; calendar days vary with clock changes
+    Groups groups;
+  };
 
   Group NewGroup() const;
   void DestroyGroup(Group& g) const;
@@ -71,7 +74,9 @@ class MetricOperator {
   std::vector<const AggregateImpl*> aggs_;
   std::vector<size_t> offsets_;
   size_t state_bytes_ = 0;
-  std::map<int64_t, Groups> windows_;  // by window start
+  std::map<int64_t, Window> windows_;  // by window start
+  int64_t min_end_ = INT64_MAX;       // earliest end among open windows
+  std::unique_ptr<CalendarDays> calendar_;  // `window day` only
   int64_t fired_through_ = INT64_MIN;
   std::string key_scratch_;
   std::vector<dsl::Value> record_, keys_;  // scratch for Fire

@@ -38,6 +38,8 @@ void RuleOperator::Process(std::span<const Value> input, std::string_view key, i
                            int64_t window_size, const Event* event,
                            const EmissionHandler& emit) {
   std::copy(input.begin(), input.end(), record_.begin());
+  if (!plan_.input.is_stream && plan_.window_end_field >= 0)  // calendar days vary in length
+    window_size = input[static_cast<size_t>(plan_.window_end_field)].i - time;
   Value args[8];
   for (size_t s = 0; s < plan_.steps.size(); ++s) {
     const auto& step = plan_.steps[s];

@@ -2,6 +2,8 @@
 // out-of-order and late events, empty windows, duplicates, restart persistence. Every expected
 // value below is worked out by hand from the events listed in the test.
 
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
@@ -173,4 +175,44 @@ rule vip on sale
   std::vector<std::string> messages;
   for (const auto& e : r.emissions) messages.push_back(e.message);
   CHECK(messages == std::vector<std::string>{"VIP order o-a (9.00 USD)", "S1 3 2"});
+}
+
+TEST_CASE("window day follows each store's local calendar, clock changes included", "[engine][window][calendar]") {
+  TempDir dir;
+  dir.Write("tables/stores.csv",
+            "store,name,timezone\n"
+            "S1,Harbor St,America/New_York\n"
+            "S2,\"Ginza, Tokyo\",Asia/Tokyo\n");
+  auto rules = dir.Write("r.aisle", R"(
+table stores from "stores.csv" key store
+metric daily = sale | key store | window day | agg n = count()
+rule each on daily when n >= 1 emit alert to "ops" message "{store} {n}"
+)");
+  auto r = RunLines(rules, dir / "state",
+                    {
+                        // New York switches to summer time on 2025-03-09: that day has 23 hours.
+                        Sale("a", "S1", "2025-03-09T12:00:00Z", "1.00"),
+                        // 23:30 on the 13th in New York (UTC-4).
+                        Sale("b", "S1", "2025-03-14T03:30:00Z", "1.00"),
+                        // 00:30 on the 14th in New York.
+                        Sale("c", "S1", "2025-03-14T04:30:00Z", "1.00"),
+                        // 01:00 on the 15th in Tokyo (UTC+9).
+                        Sale("d", "S2", "2025-03-14T16:00:00Z", "1.00"),
+                        // A store the table does not know: UTC days.
+                        Sale("e", "S9", "2025-03-14T23:00:00Z", "1.00"),
+                    },
+                    /*final=*/true, dir / "tables");
+  REQUIRE(r.error.empty());
+  std::vector<std::string> windows;
+  for (const auto& e : r.emissions)
+    windows.push_back(e.message + " " + aisle::dsl::FormatTimestamp(e.window->first) + " " +
+                      aisle::dsl::FormatTimestamp(e.window->second));
+  std::sort(windows.begin(), windows.end());
+  CHECK(windows == std::vector<std::string>{
+                       "S1 1 2025-03-09T05:00:00Z 2025-03-10T04:00:00Z",
+                       "S1 1 2025-03-13T04:00:00Z 2025-03-14T04:00:00Z",
+                       "S1 1 2025-03-14T04:00:00Z 2025-03-15T04:00:00Z",
+                       "S2 1 2025-03-14T15:00:00Z 2025-03-15T15:00:00Z",
+                       "S9 1 2025-03-14T00:00:00Z 2025-03-15T00:00:00Z",
+                   });
 }
