@@ -119,10 +119,13 @@ std::string Describe(const OperatorNode& node, const dsl::plan::Plan& plan) {
       for (int k : m.keys) keys += (keys.empty() ? "" : ", ") + m.input_fields[static_cast<size_t>(k)].name;
       std::string aggs;
       for (const auto& a : m.aggregates) aggs += (aggs.empty() ? "" : ", ") + a.name;
-      return fmt::format("metric {}  fp {:016x}  key [{}]  window tumbling {}{}  agg [{}]  <- {}",
-                         m.name, m.fingerprint, keys, DurationText(m.window_size),
-                         m.window_offset ? " offset " + DurationText(m.window_offset) : "", aggs,
-                         input_name(m.input));
+      std::string window =
+          m.window_kind == dsl::plan::Metric::WindowKind::kDay
+              ? std::string("day (each store's time zone)")
+              : "tumbling " + DurationText(m.window_size) +
+                    (m.window_offset ? " offset " + DurationText(m.window_offset) : "");
+      return fmt::format("metric {}  fp {:016x}  key [{}]  window {}  agg [{}]  <- {}", m.name,
+                         m.fingerprint, keys, window, aggs, input_name(m.input));
     }
     case OperatorNode::Kind::kRule: {
       const auto& r = plan.rules[static_cast<size_t>(node.index)];

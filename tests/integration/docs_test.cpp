@@ -47,7 +47,9 @@ void CheckBlocks(const std::string& doc) {
   REQUIRE(!blocks.empty());
   const std::regex expect(R"(# expect: (error|warning)\[([EW]\d{3})\])");
   for (const auto& block : blocks) {
-    auto compiled = aisle::engine::CompileRuleText(doc + ".aisle", block.text, registry);
+    auto compiled = aisle::engine::CompileRuleText(
+        doc + ".aisle", block.text, registry,
+        std::string(AISLE_SOURCE_DIR) + "/tests/integration/fixtures/tables");
     std::smatch m;
     INFO(doc << ":" << block.line << "\n" << block.text << "\n" << compiled->Render());
     if (std::regex_search(block.text, m, expect)) {
