@@ -65,7 +65,7 @@ struct Stream {
   Span span;
 };
 
-enum class WindowKind { kTumbling, kDay };
+enum class WindowKind { kTumbling, kHopping, kDay };
 
 struct Agg {
   Ident name;
@@ -83,6 +83,7 @@ struct Stage {
   WindowKind window = WindowKind::kTumbling;
   ExprPtr window_size;       // kWindow
   ExprPtr window_offset;     // kWindow, optional: windows start at epoch + offset + k * size
+  ExprPtr window_step;       // kWindow, hopping: a window starts every step
   std::vector<Agg> aggs;     // kAgg
 };
 

@@ -345,6 +345,19 @@ class Checker {
           } else {
             ok = false;
           }
+          if (stage.window == ast::WindowKind::kHopping) {
+            metric.window_kind = plan::Metric::WindowKind::kHopping;
+            auto step = ConstantDuration(*stage.window_step, "window size");
+            if (step && metric.window_size > 0 && *step > metric.window_size) {
+              diags_.Error("E023", stage.window_step->span,
+                           "a hopping window must start at least once per window length");
+              ok = false;
+            } else if (step) {
+              metric.window_step = *step;
+            } else {
+              ok = false;
+            }
+          }
           if (stage.window_offset) {
             auto offset = ConstantDuration(*stage.window_offset, "window offset");
             if (offset && metric.window_size > 0 && *offset >= metric.window_size) {

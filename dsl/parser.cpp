@@ -26,7 +26,7 @@ using selector = pt::selector<
                           g::inversion, g::mul_op, g::add_op, g::cmp_op, g::and_op, g::or_op,
                           g::import_decl, g::param_decl, g::table_decl, g::stream_decl,
                           g::lateness_clause, g::metric_decl, g::where_stage, g::key_stage,
-                          g::window_stage, g::tumbling_window, g::day_window, g::window_offset, g::agg_stage, g::agg_def,
+                          g::window_stage, g::tumbling_window, g::hopping_window, g::hop_every, g::day_window, g::window_offset, g::agg_stage, g::agg_def,
                           g::label_clause, g::let_clause, g::when_clause, g::emit_clause,
                           g::emit_kind, g::severity_level, g::message_clause, g::rule_decl>,
     pt::fold_one::on<g::postfix, g::product, g::sum, g::comparison, g::conjunction,
@@ -106,6 +106,10 @@ class Builder {
         const Node& spec = *s.children[0];
         if (spec.is_type<g::day_window>()) {
           stage.window = ast::WindowKind::kDay;
+        } else if (spec.is_type<g::hopping_window>()) {
+          stage.window = ast::WindowKind::kHopping;
+          stage.window_size = Expression(*spec.children[0]);
+          stage.window_step = Expression(*spec.children[1]->children[0]);
         } else {
           stage.window = ast::WindowKind::kTumbling;
           stage.window_size = Expression(*spec.children[0]);

@@ -68,7 +68,8 @@ struct Metric {
   std::vector<Field> input_fields;
   std::vector<Expr> filters;  // bool expressions on the input record, all must hold
   std::vector<int> keys;      // input field indexes
-  enum class WindowKind { kTumbling, kDay } window_kind = WindowKind::kTumbling;
+  enum class WindowKind { kTumbling, kHopping, kDay } window_kind = WindowKind::kTumbling;
+  int64_t window_step = 0;    // hopping: windows [k * step, k * step + size); 0 otherwise
   int64_t window_size = 0;    // tumbling, microseconds (kDay: 24h, the nominal length)
   int64_t window_offset = 0;  // windows are [offset + k * size, offset + (k + 1) * size)
   std::vector<Aggregate> aggregates;

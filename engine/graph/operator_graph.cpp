@@ -119,11 +119,17 @@ std::string Describe(const OperatorNode& node, const dsl::plan::Plan& plan) {
       for (int k : m.keys) keys += (keys.empty() ? "" : ", ") + m.input_fields[static_cast<size_t>(k)].name;
       std::string aggs;
       for (const auto& a : m.aggregates) aggs += (aggs.empty() ? "" : ", ") + a.name;
-      std::string window =
-          m.window_kind == dsl::plan::Metric::WindowKind::kDay
-              ? std::string("day (each store's time zone)")
-              : "tumbling " + DurationText(m.window_size) +
-                    (m.window_offset ? " offset " + DurationText(m.window_offset) : "");
+      std::string window;
+      switch (m.window_kind) {
+        case dsl::plan::Metric::WindowKind::kDay: window = "day (each store's time zone)"; break;
+        case dsl::plan::Metric::WindowKind::kHopping:
+          window = "hopping " + DurationText(m.window_size) + " every " + DurationText(m.window_step);
+          break;
+        case dsl::plan::Metric::WindowKind::kTumbling:
+          window = "tumbling " + DurationText(m.window_size) +
+                   (m.window_offset ? " offset " + DurationText(m.window_offset) : "");
+          break;
+      }
       return fmt::format("metric {}  fp {:016x}  key [{}]  window {}  agg [{}]  <- {}", m.name,
                          m.fingerprint, keys, window, aggs, input_name(m.input));
     }

@@ -53,6 +53,14 @@ void MetricOperator::DestroyGroup(Group& g) const {
 bool MetricOperator::Add(std::span<const Value> record, int64_t time, const Event* event) {
   for (const auto& f : plan_.filters)
     if (!evaluator_.Holds(f, record, event)) return true;
+  if (plan_.window_kind == dsl::plan::Metric::WindowKind::kHopping) {
+    // Every window [k * step, k * step + size) that holds `time`, oldest first.
+    const int64_t step = plan_.window_step, size = plan_.window_size;
+    bool any = false;
+    for (int64_t start = (dsl::FloorDiv(time - size, step) + 1) * step; start <= time; start += step)
+      any |= AddTo(record, start, start + size, event);
+    return any;
+  }
   int64_t start, end;
   if (calendar_) {
     const Value& store = record[static_cast<size_t>(plan_.store_field)];
@@ -62,6 +70,11 @@ bool MetricOperator::Add(std::span<const Value> record, int64_t time, const Even
     start = dsl::FloorDiv(time - plan_.window_offset, size) * size + plan_.window_offset;
     end = start + size;
   }
+  return AddTo(record, start, end, event);
+}
+
+bool MetricOperator::AddTo(std::span<const Value> record, int64_t start, int64_t end,
+                           const Event* event) {
   if (end <= fired_through_) return false;
 
   key_scratch_.clear();

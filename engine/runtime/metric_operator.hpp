@@ -65,6 +65,8 @@ class MetricOperator {
     Groups groups;
   };
 
+  // Folds the record into one window; false when that window has already fired.
+  bool AddTo(std::span<const dsl::Value> record, int64_t start, int64_t end, const Event* event);
   Group NewGroup() const;
   void DestroyGroup(Group& g) const;
   std::string Prefix() const;

@@ -216,3 +216,22 @@ rule each on daily when n >= 1 emit alert to "ops" message "{store} {n}"
                        "S9 1 2025-03-14T00:00:00Z 2025-03-15T00:00:00Z",
                    });
 }
+
+TEST_CASE("hopping windows: every window that holds an event counts it", "[engine][window]") {
+  TempDir dir;
+  auto rules = dir.Write("r.aisle", R"(
+metric m = sale | key store | window hopping 1h every 30m | agg n = count(), revenue = sum(total)
+rule each on m when n >= 1 emit alert to "ops" message "{store} {n} {revenue:money}"
+)");
+  auto r = RunLines(rules, dir / "state",
+                    {Sale("a", "S1", "2025-03-14T10:10:00Z", "1.00"),
+                     Sale("b", "S1", "2025-03-14T10:40:00Z", "2.00"),
+                     Sale("c", "S1", "2025-03-14T11:20:00Z", "4.00")},
+                    /*final=*/true);
+  REQUIRE(r.error.empty());
+  // [09:30,10:30) holds a; [10:00,11:00) a, b; [10:30,11:30) b, c; [11:00,12:00) c.
+  CHECK(Messages(r) == std::vector<std::string>{"2025-03-14T09:30:00Z S1 1 1.00 USD",
+                                                "2025-03-14T10:00:00Z S1 2 3.00 USD",
+                                                "2025-03-14T10:30:00Z S1 2 6.00 USD",
+                                                "2025-03-14T11:00:00Z S1 1 4.00 USD"});
+}
