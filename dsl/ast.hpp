@@ -115,6 +115,15 @@ struct Emit {
   Span span;
 };
 
+// `throttle N per DURATION [per FIELD, ...]`: at most N emissions per DURATION of event time,
+// per distinct value of the fields (default: the rule's group key, or the store for streams).
+struct Throttle {
+  ExprPtr count;
+  ExprPtr period;
+  std::vector<Ident> keys;
+  Span span;
+};
+
 struct Rule {
   Ident name;
   Ident input;
@@ -122,6 +131,7 @@ struct Rule {
   std::vector<Let> lets;
   std::vector<ExprPtr> whens;  // exactly one when checked
   std::vector<Emit> emits;     // exactly one when checked
+  std::vector<Throttle> throttles;  // at most one
   Span span;
 };
 

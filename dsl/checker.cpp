@@ -256,11 +256,12 @@ class Checker {
     scope.fields = &none;
     plan::Expr v = Resolve(e, scope);
     if (v.type == Type::kAny) return std::nullopt;
+    const bool positive = what != "lateness" && what != "window offset";
     if (v.op != ExprOp::kConst || v.type != Type::kDuration || v.value.i < 0 ||
-        (what == "window size" && v.value.i == 0)) {
+        (positive && v.value.i == 0)) {
       diags_.Error("E023", e.span,
                    fmt::format("{} must be a {}duration such as 15m or 1h", what,
-                               what == "window size" ? "positive " : ""));
+                               positive ? "positive " : ""));
       return std::nullopt;
     }
     return v.value.i;
@@ -589,6 +590,9 @@ class Checker {
       if (r.emits.size() > 1) diags_.Error("E027", r.emits[1].span, "a rule has one 'emit' clause");
       CheckEmit(r.emits[0], rule, scope);
     }
+    if (r.throttles.size() > 1)
+      diags_.Error("E027", r.throttles[1].span, "a rule has one 'throttle' clause");
+    if (!r.throttles.empty()) CheckThrottle(r.throttles[0], rule, scope);
     // Values reported with an emission: a metric's whole record, or the stream fields used.
     for (int i = 0; i < static_cast<int>(rule.fields.size()); ++i) {
       if (i == rule.window_start_field || i == rule.window_end_field) continue;
@@ -597,6 +601,25 @@ class Checker {
     }
     rule.fingerprint = Fingerprint("rule", r.span, params_used, InputFingerprint(rule.input));
     plan_.rules.push_back(std::move(rule));
+  }
+
+  void CheckThrottle(const ast::Throttle& t, plan::Rule& rule, Scope& scope) {
+    plan::Expr count = Resolve(*t.count, scope);
+    if (count.op != ExprOp::kConst || count.type != Type::kInt || count.value.i <= 0) {
+      diags_.Error("E023", t.count->span, "a throttle lets through a positive whole number of emissions");
+    } else {
+      rule.throttle_count = count.value.i;
+    }
+    if (auto period = ConstantDuration(*t.period, "a throttle period")) rule.throttle_period = *period;
+    for (const ast::Ident& k : t.keys) {
+      int f = FieldIndex(rule.fields, k.name);
+      if (f < 0 || f >= rule.input_field_count) {
+        UnknownField(k.name, k.span, rule.fields);
+        continue;
+      }
+      scope.used->insert(f);
+      rule.throttle_keys.push_back(f);
+    }
   }
 
   void CheckEmit(const ast::Emit& e, plan::Rule& rule, Scope& scope) {

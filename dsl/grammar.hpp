@@ -33,6 +33,8 @@ AISLE_KW(offset);
 AISLE_KW(day);
 AISLE_KW(hopping);
 AISLE_KW(every);
+AISLE_KW(throttle);
+AISLE_KW(per);
 AISLE_KW(agg);
 AISLE_KW(rule);
 AISLE_KW(on);
@@ -144,7 +146,11 @@ struct emit_to : kw_to {};
 struct message_clause : p::seq<kw_message, _, p::must<string_lit>> {};
 struct emit_clause : p::seq<kw_emit, _, p::must<emit_kind>, p::opt<_, severity_clause>, _,
                             p::must<emit_to>, _, p::must<string_lit>, p::opt<_, message_clause>> {};
-struct rule_clause : p::sor<label_clause, let_clause, when_clause, emit_clause> {};
+struct throttle_count : number_lit {};
+struct throttle_keys : p::seq<kw_per, _, p::must<ident>, p::star<_, p::one<','>, _, p::must<ident>>> {};
+struct throttle_clause : p::seq<kw_throttle, _, p::must<throttle_count>, _, p::must<kw_per>, _,
+                                p::must<expr>, p::opt<_, throttle_keys>> {};
+struct rule_clause : p::sor<label_clause, let_clause, when_clause, emit_clause, throttle_clause> {};
 struct rule_on : kw_on {};
 struct rule_decl : p::seq<kw_rule, _, p::must<ident>, _, p::must<rule_on>, _, p::must<ident>,
                           p::star<_, rule_clause>> {};
@@ -183,6 +189,8 @@ template <> inline constexpr const char* errors::message<rule_on> = "expected 'o
 template <> inline constexpr const char* errors::message<emit_kind> = "expected what to emit: alert or task";
 template <> inline constexpr const char* errors::message<severity_level> = "expected a severity: info, warning or critical";
 template <> inline constexpr const char* errors::message<emit_to> = "expected 'to' and a channel";
+template <> inline constexpr const char* errors::message<throttle_count> = "expected how many emissions a throttle lets through, e.g. throttle 1 per 6h";
+template <> inline constexpr const char* errors::message<kw_per> = "expected 'per' and a duration";
 
 // must<Rule> calls raise() when Rule fails: throw with the message from the table. Every rule
 // rewinds on failure (PEGTL lets rules under must<> stop mid-way), so a raised error points at

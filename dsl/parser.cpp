@@ -28,7 +28,8 @@ using selector = pt::selector<
                           g::lateness_clause, g::metric_decl, g::where_stage, g::key_stage,
                           g::window_stage, g::tumbling_window, g::hopping_window, g::hop_every, g::day_window, g::window_offset, g::agg_stage, g::agg_def,
                           g::label_clause, g::let_clause, g::when_clause, g::emit_clause,
-                          g::emit_kind, g::severity_level, g::message_clause, g::rule_decl>,
+                          g::emit_kind, g::severity_level, g::message_clause, g::rule_decl,
+                          g::throttle_clause, g::throttle_count, g::throttle_keys>,
     pt::fold_one::on<g::postfix, g::product, g::sum, g::comparison, g::conjunction,
                      g::disjunction>>;
 
@@ -138,6 +139,14 @@ class Builder {
         rule.lets.push_back({Id(*c.children[0]), Expression(*c.children[1])});
       } else if (c.is_type<g::when_clause>()) {
         rule.whens.push_back(Expression(*c.children[0]));
+      } else if (c.is_type<g::throttle_clause>()) {
+        ast::Throttle t;
+        t.span = SpanOf(c);
+        t.count = Number(*c.children[0], c.children[0]->string_view());
+        t.period = Expression(*c.children[1]);
+        if (c.children.size() > 2)
+          for (const auto& k : c.children[2]->children) t.keys.push_back(Id(*k));
+        rule.throttles.push_back(std::move(t));
       } else if (c.is_type<g::emit_clause>()) {
         ast::Emit e;
         e.span = SpanOf(c);

@@ -123,6 +123,11 @@ struct Rule {
   int store_field = -1;           // the record's `store`, if it has one
   int window_start_field = -1;    // metric input only
   int window_end_field = -1;
+  // throttle: at most `throttle_count` emissions per `throttle_period` per throttle key; count 0
+  // means no throttle. Keys are record fields; empty: the group key (the store for streams).
+  int64_t throttle_count = 0;
+  int64_t throttle_period = 0;
+  std::vector<int> throttle_keys;
   uint64_t fingerprint = 0;
 };
 

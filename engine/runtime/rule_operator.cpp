@@ -57,6 +57,10 @@ void RuleOperator::Process(std::span<const Value> input, std::string_view key, i
     record_[static_cast<size_t>(step.slot)] = result;
   }
   if (!evaluator_.Holds(plan_.condition, record_, event)) return;
+  if (plan_.throttle_count > 0 && !Admit(key, plan_.input.is_stream ? time : time + window_size)) {
+    ++throttled_;
+    return;
+  }
   ++fired_;
   emit(Build(key, event ? event->id() : std::string_view(), time, window_size));
 }
@@ -116,6 +120,22 @@ Emission RuleOperator::Build(std::string_view key, std::string_view event_id, in
   return e;
 }
 
+bool RuleOperator::Admit(std::string_view group_key, int64_t time) {
+  std::string_view key = group_key;
+  if (!plan_.throttle_keys.empty()) {
+    throttle_scratch_.clear();
+    for (int f : plan_.throttle_keys) EncodeValue(record_[static_cast<size_t>(f)], throttle_scratch_);
+    key = throttle_scratch_;
+  }
+  auto it = recent_.find(key);
+  if (it == recent_.end()) it = recent_.emplace(std::string(key), std::deque<int64_t>()).first;
+  std::deque<int64_t>& times = it->second;
+  while (!times.empty() && times.front() <= time - plan_.throttle_period) times.pop_front();
+  if (static_cast<int64_t>(times.size()) >= plan_.throttle_count) return false;
+  times.push_back(time);
+  return true;
+}
+
 std::string RuleOperator::Prefix() const {
   std::string p;
   PutU64BE(p, plan_.fingerprint);
@@ -124,11 +144,21 @@ std::string RuleOperator::Prefix() const {
 }
 
 // Keys: [fingerprint]['S'][u32 step][group key] -> [version][operator state]
+//       [fingerprint]['T'][throttle key] -> [version][u32 n][n big-endian event times]
 void RuleOperator::Save(WriteBatch& batch) const {
   std::string prefix = Prefix();
   std::string range_end = prefix;
-  range_end.back() = 'T';
+  range_end.back() = 'U';  // 'S' (stateful calls) and 'T' (throttle)
   batch.DeleteRange(Family::kWindows, prefix, range_end);
+  std::string throttle_prefix = prefix;
+  throttle_prefix.back() = 'T';
+  for (const auto& [key, times] : recent_) {
+    if (times.empty()) continue;
+    std::string k = throttle_prefix + key, v(1, kStateVersion);
+    PutU32(v, static_cast<uint32_t>(times.size()));
+    for (int64_t t : times) PutI64Ordered(v, t);
+    batch.Put(Family::kWindows, k, v);
+  }
   std::string key, value;
   for (size_t s = 0; s < calls_.size(); ++s) {
     if (!calls_[s]) continue;
@@ -155,6 +185,21 @@ bool RuleOperator::Load(StateStore& store, std::string& error) {
     auto state = calls_[s]->op->NewState();
     if (!state->Load(value.substr(1))) return ok = false;
     calls_[s]->states.emplace(std::string(rest.substr(4)), std::move(state));
+    return true;
+  });
+  if (!st.ok()) {
+    error = st.message();
+    return false;
+  }
+  std::string throttle_prefix = prefix;
+  throttle_prefix.back() = 'T';
+  st = store.Scan(Family::kWindows, throttle_prefix, [&](std::string_view key, std::string_view value) {
+    if (value.size() < 5 || value[0] != kStateVersion) return ok = false;
+    uint32_t n = GetU32(value.data() + 1);
+    if (value.size() != 5 + size_t{n} * 8) return ok = false;
+    std::deque<int64_t> times;
+    for (uint32_t i = 0; i < n; ++i) times.push_back(GetI64Ordered(value.data() + 5 + i * 8));
+    recent_.emplace(std::string(key.substr(throttle_prefix.size())), std::move(times));
     return true;
   });
   if (!st.ok()) {

@@ -4,6 +4,7 @@
 // emission. Stateful calls keep one state per key (the metric's group key, or the store).
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -36,6 +37,7 @@ class RuleOperator {
 
   const dsl::plan::Rule& plan() const { return plan_; }
   int64_t fired() const { return fired_; }
+  int64_t throttled() const { return throttled_; }
 
   void Save(WriteBatch& batch) const;
   bool Load(StateStore& store, std::string& error);
@@ -53,8 +55,15 @@ class RuleOperator {
   Evaluator evaluator_;
   std::string ruleset_;
   std::vector<std::optional<Call>> calls_;  // per step
+  // Whether the throttle lets an emission at `time` through (and records it if so).
+  bool Admit(std::string_view group_key, int64_t time);
+
   std::vector<dsl::Value> record_;
   int64_t fired_ = 0;
+  int64_t throttled_ = 0;
+  // Throttle key -> event times of the emissions let through within the period, oldest first.
+  std::map<std::string, std::deque<int64_t>, std::less<>> recent_;
+  std::string throttle_scratch_;
 };
 
 }  // namespace aisle::engine

@@ -235,3 +235,32 @@ rule each on m when n >= 1 emit alert to "ops" message "{store} {n} {revenue:mon
                                                 "2025-03-14T10:30:00Z S1 2 6.00 USD",
                                                 "2025-03-14T11:00:00Z S1 1 4.00 USD"});
 }
+
+TEST_CASE("throttle lets N emissions through per period and key, across restarts", "[engine][throttle]") {
+  TempDir dir;
+  auto rules = dir.Write("r.aisle", R"(
+rule big on sale
+  when total > 5.00 USD
+  emit alert to "ops" message "{id}"
+  throttle 2 per 1h per store
+)");
+  const std::vector<std::string> first = {Sale("a", "S1", "2025-03-14T10:00:00Z", "9.00"),
+                                          Sale("b", "S1", "2025-03-14T10:10:00Z", "9.00"),
+                                          Sale("c", "S1", "2025-03-14T10:20:00Z", "9.00"),
+                                          Sale("d", "S2", "2025-03-14T10:15:00Z", "9.00")};
+  const std::vector<std::string> second = {Sale("e", "S1", "2025-03-14T11:05:00Z", "9.00"),
+                                           Sale("f", "S1", "2025-03-14T11:06:00Z", "9.00")};
+  // S1: a and b pass; c is the third within the hour. At 11:05 the hour back to 10:05 holds only
+  // b, so e passes; at 11:06 it holds b and e, so f does not. S2 has its own budget: d passes.
+  auto ids = [](const aisle::testing::RunResult& r) {
+    std::vector<std::string> out;
+    for (const auto& e : r.emissions) out.push_back(e.message);
+    return out;
+  };
+  auto a = RunLines(rules, dir / "state", first, false);
+  auto b = RunLines(rules, dir / "state", second, true);
+  REQUIRE(a.error.empty());
+  REQUIRE(b.error.empty());
+  CHECK(ids(a) == std::vector<std::string>{"a", "b", "d"});
+  CHECK(ids(b) == std::vector<std::string>{"e"});
+}
