@@ -316,11 +316,7 @@ class Checker {
           break;
         }
         case ast::StageKind::kKey:
-          if (have_key) {
-            diags_.Error("E027", stage.span, "a metric has one 'key' stage; list every key in it");
-            ok = false;
-          }
-          have_key = true;
+          ok &= FirstStage(have_key, stage.span, "a metric has one 'key' stage; list every key in it");
           for (const ast::Ident& k : stage.keys) {
             int f = FieldIndex(metric.input_fields, k.name);
             if (f < 0) {
@@ -332,11 +328,7 @@ class Checker {
           }
           break;
         case ast::StageKind::kWindow:
-          if (have_window) {
-            diags_.Error("E027", stage.span, "a metric has one 'window' stage");
-            ok = false;
-          }
-          have_window = true;
+          ok &= FirstStage(have_window, stage.span, "a metric has one 'window' stage");
           if (stage.window == ast::WindowKind::kDay) {
             ok &= CalendarDay(stage, metric);
             break;
@@ -371,11 +363,7 @@ class Checker {
           }
           break;
         case ast::StageKind::kAgg:
-          if (have_agg) {
-            diags_.Error("E027", stage.span, "a metric has one 'agg' stage; list every aggregate in it");
-            ok = false;
-          }
-          have_agg = true;
+          ok &= FirstStage(have_agg, stage.span, "a metric has one 'agg' stage; list every aggregate in it");
           for (const ast::Agg& a : stage.aggs) ok &= BuildAggregate(a, scope, metric);
           break;
       }
@@ -411,6 +399,14 @@ class Checker {
     metric.fingerprint = Fingerprint("metric", m.span, params_used, InputFingerprint(metric.input));
     plan_.metrics.push_back(std::move(metric));
     return static_cast<int>(plan_.metrics.size() - 1);
+  }
+
+  // Marks a stage kind as seen; a second one is E027.
+  bool FirstStage(bool& seen, Span span, const char* message) {
+    const bool first = !seen;
+    if (!first) diags_.Error("E027", span, message);
+    seen = true;
+    return first;
   }
 
   // `window day`: the store's local calendar day, from the time zone the stores table gives it.
