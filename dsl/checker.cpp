@@ -700,7 +700,7 @@ class Checker {
             diags_.Error("E006", at(i + 1 + inner.size() + 1, spec.size()),
                          "unknown format '" + spec + "' for " +
                              WithArticle((*scope.fields)[static_cast<size_t>(field)].type),
-                         "formats: money, .Nf, .N%, int");
+                         "formats: money, .Nf, .N%, int, and for times strftime patterns like %a %H:%M");
           }
         }
         flush();
@@ -718,6 +718,7 @@ class Checker {
 
   static bool ValidSpec(const std::string& spec, Type type) {
     if (spec == "money") return type == Type::kMoney;
+    if (!spec.empty() && spec[0] == '%') return type == Type::kTimestamp;  // strftime-style
     if (spec == "int") return true;
     if (spec.size() >= 3 && spec[0] == '.' && std::isdigit(static_cast<unsigned char>(spec[1])) &&
         spec.size() == 3 && (spec[2] == 'f' || spec[2] == '%'))

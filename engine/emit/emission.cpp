@@ -1,6 +1,9 @@
 #include "engine/emit/emission.hpp"
 
 #include <cmath>
+#include <sstream>
+
+#include <date/date.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -80,6 +83,14 @@ std::string FormatValue(const dsl::Value& v, std::string_view spec) {
                    : v.d;
     if (spec[2] == '%') return fmt::format("{:.{}f}%", d * 100.0, digits);
     return fmt::format("{:.{}f}", d, digits);
+  }
+  if (!spec.empty() && spec[0] == '%' && v.type == Type::kTimestamp) {
+    // strftime-style patterns (%a %d %b %H:%M ...), in UTC.
+    std::ostringstream out;
+    date::to_stream(out, std::string(spec).c_str(),
+                    date::floor<std::chrono::seconds>(
+                        date::sys_time<std::chrono::microseconds>{std::chrono::microseconds{v.i}}));
+    return out.str();
   }
   if (spec == "int") {
     if (v.type == Type::kDecimal || v.type == Type::kPercent) return fmt::format("{:.0f}", v.d);

@@ -264,3 +264,16 @@ rule big on sale
   CHECK(ids(a) == std::vector<std::string>{"a", "b", "d"});
   CHECK(ids(b) == std::vector<std::string>{"e"});
 }
+
+TEST_CASE("a time format in a message", "[engine][format]") {
+  TempDir dir;
+  auto rules = dir.Write("r.aisle", R"(
+metric hourly = sale | key store | window tumbling 1h | agg n = count()
+rule r on hourly when n >= 1 emit alert to "ops" message "{store} {window.start:%a %d %b %H:%M}"
+)");
+  auto r = RunLines(rules, dir / "state", {Sale("a", "S1", "2025-03-14T10:20:30.5Z", "1.00")}, true);
+  REQUIRE(r.error.empty());
+  REQUIRE(r.emissions.size() == 1);
+  // 2025-03-14 was a Friday; the window starts at 10:00 UTC.
+  CHECK(r.emissions[0].message == "S1 Fri 14 Mar 10:00");
+}
