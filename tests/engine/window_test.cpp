@@ -43,7 +43,7 @@ std::vector<std::string> Messages(const aisle::testing::RunResult& r) {
 
 }  // namespace
 
-TEST_CASE("a window holds [start, end): an event on the boundary opens the next", "[engine][window]") {
+TEST_CASE("a window holds its start but not its end: an event on the boundary opens the next", "[engine][window]") {
   TempDir dir;
   auto rules = dir.Write("r.aisle", kHourly);
   auto r = RunLines(rules, dir / "state",
@@ -60,7 +60,7 @@ TEST_CASE("a window holds [start, end): an event on the boundary opens the next"
   CHECK(r.stats.open_windows == 1);
 }
 
-TEST_CASE("out-of-order events inside the lateness count; later ones are late", "[engine][window]") {
+TEST_CASE("out-of-order events inside the lateness count, later ones are late", "[engine][window]") {
   TempDir dir;
   auto rules = dir.Write("r.aisle", std::string("stream sale lateness 30m\n") + kHourly);
   auto r = RunLines(rules, dir / "state",
