@@ -653,7 +653,7 @@ class Checker {
       literal.clear();
     };
     // Map each byte of the unescaped text to its offset in the source (escapes are two bytes
-    // there), so carets land under the placeholder.
+    // there), so carets land under the template field.
     std::string_view raw = rules_.sources.Slice(span);
     std::vector<uint32_t> where;
     where.reserve(text.size() + 1);

@@ -1,5 +1,5 @@
 // Every ```aisle block of docs/language.md and README.md compiles, or fails with the code its
-// `# expect: error[EXXX]` line names.
+// `# expect: error[E0NN]` line names.
 
 #include <regex>
 #include <sstream>
