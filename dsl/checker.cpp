@@ -645,7 +645,7 @@ class Checker {
     }
   }
 
-  // "{field}" and "{field:spec}" placeholders; "{{" and "}}" are literal braces.
+  // "{field}" and "{field:spec}" template fields; "{{" and "}}" are literal braces.
   void ParseTemplate(const std::string& text, Span span, plan::Rule& rule, Scope& scope) {
     std::string literal;
     auto flush = [&] {

@@ -277,7 +277,7 @@ std::string RenderCase(const std::string& name) {
 }  // namespace
 
 TEST_CASE("full rendering: source line and caret under the exact span", "[dsl][golden][render]") {
-  SECTION("a template placeholder: caret under the name inside the string") {
+  SECTION("a template field: caret under the name inside the string") {
     // Line 6 is `  emit alert to "ops" message "big sale at {stor}"`: the string's quote is at
     // column 31, '{' is byte 12 of the text (column 44), so `stor` spans columns 45..48.
     // The caret line starts with the gutter's width: 5 spaces and "| ", then 44 spaces.
@@ -290,7 +290,7 @@ TEST_CASE("full rendering: source line and caret under the exact span", "[dsl][g
           "   6 |   emit alert to \"ops\" message \"big sale at {stor}\"\n"
           "     | " +
               std::string(44, ' ') + "^^^^\n");  // the count, spelled out
-    CHECK(RenderCase("e012_template_placeholder.aisle") == expected);
+    CHECK(RenderCase("e012_template_field.aisle") == expected);
   }
   SECTION("an unterminated string: one caret just past the end of the line") {
     // `  emit alert to "ops` is 20 code points; the newline it lacks a quote before is column 21.
