@@ -58,10 +58,14 @@ struct Table {
   Span span;
 };
 
-// `stream sale lateness 2h`: per-stream ingestion settings.
+// `stream sale delay 10m lateness 3h`: per-stream event-time settings. `delay`: how far a
+// store's watermark trails its newest event; `lateness`: how long a fired window still takes
+// late events (each re-fires it as a correction).
 struct Stream {
   Ident name;
+  ExprPtr delay;
   ExprPtr lateness;
+  std::vector<Span> delay_spans, lateness_spans;  // every clause given (more than one: an error)
   Span span;
 };
 

@@ -244,9 +244,19 @@ class Checker {
                    DidYouMean(s.name.name, StreamNames()));
       return;
     }
+    for (const auto* spans : {&s.delay_spans, &s.lateness_spans})
+      if (spans->size() > 1)
+        diags_.Error("E027", (*spans)[1],
+                     std::string(spans == &s.delay_spans ? "delay" : "lateness") +
+                         " is given twice for stream '" + s.name.name + "'");
+    auto& settings = plan_.streams[static_cast<int>(schema->kind)];
     if (s.lateness) {
       auto d = ConstantDuration(*s.lateness, "lateness");
-      if (d) plan_.streams[static_cast<int>(schema->kind)].lateness = *d;
+      if (d) settings.lateness = *d;
+    }
+    if (s.delay) {
+      auto d = ConstantDuration(*s.delay, "delay");
+      if (d) settings.delay = *d;
     }
   }
 
@@ -256,7 +266,7 @@ class Checker {
     scope.fields = &none;
     plan::Expr v = Resolve(e, scope);
     if (v.type == Type::kAny) return std::nullopt;
-    const bool positive = what != "lateness" && what != "window offset";
+    const bool positive = what != "lateness" && what != "delay" && what != "window offset";
     if (v.op != ExprOp::kConst || v.type != Type::kDuration || v.value.i < 0 ||
         (positive && v.value.i == 0)) {
       diags_.Error("E023", e.span,

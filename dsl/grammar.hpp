@@ -25,6 +25,7 @@ AISLE_KW(from);
 AISLE_KW(key);
 AISLE_KW(stream);
 AISLE_KW(lateness);
+AISLE_KW(delay);
 AISLE_KW(metric);
 AISLE_KW(where);
 AISLE_KW(window);
@@ -117,7 +118,9 @@ struct table_key : kw_key {};
 struct table_decl : p::seq<kw_table, _, p::must<ident>, _, p::must<table_from>, _,
                            p::must<string_lit>, _, p::must<table_key>, _, p::must<ident>> {};
 struct lateness_clause : p::seq<kw_lateness, _, p::must<expr>> {};
-struct stream_decl : p::seq<kw_stream, _, p::must<ident>, p::star<_, lateness_clause>> {};
+struct delay_clause : p::seq<kw_delay, _, p::must<expr>> {};
+struct stream_decl : p::seq<kw_stream, _, p::must<ident>,
+                            p::star<_, p::sor<lateness_clause, delay_clause>>> {};
 
 struct where_stage : p::seq<kw_where, _, p::must<expr>> {};
 struct key_stage : p::seq<kw_key, _, p::must<ident>, p::star<_, p::one<','>, _, p::must<ident>>> {};

@@ -25,7 +25,7 @@ using selector = pt::selector<
                           g::null_lit, g::call, g::agg_call, g::arg, g::arg_name, g::negation,
                           g::inversion, g::mul_op, g::add_op, g::cmp_op, g::and_op, g::or_op,
                           g::import_decl, g::param_decl, g::table_decl, g::stream_decl,
-                          g::lateness_clause, g::metric_decl, g::where_stage, g::key_stage,
+                          g::lateness_clause, g::delay_clause, g::metric_decl, g::where_stage, g::key_stage,
                           g::window_stage, g::tumbling_window, g::hopping_window, g::hop_every, g::day_window, g::window_offset, g::agg_stage, g::agg_def,
                           g::label_clause, g::let_clause, g::when_clause, g::emit_clause,
                           g::emit_kind, g::severity_level, g::message_clause, g::rule_decl,
@@ -55,8 +55,13 @@ class Builder {
       ast::Stream s;
       s.name = Id(*n.children[0]);
       s.span = SpanOf(n);
-      for (size_t i = 1; i < n.children.size(); ++i)
-        s.lateness = Expression(*n.children[i]->children[0]);
+      for (size_t i = 1; i < n.children.size(); ++i) {
+        const auto& clause = *n.children[i];
+        auto& slot = clause.is_type<g::delay_clause>() ? s.delay : s.lateness;
+        auto& spans = clause.is_type<g::delay_clause>() ? s.delay_spans : s.lateness_spans;
+        slot = Expression(*clause.children[0]);
+        spans.push_back(SpanOf(clause));
+      }
       m.streams.push_back(std::move(s));
     } else if (n.is_type<g::metric_decl>()) {
       m.metrics.push_back(Metric(n));

@@ -132,7 +132,8 @@ struct Rule {
 };
 
 struct StreamSettings {
-  int64_t lateness = 0;  // allowed lateness, microseconds
+  int64_t delay = 0;     // a store's watermark trails its newest event time by this much
+  int64_t lateness = 0;  // a fired window takes corrections for this long, microseconds
 };
 
 // A reference table, loaded whole at check time (reference data is small).

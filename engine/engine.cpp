@@ -38,6 +38,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options,
 
 Engine::~Engine() = default;
 
+void Engine::SetLateHandler(LateHandler handler) { pipeline_->set_late_handler(std::move(handler)); }
+
 void Engine::Deliver(Emission&& emission) {
   ++stats_.emissions;
   for (Sink* sink : sinks_) sink->Emit(emission);
@@ -78,7 +80,9 @@ Status Engine::Checkpoint() {
 
 EngineStats Engine::stats() const {
   EngineStats s = stats_;
-  s.late = pipeline_->stats().late;
+  const PipelineStats p = pipeline_->stats();
+  s.late = p.late;
+  s.corrections = p.corrections;
   s.open_windows = pipeline_->open_windows();
   return s;
 }

@@ -11,6 +11,7 @@
 
 #include "engine/compile.hpp"
 #include "engine/core/event.hpp"
+#include "engine/core/late_event.hpp"
 #include "engine/core/result.hpp"
 #include "engine/emit/emission.hpp"
 #include "engine/registry/registry.hpp"
@@ -32,7 +33,8 @@ struct EngineOptions {
 struct EngineStats {
   int64_t accepted = 0;    // events run through the rules
   int64_t duplicates = 0;  // events whose id was seen before
-  int64_t late = 0;        // events that arrived after their window fired
+  int64_t late = 0;        // events that arrived after their window closed (beyond lateness)
+  int64_t corrections = 0; // window results fired again because a late event changed them
   int64_t emissions = 0;
   size_t open_windows = 0;
 };
@@ -49,6 +51,9 @@ class Engine {
 
   // Emissions go to every sink added, in order. Sinks are not owned and must outlive the engine.
   void AddSink(Sink* sink) { sinks_.push_back(sink); }
+  // Events that come after their window closed for good are counted and also passed here, once
+  // per metric that refused them. The handler must outlive the engine.
+  void SetLateHandler(LateHandler handler);
 
   // Runs one event (a duplicate id is dropped).
   void Push(const Event& event);

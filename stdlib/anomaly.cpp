@@ -10,9 +10,10 @@
 // (P[X >= x] above m, P[X <= x] below): small counts are judged by the noise counts really have,
 // where a MAD of 0 or 1 would make every blip look extreme.
 //
-// A value is scored against the history before it joins it; history older than `baseline` is
-// forgotten. The score is null until the slot holds half the values the baseline can hold (at
-// least three): a median of a few values says little.
+// A value is scored against the history before it joins it; a window's corrected value (a late
+// event changed it) replaces the value it corrects. History older than `baseline` is forgotten.
+// The score is null until the slot holds half the values the baseline can hold (at least three):
+// a median of a few values says little.
 
 #include <algorithm>
 #include <cmath>
@@ -155,6 +156,12 @@ class Anomaly final : public engine::StatefulOperator {
     std::deque<Sample>& samples = history.slots[slot];
     size_t min_history = kMinHistory;
     if (ctx.window_size > 0) {
+      // A window fired again (a correction) replaces the value it gave before.
+      for (auto it = samples.rbegin(); it != samples.rend(); ++it)
+        if (it->time == ctx.time) {
+          samples.erase(std::next(it).base());
+          break;
+        }
       while (!samples.empty() && samples.front().time < ctx.time - baseline_) samples.pop_front();
       // A slot recurs every season (or every window, when the season is shorter).
       const int64_t period = std::max(season_, ctx.window_size);

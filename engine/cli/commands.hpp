@@ -35,6 +35,7 @@ struct ReplayArgs {
   std::string data_dir;  // empty: a fresh temporary folder, removed afterwards
   std::string out;       // JSONL emissions
   std::string rejects;   // empty: <data>/rejects.jsonl, or ./aisle-rejects.jsonl without --data
+  std::string late;      // empty: <data>/late.jsonl, or ./aisle-late.jsonl without --data
   bool final = false;
   bool quiet = false;  // no readable lines on stdout
 };

@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--out", replay.out, "Append emissions to this JSONL file");
   replay_cmd->add_option("--rejects", replay.rejects,
                          "Where bad lines go (default: DATA/rejects.jsonl or ./aisle-rejects.jsonl)");
+  replay_cmd->add_option("--late", replay.late,
+                         "Where events beyond their stream's lateness go (default: DATA/late.jsonl or ./aisle-late.jsonl)");
   replay_cmd->add_flag("--final", replay.final, "Treat the end of input as the end of time: close every window");
   replay_cmd->add_flag("--quiet", replay.quiet, "Do not print emissions on stdout");
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "connectors/ndjson/file_source.hpp"
+#include "connectors/ndjson/late_writer.hpp"
 #include "connectors/sinks/jsonl_sink.hpp"
 #include "connectors/sinks/stdout_sink.hpp"
 #include "engine/cli/commands.hpp"
@@ -79,6 +80,15 @@ int RunReplay(const ReplayArgs& args) {
   if (reject_path.empty())
     reject_path = args.data_dir.empty() ? "aisle-rejects.jsonl" : (fs::path(data_dir) / "rejects.jsonl").string();
   connectors::RejectWriter rejects(reject_path);
+  std::string late_path = args.late;
+  if (late_path.empty())
+    late_path = args.data_dir.empty() ? "aisle-late.jsonl" : (fs::path(data_dir) / "late.jsonl").string();
+  connectors::LateWriter late(late_path);
+  Status late_status = Status::Ok();
+  eng.SetLateHandler([&](const engine::LateEvent& e) {
+    Status s = late.Write(e);
+    if (!s.ok() && late_status.ok()) late_status = s;
+  });
 
   auto started = std::chrono::steady_clock::now();
   connectors::ReplayReport total;
@@ -95,6 +105,8 @@ int RunReplay(const ReplayArgs& args) {
     total.bytes += report->bytes;
   }
   Status finished = eng.Finish(args.final);
+  if (finished.ok()) finished = late.Flush();
+  if (finished.ok()) finished = late_status;
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!finished.ok()) {
     std::fputs(("error: " + finished.message() + "\n").c_str(), stderr);
@@ -102,11 +114,12 @@ int RunReplay(const ReplayArgs& args) {
   }
   engine::EngineStats s = eng.stats();
   std::string summary = fmt::format(
-      "replayed {} lines: {} events accepted, {} duplicates, {} rejected{}, {} late; "
-      "{} emissions; {} windows open{}\n"
+      "replayed {} lines: {} events accepted, {} duplicates, {} rejected{}, {} late{}, "
+      "{} corrections; {} emissions; {} windows open{}\n"
       "{:.2f} s, {:.0f} events/s, {:.1f} MB/s\n",
       total.lines, s.accepted, s.duplicates, total.rejected,
-      total.rejected > 0 ? " (see " + reject_path + ")" : std::string(), s.late, s.emissions,
+      total.rejected > 0 ? " (see " + reject_path + ")" : std::string(), s.late,
+      s.late > 0 ? " (see " + late_path + ")" : std::string(), s.corrections, s.emissions,
       s.open_windows, args.final ? "" : " (kept for the next replay; --final closes them)", seconds,
       seconds > 0 ? static_cast<double>(total.events) / seconds : 0.0,
       seconds > 0 ? static_cast<double>(total.bytes) / seconds / 1e6 : 0.0);

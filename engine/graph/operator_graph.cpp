@@ -110,8 +110,10 @@ std::string Describe(const OperatorNode& node, const dsl::plan::Plan& plan) {
   };
   switch (node.kind) {
     case OperatorNode::Kind::kSource: {
-      int64_t lateness = plan.streams[static_cast<size_t>(node.index)].lateness;
-      return fmt::format("source {}  lateness {}", node.name, lateness ? DurationText(lateness) : "0");
+      const auto& stream = plan.streams[static_cast<size_t>(node.index)];
+      return fmt::format("source {}  delay {}  lateness {}", node.name,
+                         stream.delay ? DurationText(stream.delay) : "0",
+                         stream.lateness ? DurationText(stream.lateness) : "0");
     }
     case OperatorNode::Kind::kMetric: {
       const auto& m = plan.metrics[static_cast<size_t>(node.index)];

@@ -1,7 +1,18 @@
 #pragma once
-// A metric: filter -> key -> event-time tumbling window -> aggregates. Open windows live in memory
-// (grouped by window start, then by encoded key); a window fires once the metric's watermark
-// passes its end, groups in key order, and its output records go downstream.
+// A metric: filter -> key -> event-time window -> aggregates.
+//
+// Event time is tracked per partition: the store, when the metric is keyed by store, else one
+// partition for the whole metric. A partition's watermark is the newest event time its input has
+// shown minus the stream's `delay` (for a metric over a metric: the input partition's
+// watermark), so one store whose registers sync hours late holds back no other store. A window
+// fires, groups in key order, once its partition's watermark passes its end. It then stays for
+// the stream's `lateness`: a record that arrives in that time updates its group, which fires
+// again as a correction; a record whose window ended more than `lateness` before the watermark
+// is late, reported and not counted.
+//
+// Over a stream, groups fold records into aggregate states as they come. Over a metric, a group
+// keeps the input records it holds, one per input group and window, so a corrected input record
+// replaces the one it corrects instead of being counted twice; aggregates are computed on firing.
 
 #include <cstdint>
 #include <functional>
@@ -23,37 +34,63 @@ namespace aisle::engine {
 class WriteBatch;
 class StateStore;
 
-// A fired group: the output record (keys, aggregates, window bounds) and its encoded key.
-using RecordHandler =
-    std::function<void(std::span<const dsl::Value> record, std::string_view key, int64_t time)>;
+// A fired group: the output record (keys, aggregates, window bounds), its encoded key, the
+// window start, and whether it corrects a result fired before.
+using RecordHandler = std::function<void(std::span<const dsl::Value> record, std::string_view key,
+                                         int64_t time, bool correction)>;
+// A partition's watermark moved: `partition` is the encoded store ("" for a whole metric).
+using WatermarkHandler = std::function<void(std::string_view partition, int64_t watermark)>;
+
+struct EventTime {
+  int64_t delay = 0;     // how far the watermark trails the newest event time
+  int64_t lateness = 0;  // how long a fired window still takes corrections
+};
 
 class MetricOperator {
  public:
-  MetricOperator(const dsl::plan::Metric& plan, const OperatorRegistry& registry);
+  MetricOperator(const dsl::plan::Metric& plan, const OperatorRegistry& registry, EventTime time);
   ~MetricOperator();
   MetricOperator(const MetricOperator&) = delete;
   MetricOperator& operator=(const MetricOperator&) = delete;
 
-  // Adds one input record with event time `time`. Returns false when it is late (its window has
-  // already fired) and was not counted.
-  bool Add(std::span<const dsl::Value> record, int64_t time, const Event* event = nullptr);
-  // Fires every window that ends at or before `watermark`, in time order.
-  void Fire(int64_t watermark, const RecordHandler& emit);
+  enum class AddResult { kFiltered, kAdded, kLate };
+  // Adds one input record with event time `time` (for input from a metric: the input window's
+  // start; `source_key` is then the input group's key). For stream input the record also moves
+  // its partition's watermark. kLate: its window had closed for good; nothing was counted.
+  // `correction`: the input record corrects one given before (same source key and time).
+  AddResult Add(std::span<const dsl::Value> record, int64_t time, const Event* event = nullptr,
+                std::string_view source_key = {}, bool correction = false);
+  // Input from a metric: that input's partition `partition` has reached `watermark`.
+  void AdvanceTo(std::string_view partition, int64_t watermark);
 
-  // Whether a window ends at or before `watermark` (cheap: call before Fire).
-  bool HasDue(int64_t watermark) const { return min_end_ <= watermark; }
-  int64_t fired_through() const { return fired_through_; }
-  size_t open_windows() const { return windows_.size(); }
+  // Whether some partition has a window to fire, a correction to send or a window to drop.
+  bool HasDue() const { return !due_.empty(); }
+  // Fires what is due in every partition, oldest window first, and reports each partition's
+  // watermark afterwards.
+  void Fire(const RecordHandler& emit, const WatermarkHandler& advanced);
+  // End of input: fires every window not fired yet and every pending correction.
+  void FireAll(const RecordHandler& emit, const WatermarkHandler& advanced);
+
+  size_t open_windows() const;
+  int64_t corrections() const { return corrections_; }
+  bool partitioned() const { return partition_key_ >= 0; }
   const dsl::plan::Metric& plan() const { return plan_; }
 
-  // Checkpoint: every open window and the fired-through mark. Replaces what was saved before.
+  // The partition of a record of this metric's input (the encoded store, or "").
+  void PartitionOf(std::span<const dsl::Value> record, std::string& out) const;
+
+  // Checkpoint: every retained window and every partition's watermark. Replaces what was saved.
   void Save(WriteBatch& batch) const;
   bool Load(StateStore& store, std::string& error);
 
  private:
   struct Group {
-    std::unique_ptr<unsigned char[]> state;
-    std::vector<dsl::Currency> currency;  // per aggregate, first money currency seen
+    std::unique_ptr<unsigned char[]> state;  // over a stream: the aggregate states
+    std::vector<dsl::Currency> currency;     // per aggregate, first money currency seen
+    // Over a metric: input group key + input window start -> the encoded input record.
+    std::map<std::string, std::string, std::less<>> inputs;
+    bool emitted = false;  // fired at least once
+    bool dirty = false;    // changed since it last fired
   };
   struct SvHash {
     using is_transparent = void;
@@ -62,26 +99,55 @@ class MetricOperator {
   using Groups = std::unordered_map<std::string, Group, SvHash, std::equal_to<>>;
   struct Window {
     int64_t end = 0;  // tumbling: start + size; calendar days vary with clock changes
+    bool fired = false;
+    bool dirty = false;  // fired, and some group changed since
     Groups groups;
   };
+  struct Partition {
+    std::map<int64_t, Window> windows;  // by window start
+    int64_t watermark = INT64_MIN;
+    int64_t next_due = INT64_MAX;  // earliest watermark at which a window fires or expires
+    bool queued = false;          // in due_
+    std::pair<const std::string, Partition>* self = nullptr;  // its map entry
+  };
+  using Partitions = std::unordered_map<std::string, Partition, SvHash, std::equal_to<>>;
 
-  // Folds the record into one window; false when that window has already fired.
-  bool AddTo(std::span<const dsl::Value> record, int64_t start, int64_t end, const Event* event);
+  Partition& PartitionFor(std::string_view key);
+  void Raise(Partition& p, int64_t watermark);
+  void Queue(Partition& p);
+  struct Input {
+    std::span<const dsl::Value> record;
+    const Event* event;
+    std::string_view source_key;
+    int64_t time;
+    bool pass;        // passed the filters (else only withdraws what it corrects)
+    bool correction;  // replaces an input record given before
+  };
+  // Folds the record into one window; false when that window has closed for good.
+  bool AddTo(Partition& p, const Input& in, int64_t start, int64_t end);
+  void FirePartition(Partition& p, int64_t watermark, const RecordHandler& emit);
+  void FireGroup(int64_t start, int64_t end, std::string_view key, Group& g,
+                 const RecordHandler& emit);
+  void UpdateNextDue(Partition& p) const;
   Group NewGroup() const;
   void DestroyGroup(Group& g) const;
   std::string Prefix() const;
 
   const dsl::plan::Metric& plan_;
+  const EventTime time_;
+  const bool over_metric_;
+  int partition_key_ = -1;  // input field of the store when the metric is keyed by it
   Evaluator evaluator_;
   std::vector<const AggregateImpl*> aggs_;
   std::vector<size_t> offsets_;
   size_t state_bytes_ = 0;
-  std::map<int64_t, Window> windows_;  // by window start
-  int64_t min_end_ = INT64_MAX;       // earliest end among open windows
+  Partitions partitions_;
+  std::vector<Partitions::value_type*> due_;
+  int64_t floor_ = INT64_MIN;  // watermark of a partition not seen yet (restored old state)
+  int64_t corrections_ = 0;
   std::unique_ptr<CalendarDays> calendar_;  // `window day` only
-  int64_t fired_through_ = INT64_MIN;
-  std::string key_scratch_;
-  std::vector<dsl::Value> record_, keys_;  // scratch for Fire
+  std::string key_scratch_, partition_scratch_, identity_;
+  std::vector<dsl::Value> record_, keys_, input_;  // scratch for firing
 };
 
 }  // namespace aisle::engine

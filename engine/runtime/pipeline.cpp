@@ -14,7 +14,8 @@ Pipeline::Pipeline(const dsl::plan::Plan& plan, const OperatorGraph& graph,
       stream_rules_(dsl::kStreamKindCount),
       metric_metrics_(plan.metrics.size()),
       metric_rules_(plan.metrics.size()) {
-  for (const auto& m : plan_.metrics) metrics_.push_back(std::make_unique<MetricOperator>(m, registry));
+  for (const auto& m : plan_.metrics)
+    metrics_.push_back(std::make_unique<MetricOperator>(m, registry, TimeOf(m)));
   for (const auto& r : plan_.rules)
     rules_.push_back(std::make_unique<RuleOperator>(r, registry, plan_.ruleset_hash));
   metric_order_ = graph.MetricOrder();
@@ -31,59 +32,85 @@ Pipeline::Pipeline(const dsl::plan::Plan& plan, const OperatorGraph& graph,
         .push_back(static_cast<int>(i));
   }
   record_.resize(dsl::kMaxSlots);
+  for (size_t m = 0; m < plan_.metrics.size(); ++m) {
+    const int64_t size = plan_.metrics[m].window_size;
+    on_record_.emplace_back([this, m, size](std::span<const Value> record, std::string_view key,
+                                            int64_t time, bool correction) {
+      if (correction) ++stats_.corrections;
+      for (int d : metric_metrics_[m])
+        if (metrics_[static_cast<size_t>(d)]->Add(record, time, nullptr, key, correction) ==
+            MetricOperator::AddResult::kLate)
+          ++stats_.late;
+      for (int r : metric_rules_[m])
+        rules_[static_cast<size_t>(r)]->Process(record, key, time, size, nullptr, *emit_, correction);
+    });
+    on_watermark_.emplace_back([this, m](std::string_view partition, int64_t watermark) {
+      for (int d : metric_metrics_[m]) metrics_[static_cast<size_t>(d)]->AdvanceTo(partition, watermark);
+    });
+  }
+}
+
+EventTime Pipeline::TimeOf(const dsl::plan::Metric& metric) const {
+  const dsl::plan::Metric* root = &metric;
+  while (!root->input.is_stream) root = &plan_.metrics[static_cast<size_t>(root->input.metric)];
+  const auto& stream = plan_.streams[static_cast<size_t>(root->input.stream)];
+  EventTime t;
+  t.lateness = stream.lateness;
+  // A metric over a metric waits for nothing more than its input did.
+  t.delay = root == &metric ? stream.delay : 0;
+  return t;
 }
 
 void Pipeline::Process(const Event& event, const EmissionHandler& emit) {
   ++stats_.events;
+  emit_ = &emit;
   const auto kind = static_cast<size_t>(event.kind());
   const size_t n = event.schema().fields.size();
   for (size_t i = 0; i < n; ++i) record_[i] = event.Get(static_cast<int>(i));
   const std::span<const Value> record(record_.data(), n);
   const int64_t ts = event.ts();
-  for (int m : stream_metrics_[kind])
-    if (!metrics_[static_cast<size_t>(m)]->Add(record, ts, &event)) ++stats_.late;
+  for (int m : stream_metrics_[kind]) {
+    MetricOperator& op = *metrics_[static_cast<size_t>(m)];
+    if (op.Add(record, ts, &event) == MetricOperator::AddResult::kLate) {
+      ++stats_.late;
+      if (late_)
+        late_(LateEvent{event, op.plan().name, plan_.streams[kind].lateness});
+    }
+  }
   if (!stream_rules_[kind].empty()) {
     key_scratch_.clear();
     EncodeValue(record[dsl::kSlotStore], key_scratch_);
     for (int r : stream_rules_[kind])
       rules_[static_cast<size_t>(r)]->Process(record, key_scratch_, ts, 0, &event, emit);
   }
-  if (ts > max_ts_) Advance(ts, emit);
+  max_ts_ = std::max(max_ts_, ts);
+  for (int m : stream_metrics_[kind])
+    if (metrics_[static_cast<size_t>(m)]->HasDue()) FireMetric(static_cast<size_t>(m), emit);
+  emit_ = nullptr;
 }
 
-void Pipeline::Advance(int64_t max_ts, const EmissionHandler& emit) {
-  max_ts_ = max_ts;
-  for (int m : metric_order_) {
-    const auto& in = plan_.metrics[static_cast<size_t>(m)].input;
-    if (!in.is_stream) continue;  // fired by its input, below
-    int64_t lateness = plan_.streams[static_cast<size_t>(in.stream)].lateness;
-    FireMetric(static_cast<size_t>(m), max_ts_ - lateness, emit);
-  }
+void Pipeline::FireMetric(size_t m, const EmissionHandler& emit) {
+  emit_ = &emit;
+  metrics_[m]->Fire(on_record_[m], on_watermark_[m]);
+  Route(m, emit);
 }
 
-void Pipeline::FireMetric(size_t m, int64_t watermark, const EmissionHandler& emit) {
-  MetricOperator& op = *metrics_[m];
-  if (!op.HasDue(watermark)) {
-    // Nothing closes here, so nothing new reaches the metrics built on this one either.
-    return;
-  }
-  const int64_t size = op.plan().window_size;
-  op.Fire(watermark, [&](std::span<const Value> record, std::string_view key, int64_t time) {
-    for (int d : metric_metrics_[m])
-      if (!metrics_[static_cast<size_t>(d)]->Add(record, time)) ++stats_.late;
-    for (int r : metric_rules_[m])
-      rules_[static_cast<size_t>(r)]->Process(record, key, time, size, nullptr, emit);
-  });
-  // Downstream metrics follow their input's watermark (after receiving what it just fired).
-  for (int d : metric_metrics_[m]) FireMetric(static_cast<size_t>(d), watermark, emit);
+void Pipeline::Route(size_t m, const EmissionHandler& emit) {
+  // Metrics built on this one received its records and watermarks: fire what that made due.
+  for (int d : metric_metrics_[m])
+    if (metrics_[static_cast<size_t>(d)]->HasDue()) FireMetric(static_cast<size_t>(d), emit);
 }
 
 void Pipeline::FireAll(const EmissionHandler& emit) {
+  emit_ = &emit;
   for (int m : metric_order_) {
-    if (!plan_.metrics[static_cast<size_t>(m)].input.is_stream) continue;
-    FireMetric(static_cast<size_t>(m), INT64_MAX, emit);
+    const auto i = static_cast<size_t>(m);
+    metrics_[i]->FireAll(on_record_[i], on_watermark_[i]);
   }
+  emit_ = nullptr;
 }
+
+PipelineStats Pipeline::stats() const { return stats_; }
 
 size_t Pipeline::open_windows() const {
   size_t n = 0;

@@ -1,17 +1,20 @@
 #pragma once
 // The operators of one plan wired in topological order, run on one thread: events in, emissions
 // out. It owns the state of every partition it sees (today all of them; with shards, those its
-// router sends it). Watermarks: a metric over a stream fires windows that end at or before the
-// latest event time seen minus the stream's allowed lateness; a metric over a metric follows its
-// input. An event whose window has already fired is late: counted, not added.
+// router sends it). Event time is per store (engine/runtime/metric_operator.hpp): a metric over a
+// stream fires a store's window once that store's newest event time, minus the stream's delay,
+// passes its end; a metric over a metric follows its input store by store. An event inside the
+// stream's lateness corrects a fired window; one beyond it is late: counted, reported, not added.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "dsl/plan.hpp"
 #include "engine/core/event.hpp"
+#include "engine/core/late_event.hpp"
 #include "engine/graph/operator_graph.hpp"
 #include "engine/registry/registry.hpp"
 #include "engine/runtime/metric_operator.hpp"
@@ -20,13 +23,18 @@
 namespace aisle::engine {
 
 struct PipelineStats {
-  int64_t events = 0;     // events processed
-  int64_t late = 0;       // events whose window had fired (one per metric that refused them)
+  int64_t events = 0;       // events processed
+  int64_t late = 0;         // events whose window had closed (one per metric that refused them)
+  int64_t corrections = 0;  // window results fired again because a late event changed them
 };
+
 
 class Pipeline {
  public:
   Pipeline(const dsl::plan::Plan& plan, const OperatorGraph& graph, const OperatorRegistry& registry);
+
+  // Late events go here too (besides being counted). Optional.
+  void set_late_handler(LateHandler handler) { late_ = std::move(handler); }
 
   // Runs one event through every operator that reads its stream, then fires what the new
   // watermark closes.
@@ -36,15 +44,18 @@ class Pipeline {
 
   int64_t max_event_time() const { return max_ts_; }
   void set_max_event_time(int64_t ts) { max_ts_ = ts; }
-  const PipelineStats& stats() const { return stats_; }
+  PipelineStats stats() const;
   size_t open_windows() const;
 
   void Save(WriteBatch& batch) const;
   bool Load(StateStore& store, std::string& error);
 
  private:
-  void Advance(int64_t max_ts, const EmissionHandler& emit);
-  void FireMetric(size_t metric, int64_t watermark, const EmissionHandler& emit);
+  // Fires what metric `m` has due, feeding its output and watermarks to what reads it.
+  void FireMetric(size_t m, const EmissionHandler& emit);
+  void Route(size_t m, const EmissionHandler& emit);
+  // The event time settings of a metric: its stream's, or its input metric's stream's.
+  EventTime TimeOf(const dsl::plan::Metric& metric) const;
 
   const dsl::plan::Plan& plan_;
   std::vector<std::unique_ptr<MetricOperator>> metrics_;
@@ -57,6 +68,11 @@ class Pipeline {
   std::string key_scratch_;
   int64_t max_ts_ = INT64_MIN;
   PipelineStats stats_;
+  LateHandler late_;
+  // Per metric: what its records and watermarks do downstream (built once).
+  std::vector<RecordHandler> on_record_;
+  std::vector<WatermarkHandler> on_watermark_;
+  const EmissionHandler* emit_ = nullptr;  // the handler of the event being processed
 };
 
 }  // namespace aisle::engine

@@ -36,7 +36,7 @@ RuleOperator::RuleOperator(const dsl::plan::Rule& plan, const OperatorRegistry& 
 
 void RuleOperator::Process(std::span<const Value> input, std::string_view key, int64_t time,
                            int64_t window_size, const Event* event,
-                           const EmissionHandler& emit) {
+                           const EmissionHandler& emit, bool correction) {
   std::copy(input.begin(), input.end(), record_.begin());
   if (!plan_.input.is_stream && plan_.window_end_field >= 0)  // calendar days vary in length
     window_size = input[static_cast<size_t>(plan_.window_end_field)].i - time;
@@ -62,12 +62,13 @@ void RuleOperator::Process(std::span<const Value> input, std::string_view key, i
     return;
   }
   ++fired_;
-  emit(Build(key, event ? event->id() : std::string_view(), time, window_size));
+  emit(Build(key, event ? event->id() : std::string_view(), time, window_size, correction));
 }
 
 Emission RuleOperator::Build(std::string_view key, std::string_view event_id, int64_t time,
-                             int64_t window_size) const {
+                             int64_t window_size, bool correction) const {
   Emission e;
+  e.correction = correction;
   e.kind = plan_.kind;
   e.rule = plan_.name;
   e.severity = plan_.severity;
@@ -97,7 +98,8 @@ Emission RuleOperator::Build(std::string_view key, std::string_view event_id, in
     if (part.field < 0) e.message += part.text;
     else e.message += FormatValue(record_[static_cast<size_t>(part.field)], part.spec);
   }
-  // Deterministic id: rule set, rule, key, window (or event id for stream rules).
+  // Deterministic id: rule set, rule, key, window (or event id for stream rules), and for a
+  // correction its values.
   XXH3_state_t* st = XXH3_createState();
   XXH3_128bits_reset(st);
   auto feed = [&](std::string_view s) {
@@ -114,6 +116,9 @@ Emission RuleOperator::Build(std::string_view key, std::string_view event_id, in
   PutI64Ordered(w, e.window ? e.window->first : 0);
   PutI64Ordered(w, e.window ? e.window->second : 0);
   feed(w);
+  // A correction differs from what it corrects by its values: they name this version of it.
+  if (correction)
+    for (const auto& [name, value] : e.values) feed(value);
   XXH128_hash_t h = XXH3_128bits_digest(st);
   XXH3_freeState(st);
   e.id = fmt::format("{:016x}{:016x}", h.high64, h.low64);

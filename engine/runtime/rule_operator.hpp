@@ -31,9 +31,11 @@ class RuleOperator {
   RuleOperator(const dsl::plan::Rule& plan, const OperatorRegistry& registry, std::string ruleset);
 
   // One input record. `key` identifies the group (stateful state and emission id); `time` is the
-  // window start or the event time; `event` is set for stream input.
+  // window start or the event time; `event` is set for stream input. `correction`: the record
+  // corrects a window result given before (a late event inside the stream's lateness).
   void Process(std::span<const dsl::Value> input, std::string_view key, int64_t time,
-               int64_t window_size, const Event* event, const EmissionHandler& emit);
+               int64_t window_size, const Event* event, const EmissionHandler& emit,
+               bool correction = false);
 
   const dsl::plan::Rule& plan() const { return plan_; }
   int64_t fired() const { return fired_; }
@@ -48,7 +50,7 @@ class RuleOperator {
     std::map<std::string, std::unique_ptr<OperatorState>, std::less<>> states;
   };
   Emission Build(std::string_view key, std::string_view event_id, int64_t time,
-                 int64_t window_size) const;
+                 int64_t window_size, bool correction) const;
   std::string Prefix() const;
 
   const dsl::plan::Rule& plan_;

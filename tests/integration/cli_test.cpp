@@ -142,6 +142,44 @@ TEST_CASE("replay with --final closes the open windows", "[cli][replay]") {
   CHECK(messages == std::vector<std::string>{"S1 3", "S2 1", "S1 1", "S2 1"});
 }
 
+TEST_CASE("replay writes late events to the late-events file and marks corrections", "[cli][replay]") {
+  TempDir dir;
+  auto rules = dir.Write("r.aisle",
+                         "stream sale lateness 1h\n"
+                         "metric h = sale | key store | window tumbling 1h | agg n = count(), r = sum(total)\n"
+                         "rule any on h when n >= 1 emit alert to \"ops\" message \"{store} {n} {r:money}\"\n");
+  auto sale = [](const char* id, const char* ts, const char* total) {
+    return fmt::format(R"({{"type":"sale","id":"{}","store":"S1","ts":"{}","source":"file","currency":"USD","total":"{}","status":"completed","till":"3"}})",
+                       id, ts, total);
+  };
+  auto events = dir.Write("e.ndjson", sale("a", "2025-03-14T10:10:00Z", "1.50") + "\n" +
+                                          sale("b", "2025-03-14T11:05:00Z", "2.00") + "\n" +
+                                          sale("c", "2025-03-14T10:20:00Z", "3.25") + "\n" +  // corrects 10:00
+                                          sale("d", "2025-03-14T12:30:00Z", "4.00") + "\n" +
+                                          sale("e", "2025-03-14T10:40:00Z", "5.125") + "\n");  // late
+  Output o = Aisle(fmt::format("replay --rules '{}' --events '{}' --quiet --out '{}' --late '{}'", rules,
+                               events, dir / "out.jsonl", dir / "late.jsonl"),
+                   dir);
+  REQUIRE(o.code == 0);
+  CHECK(o.err.find("1 late (see " + (dir / "late.jsonl") + "), 1 corrections") != std::string::npos);
+  std::vector<std::pair<std::string, bool>> out;
+  for (const auto& e : ReadJsonl(dir / "out.jsonl")) out.emplace_back(e["message"], e["correction"]);
+  CHECK(out == std::vector<std::pair<std::string, bool>>{
+                   {"S1 1 1.50 USD", false}, {"S1 2 4.75 USD", true}, {"S1 1 2.00 USD", false}});
+  auto late = ReadJsonl(dir / "late.jsonl");
+  REQUIRE(late.size() == 1);
+  CHECK(late[0]["metric"] == "h");
+  CHECK(late[0]["lateness_seconds"] == 3600);
+  // The event comes back in canonical form: exact money beside its currency, extras as strings.
+  const auto& ev = late[0]["event"];
+  CHECK(ev["type"] == "sale");
+  CHECK(ev["id"] == "e");
+  CHECK(ev["ts"] == "2025-03-14T10:40:00Z");
+  CHECK(ev["total"] == "5.1250");
+  CHECK(ev["currency"] == "USD");
+  CHECK(ev["till"] == "3");
+}
+
 TEST_CASE("bad rules stop a replay before any event is read", "[cli][replay]") {
   TempDir dir;
   auto rules = dir.Write("r.aisle", "rule r on sael when total > 1.00 USD emit alert to \"x\"\n");
@@ -166,7 +204,7 @@ TEST_CASE("help and version", "[cli]") {
 TEST_CASE("explain prints the operator graph as a tree and as DOT", "[cli][explain]") {
   TempDir dir;
   auto rules = dir.Write("r.aisle",
-                         "stream sale lateness 30m\n"
+                         "stream sale delay 5m lateness 30m\n"
                          "metric hourly = sale | key store | window tumbling 1h | agg n = count()\n"
                          "metric daily = hourly | key store | window tumbling 1d offset 8h | agg n = sum(n)\n"
                          "rule busy on daily when n > 100 emit alert to \"ops\"\n"
@@ -177,9 +215,9 @@ TEST_CASE("explain prints the operator graph as a tree and as DOT", "[cli][expla
   std::istringstream lines(text.out);
   std::vector<std::string> got;
   for (std::string line; std::getline(lines, line);) got.push_back(line.substr(0, line.find("  fp ")));
-  CHECK(got == std::vector<std::string>{"source sale  lateness 30m", "  metric hourly",
+  CHECK(got == std::vector<std::string>{"source sale  delay 5m  lateness 30m", "  metric hourly",
                                         "    metric daily", "      rule busy",
-                                        "source refund  lateness 0", "  rule refunds"});
+                                        "source refund  delay 0  lateness 0", "  rule refunds"});
   CHECK(text.out.find("window tumbling 1d offset 8h") != std::string::npos);
   CHECK(text.out.find("key [store]") != std::string::npos);
   Output dot = Aisle("explain --dot " + rules, dir);

@@ -125,3 +125,20 @@ TEST_CASE("poisson scores counts by their tail probability", "[stdlib][anomaly]"
   CHECK(a.Feed(2, 5 * day, day).d == 0.0);
   CHECK(a.Feed(0, 6 * day, day).d == Approx(-1.101520).epsilon(1e-5));
 }
+
+TEST_CASE("a corrected window replaces its value in the history", "[stdlib][anomaly]") {
+  Anomaly a(6 * kMicrosPerDay, kMicrosPerDay);
+  const int64_t day = kMicrosPerDay;
+  a.Feed(10, 0 * day, day);
+  a.Feed(12, 1 * day, day);
+  a.Feed(11, 2 * day, day);
+  a.Feed(13, 3 * day, day);
+  a.Feed(100, 4 * day, day);  // then corrected: a late event changed day 4 to 9
+  // The correction is scored against days 0-3 only: median 11.5, deviations 1.5 .5 .5 1.5,
+  // MAD 1, so 9 -> (9 - 11.5) / 1.4826.
+  Value z = a.Feed(9, 4 * day, day);
+  CHECK(z.d == Approx(-2.5 / 1.4826).epsilon(1e-12));
+  // History 10 12 11 13 9, as if 100 never came: 14 -> (14 - 11) / 1.4826.
+  z = a.Feed(14, 5 * day, day);
+  CHECK(z.d == Approx(3.0 / 1.4826).epsilon(1e-12));
+}

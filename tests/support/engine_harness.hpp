@@ -13,14 +13,24 @@ namespace aisle::testing {
 
 class CollectingSink final : public engine::Sink {
  public:
-  void Emit(const engine::Emission& e) override { emissions.push_back(e); }
+  void Emit(const engine::Emission& e) override {
+    emissions.push_back(e);
+    emitted_after.push_back(position);
+  }
   bool Flush(std::string&) override { return true; }
   std::vector<engine::Emission> emissions;
+  std::vector<size_t> emitted_after;
+  size_t position = 0;  // input lines pushed so far
 };
 
 struct RunResult {
   std::string error;  // compile or state error; empty on success
   std::vector<engine::Emission> emissions;
+  // Per emission: the 1-based input line whose push it came from (lines.size() + 1: the end of
+  // input, with `final`).
+  std::vector<size_t> emitted_after;
+  // Late events, as "event id metric".
+  std::vector<std::string> late;
   engine::EngineStats stats;
 };
 
@@ -43,6 +53,9 @@ inline RunResult RunLines(const std::string& rules_path, const std::string& data
   }
   CollectingSink sink;
   (*opened)->AddSink(&sink);
+  (*opened)->SetLateHandler([&result](const engine::LateEvent& late) {
+    result.late.push_back(std::string(late.event.id()) + " " + std::string(late.metric));
+  });
   connectors::EventParser parser;
   engine::Event event;
   std::string reason;
@@ -51,12 +64,15 @@ inline RunResult RunLines(const std::string& rules_path, const std::string& data
       result.error = "bad test event: " + reason + ": " + line;
       return result;
     }
+    ++sink.position;
     (*opened)->Push(event);
   }
+  ++sink.position;
   Status s = (*opened)->Finish(final);
   if (!s.ok()) result.error = s.message();
   result.stats = (*opened)->stats();
   result.emissions = std::move(sink.emissions);
+  result.emitted_after = std::move(sink.emitted_after);
   return result;
 }
 
