@@ -69,7 +69,7 @@ struct Stream {
   Span span;
 };
 
-enum class WindowKind { kTumbling, kHopping, kDay };
+enum class WindowKind { kTumbling, kHopping, kDay, kWeek, kMonth, kFiscal };
 
 struct Agg {
   Ident name;
@@ -77,7 +77,7 @@ struct Agg {
   Span span;
 };
 
-enum class StageKind { kWhere, kKey, kWindow, kAgg };
+enum class StageKind { kWhere, kKey, kWindow, kAgg, kDuring };
 
 struct Stage {
   StageKind kind = StageKind::kWhere;
@@ -88,6 +88,12 @@ struct Stage {
   ExprPtr window_size;       // kWindow
   ExprPtr window_offset;     // kWindow, optional: windows start at epoch + offset + k * size
   ExprPtr window_step;       // kWindow, hopping: a window starts every step
+  std::optional<Ident> week_start;  // kWindow, week: `starting sunday`
+  std::string fiscal_pattern;       // kWindow, fiscal: "4-4-5"
+  Span fiscal_pattern_span;
+  std::string fiscal_anchor;        // kWindow, fiscal: the first day of a fiscal year
+  Span fiscal_anchor_span;
+  Ident during;                     // kDuring: `during open_hours`
   std::vector<Agg> aggs;     // kAgg
 };
 

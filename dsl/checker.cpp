@@ -12,6 +12,8 @@
 
 #include "dsl/csv.hpp"
 #include "dsl/lexer.hpp"
+#include "dsl/open_hours.hpp"
+#include "dsl/time.hpp"
 #include "dsl/suggest.hpp"
 
 namespace aisle::dsl {
@@ -311,7 +313,7 @@ class Checker {
     scope.event_input = metric.input.is_stream;
     const std::string what = "'" + m.input.name + "'";
     scope.what = what;
-    bool have_window = false, have_agg = false, have_key = false;
+    bool have_window = false, have_agg = false, have_key = false, have_during = false;
     bool ok = true;
     for (const ast::Stage& stage : m.stages) {
       switch (stage.kind) {
@@ -339,8 +341,9 @@ class Checker {
           break;
         case ast::StageKind::kWindow:
           ok &= FirstStage(have_window, stage.span, "a metric has one 'window' stage");
-          if (stage.window == ast::WindowKind::kDay) {
-            ok &= CalendarDay(stage, metric);
+          if (stage.window == ast::WindowKind::kDay || stage.window == ast::WindowKind::kWeek ||
+              stage.window == ast::WindowKind::kMonth || stage.window == ast::WindowKind::kFiscal) {
+            ok &= CalendarWindow(stage, metric);
             break;
           }
           if (auto size = ConstantDuration(*stage.window_size, "window size")) {
@@ -371,6 +374,14 @@ class Checker {
               metric.window_offset = *offset;
             }
           }
+          break;
+        case ast::StageKind::kDuring:
+          ok &= FirstStage(have_during, stage.span, "a metric has one 'during' stage");
+          if (have_agg) {
+            diags_.Error("E025", stage.span, "'during' must come before 'agg'");
+            ok = false;
+          }
+          ok &= DuringOpenHours(stage, metric);
           break;
         case ast::StageKind::kAgg:
           ok &= FirstStage(have_agg, stage.span, "a metric has one 'agg' stage; list every aggregate in it");
@@ -419,14 +430,106 @@ class Checker {
     return first;
   }
 
-  // `window day`: the store's local calendar day, from the time zone the stores table gives it.
-  bool CalendarDay(const ast::Stage& stage, plan::Metric& metric) {
-    metric.window_kind = plan::Metric::WindowKind::kDay;
-    metric.window_size = 24 * 3600 * int64_t{1'000'000};
+  // `window day|week|month|fiscal`: periods of the store's local calendar, in the time zone the
+  // stores table gives it. window_size is the nominal length (rules see each window's own).
+  bool CalendarWindow(const ast::Stage& stage, plan::Metric& metric) {
+    constexpr int64_t kDayUs = 24 * 3600 * int64_t{1'000'000};
+    bool ok = true;
+    switch (stage.window) {
+      case ast::WindowKind::kWeek:
+        metric.window_kind = plan::Metric::WindowKind::kWeek;
+        metric.window_size = 7 * kDayUs;
+        if (stage.week_start) {
+          metric.week_start = WeekdayIndex(stage.week_start->name);
+          if (metric.week_start < 0) {
+            diags_.Error("E070", stage.week_start->span,
+                         "'" + stage.week_start->name + "' is not a day of the week",
+                         DidYouMean(stage.week_start->name,
+                                    {"sunday", "monday", "tuesday", "wednesday", "thursday",
+                                     "friday", "saturday"}));
+            metric.week_start = 1;
+            ok = false;
+          }
+        }
+        break;
+      case ast::WindowKind::kMonth:
+        metric.window_kind = plan::Metric::WindowKind::kMonth;
+        metric.window_size = 30 * kDayUs;
+        break;
+      case ast::WindowKind::kFiscal: {
+        metric.window_kind = plan::Metric::WindowKind::kFiscal;
+        metric.window_size = 28 * kDayUs;
+        const std::string& p = stage.fiscal_pattern;
+        if (p == "4-4-5" || p == "4-5-4" || p == "5-4-4") {
+          metric.fiscal_pattern = {p[0] - '0', p[2] - '0', p[4] - '0'};
+        } else {
+          diags_.Error("E070", stage.fiscal_pattern_span,
+                       "'" + p + "' is not a fiscal calendar pattern",
+                       "a quarter's 13 weeks split as \"4-4-5\", \"4-5-4\" or \"5-4-4\"");
+          ok = false;
+        }
+        auto anchor = ParseTimestamp(stage.fiscal_anchor + "T00:00:00Z");
+        if (stage.fiscal_anchor.size() != 10 || !anchor) {
+          diags_.Error("E070", stage.fiscal_anchor_span,
+                       "'" + stage.fiscal_anchor + "' is not a date such as \"2025-02-02\"",
+                       "give the first day of any one fiscal year");
+          ok = false;
+        } else {
+          metric.fiscal_anchor = FloorDiv(*anchor, kDayUs);
+        }
+        break;
+      }
+      default:
+        metric.window_kind = plan::Metric::WindowKind::kDay;
+        metric.window_size = kDayUs;
+        break;
+    }
+    return StoreTimezones(stage, metric, "a calendar window") && ok;
+  }
+
+  // `during open_hours`: the opening hours of each store, from the stores table.
+  bool DuringOpenHours(const ast::Stage& stage, plan::Metric& metric) {
+    if (stage.during.name != "open_hours") {
+      diags_.Error("E012", stage.during.span, "unknown hours '" + stage.during.name + "'",
+                   DidYouMean(stage.during.name, {"open_hours"}));
+      return false;
+    }
+    metric.during_open_hours = true;
+    if (!StoreTimezones(stage, metric, "'during open_hours'")) return false;
+    for (const plan::Table& t : plan_.tables) {
+      auto col = std::find(t.columns.begin(), t.columns.end(), "open_hours");
+      if (t.key != "store" || col == t.columns.end()) continue;
+      const size_t column = static_cast<size_t>(col - t.columns.begin());
+      bool ok = true;
+      for (const auto& [store, row] : t.index) {
+        const std::string& text = t.rows[row][column];
+        plan::WeeklyHours hours;
+        std::string error;
+        if (text.empty()) continue;  // hours unknown: the store counts as always open
+        if (!ParseOpenHours(text, hours, error)) {
+          diags_.Error("E071", stage.span,
+                       "table '" + t.name + "': store '" + store + "' has malformed open_hours: " + error,
+                       "write hours like \"Mon-Fri 09:00-21:00; Sat 10:00-20:00; Sun closed\"");
+          ok = false;
+          continue;
+        }
+        metric.store_hours.emplace(store, std::move(hours));
+      }
+      return ok;
+    }
+    diags_.Error("E072", stage.span, "'during open_hours' needs the stores' opening hours",
+                 "declare a table keyed by store with 'timezone' and 'open_hours' columns");
+    return false;
+  }
+
+  // The store field of a metric's input and each store's time zone, for calendar windows and
+  // opening hours.
+  bool StoreTimezones(const ast::Stage& stage, plan::Metric& metric, const char* what) {
+    if (!metric.store_timezones.empty()) return true;  // done for an earlier stage
     metric.store_field = FieldIndex(metric.input_fields, "store");
     if (metric.store_field < 0) {
       diags_.Error("E045", stage.span,
-                   "a calendar window needs a 'store' field in its input, to know the time zone");
+                   std::string(what) + " needs a 'store' field in its input, to know the time zone");
       return false;
     }
     for (const plan::Table& t : plan_.tables) {
@@ -436,7 +539,7 @@ class Checker {
       for (const auto& [store, row] : t.index) metric.store_timezones.emplace(store, t.rows[row][column]);
       return true;
     }
-    diags_.Error("E044", stage.span, "a calendar window needs the stores' time zones",
+    diags_.Error("E044", stage.span, std::string(what) + " needs the stores' time zones",
                  "declare a table keyed by store with a 'timezone' column, e.g. "
                  "table stores from \"stores.csv\" key store");
     return false;

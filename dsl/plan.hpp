@@ -2,6 +2,7 @@
 // The checked plan of a rule set: every name resolved, every expression typed, every function
 // bound to a catalog index. The engine lowers it into an operator graph (engine/graph).
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -60,6 +61,10 @@ struct Aggregate {
   Span span;
 };
 
+// A store's opening hours: per weekday (0 = Sunday), [open, close) in minutes after local midnight;
+// a close past 24:00 runs into the next day.
+using WeeklyHours = std::array<std::vector<std::pair<int, int>>, 7>;
+
 // A metric's output record: keys, then aggregates, then window.start and window.end.
 struct Metric {
   std::string name;
@@ -68,7 +73,9 @@ struct Metric {
   std::vector<Field> input_fields;
   std::vector<Expr> filters;  // bool expressions on the input record, all must hold
   std::vector<int> keys;      // input field indexes
-  enum class WindowKind { kTumbling, kHopping, kDay } window_kind = WindowKind::kTumbling;
+  // kDay, kWeek, kMonth, kFiscal: periods of each store's local calendar.
+  enum class WindowKind { kTumbling, kHopping, kDay, kWeek, kMonth, kFiscal };
+  WindowKind window_kind = WindowKind::kTumbling;
   int64_t window_step = 0;    // hopping: windows [k * step, k * step + size); 0 otherwise
   int64_t window_size = 0;    // tumbling, microseconds (kDay: 24h, the nominal length)
   int64_t window_offset = 0;  // windows are [offset + k * size, offset + (k + 1) * size)
@@ -76,9 +83,19 @@ struct Metric {
   std::vector<Field> output;
   int window_start_field = -1;
   int window_end_field = -1;
-  // kDay: the input field holding the store, and the store -> IANA time zone map it uses.
+  // Calendar windows and `during open_hours`: the input field holding the store, and the
+  // store -> IANA time zone map they use.
   int store_field = -1;
   std::unordered_map<std::string, std::string> store_timezones;
+  int week_start = 1;  // kWeek: the weekday a week starts on, 0 = Sunday .. 6 = Saturday
+  // kFiscal: weeks per period within each quarter (4-4-5, 4-5-4, 5-4-4), and the first day of one
+  // fiscal year (days since 1970-01-01, local). Every fiscal year starts on that weekday, the one
+  // nearest the same month and day; a 53-week year gives its extra week to its last period.
+  std::array<int, 3> fiscal_pattern{};
+  int64_t fiscal_anchor = 0;
+  // `during open_hours`: only records whose local time falls in their store's opening hours.
+  bool during_open_hours = false;
+  std::unordered_map<std::string, WeeklyHours> store_hours;
   uint64_t fingerprint = 0;
 };
 

@@ -124,6 +124,18 @@ std::string Describe(const OperatorNode& node, const dsl::plan::Plan& plan) {
       std::string window;
       switch (m.window_kind) {
         case dsl::plan::Metric::WindowKind::kDay: window = "day (each store's time zone)"; break;
+        case dsl::plan::Metric::WindowKind::kWeek: {
+          static constexpr const char* kDays[] = {"sunday",   "monday", "tuesday", "wednesday",
+                                                  "thursday", "friday", "saturday"};
+          window = fmt::format("week starting {} (each store's time zone)",
+                               kDays[(m.week_start % 7 + 7) % 7]);
+          break;
+        }
+        case dsl::plan::Metric::WindowKind::kMonth: window = "month (each store's time zone)"; break;
+        case dsl::plan::Metric::WindowKind::kFiscal:
+          window = fmt::format("fiscal {}-{}-{} (each store's time zone)", m.fiscal_pattern[0],
+                               m.fiscal_pattern[1], m.fiscal_pattern[2]);
+          break;
         case dsl::plan::Metric::WindowKind::kHopping:
           window = "hopping " + DurationText(m.window_size) + " every " + DurationText(m.window_step);
           break;
@@ -132,6 +144,7 @@ std::string Describe(const OperatorNode& node, const dsl::plan::Plan& plan) {
                    (m.window_offset ? " offset " + DurationText(m.window_offset) : "");
           break;
       }
+      if (m.during_open_hours) window += "  during open_hours";
       return fmt::format("metric {}  fp {:016x}  key [{}]  window {}  agg [{}]  <- {}", m.name,
                          m.fingerprint, keys, window, aggs, input_name(m.input));
     }

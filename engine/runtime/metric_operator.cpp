@@ -25,8 +25,7 @@ constexpr unsigned char kFiredFlag = 1, kEmittedFlag = 2, kDirtyFlag = 4;
 MetricOperator::MetricOperator(const dsl::plan::Metric& plan, const OperatorRegistry& registry,
                                EventTime time)
     : plan_(plan), time_(time), over_metric_(!plan.input.is_stream), evaluator_(registry) {
-  if (plan_.window_kind == dsl::plan::Metric::WindowKind::kDay)
-    calendar_ = std::make_unique<CalendarDays>(plan_.store_timezones);
+  if (plan_.store_field >= 0) calendar_ = std::make_unique<Calendar>(plan_);
   for (int k : plan_.keys)
     if (plan_.input_fields[static_cast<size_t>(k)].name == "store") partition_key_ = k;
   for (const auto& a : plan_.aggregates) {
@@ -101,11 +100,12 @@ MetricOperator::AddResult MetricOperator::Add(std::span<const Value> record, int
   if (!over_metric_ && time - time_.delay > p.watermark) Raise(p, time - time_.delay);
 
   bool pass = true;
-  for (const auto& f : plan_.filters)
-    if (!evaluator_.Holds(f, record, event)) {
-      pass = false;
-      break;
-    }
+  if (plan_.during_open_hours) {
+    const Value& store = record[static_cast<size_t>(plan_.store_field)];
+    pass = calendar_->IsOpen(store.type == dsl::Type::kString ? store.str() : "", time);
+  }
+  for (size_t i = 0; pass && i < plan_.filters.size(); ++i)
+    pass = evaluator_.Holds(plan_.filters[i], record, event);
   // A corrected input record that no longer passes still withdraws the one it corrects.
   if (!pass && !correction) return AddResult::kFiltered;
 
@@ -118,10 +118,10 @@ MetricOperator::AddResult MetricOperator::Add(std::span<const Value> record, int
       any |= AddTo(p, in, start, start + size);
   } else {
     int64_t start, end;
-    if (calendar_) {
+    if (plan_.window_kind != dsl::plan::Metric::WindowKind::kTumbling) {
       const Value& store = record[static_cast<size_t>(plan_.store_field)];
       std::tie(start, end) =
-          calendar_->Day(store.type == dsl::Type::kString ? store.str() : "", time);
+          calendar_->Period(store.type == dsl::Type::kString ? store.str() : "", time);
     } else {
       const int64_t size = plan_.window_size;
       start = dsl::FloorDiv(time - plan_.window_offset, size) * size + plan_.window_offset;

@@ -145,7 +145,7 @@ class MetricOperator {
   std::vector<Partitions::value_type*> due_;
   int64_t floor_ = INT64_MIN;  // watermark of a partition not seen yet (restored old state)
   int64_t corrections_ = 0;
-  std::unique_ptr<CalendarDays> calendar_;  // `window day` only
+  std::unique_ptr<Calendar> calendar_;  // calendar windows and opening hours
   std::string key_scratch_, partition_scratch_, identity_;
   std::vector<dsl::Value> record_, keys_, input_;  // scratch for firing
 };

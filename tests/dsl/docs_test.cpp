@@ -1,7 +1,8 @@
 // docs/diagnostics.md is tested: every code has a section, and every example in a section (one or
-// more ```aisle blocks, each starting with a `# rules/NAME.aisle` comment that names its file,
-// then the ```text block of what it prints) is written to a fresh folder `rules/`, checked as one
-// rule set, and must print exactly the text block (trailing blanks aside).
+// more ```aisle blocks, each starting with a `# rules/NAME.aisle` comment that names its file, or
+// `# rules/NAME.csv` for a table, whose file starts after that line; then the ```text block of
+// what it prints) is written to a fresh folder `rules/`, checked as one rule set, and must print
+// exactly the text block (trailing blanks aside).
 
 #include <algorithm>
 #include <filesystem>
@@ -109,7 +110,11 @@ std::string RunExample(const std::vector<const Block*>& files, const fs::path& b
   for (const Block* b : files) {
     const std::string first = b->body.substr(0, b->body.find('\n'));
     REQUIRE(first.rfind("# rules/", 0) == 0);
-    std::ofstream(rules / first.substr(8), std::ios::binary) << b->body;
+    // A rule file keeps its naming comment; any other file (a table) starts after it.
+    const std::string name = first.substr(8);
+    const bool rule_file = name.size() > 6 && name.ends_with(".aisle");
+    std::ofstream(rules / name, std::ios::binary)
+        << (rule_file ? b->body : b->body.substr(std::min(b->body.size(), first.size() + 1)));
   }
   aisle::engine::OperatorRegistry registry;
   aisle::stdlib::RegisterStdlib(registry);
@@ -131,7 +136,7 @@ TEST_CASE("docs/diagnostics.md documents every code", "[dsl][docs]") {
   const std::set<std::string> all = {"E001", "E002", "E004", "E005", "E006", "E010", "E011",
                                      "E012", "E014", "E020", "E021", "E022", "E023", "E024",
                                      "E025", "E026", "E027", "E028", "E029", "E030", "E031",
-                                     "E040", "E041", "E042", "E044", "E045", "E050", "W001"};
+                                     "E040", "E041", "E042", "E044", "E045", "E050", "E070", "E071", "E072", "W001"};
   CHECK(codes == all);
   CHECK(sections.size() == all.size());  // one section per code
   CHECK(markdown.find("Codes are stable") != std::string::npos);
