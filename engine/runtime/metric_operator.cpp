@@ -18,8 +18,9 @@ constexpr char kWindowTag = 'W';
 constexpr char kMarkTag = 'F';
 }  // namespace
 
-MetricOperator::MetricOperator(const dsl::plan::Metric& plan, const OperatorRegistry& registry)
-    : plan_(plan), evaluator_(registry) {
+MetricOperator::MetricOperator(const dsl::plan::Metric& plan, const OperatorRegistry& registry,
+                               const dsl::plan::Policies* policies)
+    : plan_(plan), evaluator_(registry, policies) {
   if (plan_.window_kind == dsl::plan::Metric::WindowKind::kDay)
     calendar_ = std::make_unique<CalendarDays>(plan_.store_timezones);
   for (const auto& a : plan_.aggregates) {
@@ -50,15 +51,16 @@ void MetricOperator::DestroyGroup(Group& g) const {
   g.state.reset();
 }
 
-bool MetricOperator::Add(std::span<const Value> record, int64_t time, const Event* event) {
+bool MetricOperator::Add(std::span<const Value> record, int64_t time, const Event* event,
+                         int store) {
   for (const auto& f : plan_.filters)
-    if (!evaluator_.Holds(f, record, event)) return true;
+    if (!evaluator_.Holds(f, record, event, store)) return true;
   if (plan_.window_kind == dsl::plan::Metric::WindowKind::kHopping) {
     // Every window [k * step, k * step + size) that holds `time`, oldest first.
     const int64_t step = plan_.window_step, size = plan_.window_size;
     bool any = false;
     for (int64_t start = (dsl::FloorDiv(time - size, step) + 1) * step; start <= time; start += step)
-      any |= AddTo(record, start, start + size, event);
+      any |= AddTo(record, start, start + size, event, store);
     return any;
   }
   int64_t start, end;
@@ -70,11 +72,11 @@ bool MetricOperator::Add(std::span<const Value> record, int64_t time, const Even
     start = dsl::FloorDiv(time - plan_.window_offset, size) * size + plan_.window_offset;
     end = start + size;
   }
-  return AddTo(record, start, end, event);
+  return AddTo(record, start, end, event, store);
 }
 
 bool MetricOperator::AddTo(std::span<const Value> record, int64_t start, int64_t end,
-                           const Event* event) {
+                           const Event* event, int store) {
   if (end <= fired_through_) return false;
 
   key_scratch_.clear();
@@ -90,7 +92,7 @@ bool MetricOperator::AddTo(std::span<const Value> record, int64_t start, int64_t
   Group& g = it->second;
   for (size_t i = 0; i < aggs_.size(); ++i) {
     const auto& agg = plan_.aggregates[i];
-    Value v = agg.argument ? evaluator_.Eval(*agg.argument, record, event) : Value::Bool(true);
+    Value v = agg.argument ? evaluator_.Eval(*agg.argument, record, event, store) : Value::Bool(true);
     if (v.type == dsl::Type::kMoney) {
       if (g.currency[i] == 0) g.currency[i] = v.currency;
       else if (g.currency[i] != v.currency) continue;  // never add up two currencies

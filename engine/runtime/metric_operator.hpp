@@ -29,14 +29,18 @@ using RecordHandler =
 
 class MetricOperator {
  public:
-  MetricOperator(const dsl::plan::Metric& plan, const OperatorRegistry& registry);
+  // `policies` (may be null) gives the values of params that vary by store.
+  MetricOperator(const dsl::plan::Metric& plan, const OperatorRegistry& registry,
+                 const dsl::plan::Policies* policies = nullptr);
   ~MetricOperator();
   MetricOperator(const MetricOperator&) = delete;
   MetricOperator& operator=(const MetricOperator&) = delete;
 
-  // Adds one input record with event time `time`. Returns false when it is late (its window has
+  // Adds one input record with event time `time`; `store` is its store index
+  // (dsl::plan::Policies::StoreIndex, -1 for none). Returns false when it is late (its window has
   // already fired) and was not counted.
-  bool Add(std::span<const dsl::Value> record, int64_t time, const Event* event = nullptr);
+  bool Add(std::span<const dsl::Value> record, int64_t time, const Event* event = nullptr,
+           int store = -1);
   // Fires every window that ends at or before `watermark`, in time order.
   void Fire(int64_t watermark, const RecordHandler& emit);
 
@@ -66,7 +70,8 @@ class MetricOperator {
   };
 
   // Folds the record into one window; false when that window has already fired.
-  bool AddTo(std::span<const dsl::Value> record, int64_t start, int64_t end, const Event* event);
+  bool AddTo(std::span<const dsl::Value> record, int64_t start, int64_t end, const Event* event,
+             int store);
   Group NewGroup() const;
   void DestroyGroup(Group& g) const;
   std::string Prefix() const;

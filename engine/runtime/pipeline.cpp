@@ -14,9 +14,16 @@ Pipeline::Pipeline(const dsl::plan::Plan& plan, const OperatorGraph& graph,
       stream_rules_(dsl::kStreamKindCount),
       metric_metrics_(plan.metrics.size()),
       metric_rules_(plan.metrics.size()) {
-  for (const auto& m : plan_.metrics) metrics_.push_back(std::make_unique<MetricOperator>(m, registry));
+  for (const auto& m : plan_.metrics) {
+    metrics_.push_back(std::make_unique<MetricOperator>(m, registry, &plan_.policies));
+    int store = -1;
+    for (size_t f = 0; f < m.output.size(); ++f)
+      if (m.output[f].name == "store") store = static_cast<int>(f);
+    metric_store_field_.push_back(store);
+  }
   for (const auto& r : plan_.rules)
-    rules_.push_back(std::make_unique<RuleOperator>(r, registry, plan_.ruleset_hash));
+    rules_.push_back(
+        std::make_unique<RuleOperator>(r, registry, plan_.ruleset_hash, &plan_.policies));
   metric_order_ = graph.MetricOrder();
   for (size_t i = 0; i < plan_.metrics.size(); ++i) {
     const auto& in = plan_.metrics[i].input;
@@ -40,13 +47,14 @@ void Pipeline::Process(const Event& event, const EmissionHandler& emit) {
   for (size_t i = 0; i < n; ++i) record_[i] = event.Get(static_cast<int>(i));
   const std::span<const Value> record(record_.data(), n);
   const int64_t ts = event.ts();
+  const int store = StoreIndex(record, dsl::kSlotStore);
   for (int m : stream_metrics_[kind])
-    if (!metrics_[static_cast<size_t>(m)]->Add(record, ts, &event)) ++stats_.late;
+    if (!metrics_[static_cast<size_t>(m)]->Add(record, ts, &event, store)) ++stats_.late;
   if (!stream_rules_[kind].empty()) {
     key_scratch_.clear();
     EncodeValue(record[dsl::kSlotStore], key_scratch_);
     for (int r : stream_rules_[kind])
-      rules_[static_cast<size_t>(r)]->Process(record, key_scratch_, ts, 0, &event, emit);
+      rules_[static_cast<size_t>(r)]->Process(record, key_scratch_, ts, 0, &event, emit, store);
   }
   if (ts > max_ts_) Advance(ts, emit);
 }
@@ -69,13 +77,21 @@ void Pipeline::FireMetric(size_t m, int64_t watermark, const EmissionHandler& em
   }
   const int64_t size = op.plan().window_size;
   op.Fire(watermark, [&](std::span<const Value> record, std::string_view key, int64_t time) {
+    const int store = StoreIndex(record, metric_store_field_[m]);
     for (int d : metric_metrics_[m])
-      if (!metrics_[static_cast<size_t>(d)]->Add(record, time)) ++stats_.late;
+      if (!metrics_[static_cast<size_t>(d)]->Add(record, time, nullptr, store)) ++stats_.late;
     for (int r : metric_rules_[m])
-      rules_[static_cast<size_t>(r)]->Process(record, key, time, size, nullptr, emit);
+      rules_[static_cast<size_t>(r)]->Process(record, key, time, size, nullptr, emit, store);
   });
   // Downstream metrics follow their input's watermark (after receiving what it just fired).
   for (int d : metric_metrics_[m]) FireMetric(static_cast<size_t>(d), watermark, emit);
+}
+
+int Pipeline::StoreIndex(std::span<const Value> record, int field) const {
+  if (!plan_.policies.by_store || field < 0) return -1;
+  const Value& store = record[static_cast<size_t>(field)];
+  if (store.type != dsl::Type::kString) return -1;
+  return plan_.policies.StoreIndex(store.str());
 }
 
 void Pipeline::FireAll(const EmissionHandler& emit) {

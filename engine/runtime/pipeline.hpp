@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ class Pipeline {
 
  private:
   void Advance(int64_t max_ts, const EmissionHandler& emit);
+  // The store index of a record's store field (-1 when the plan has nothing per store, or the
+  // record has no store field): looked up once per record, for every operator it reaches.
+  int StoreIndex(std::span<const dsl::Value> record, int field) const;
   void FireMetric(size_t metric, int64_t watermark, const EmissionHandler& emit);
 
   const dsl::plan::Plan& plan_;
@@ -53,6 +57,7 @@ class Pipeline {
   // Consumers per stream and per metric.
   std::vector<std::vector<int>> stream_metrics_, stream_rules_;
   std::vector<std::vector<int>> metric_metrics_, metric_rules_;
+  std::vector<int> metric_store_field_;  // per metric: its output's `store` field, or -1
   std::vector<dsl::Value> record_;
   std::string key_scratch_;
   int64_t max_ts_ = INT64_MIN;

@@ -133,7 +133,7 @@ TEST_CASE("operator precedence and associativity", "[dsl][parser]") {
   CHECK(Tree("a + b * c > d and e") == "(and (> (+ a (* b c)) d) e)");
   CHECK(Tree("(a + b) * c") == "(* (+ a b) c)");
   CHECK(Tree("a <= b != c >= d") ==
-        "(syntax error: expected a declaration: import, param, table, stream, metric or rule)");
+        "(syntax error: expected a declaration: import, param, table, stream, metric, rule or policy)");
 }
 
 // grammar.hpp defines `struct expr : disjunction {}`: the parse tree has nodes for `expr` (not
