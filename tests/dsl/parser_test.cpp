@@ -231,7 +231,7 @@ TEST_CASE("literals", "[dsl][parser]") {
   // (no keyword is within one edit of "usd", so there is no suggestion).
   CHECK(Tree("250 usd") ==
         "(syntax error: unexpected 'usd': expected a declaration (import, param, table, stream, "
-        "metric, rule) or a clause of the one above)");
+        "metric, rule, policy) or a clause of the one above)");
 }
 
 TEST_CASE("declarations build their nodes", "[dsl][parser]") {
