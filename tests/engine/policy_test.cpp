@@ -129,6 +129,44 @@ rule show on sale
                            "S4 limit 90 floor 5", "S9 limit 90 floor 5"});
 }
 
+TEST_CASE("records without a store take the chain's value, else the default", "[engine][policy]") {
+  TempDir dir;
+  dir.Write("rules/stores.csv", kStores);
+  auto rules = dir.Write("rules/n.aisle", R"(
+table stores from "stores.csv" key store
+param limit = 100
+param floor = 5
+
+policy chain {
+  param limit = 90
+}
+policy district "north-east" {
+  param limit = 50
+  param floor = 1
+}
+
+metric chain_hourly = sale
+  | key status
+  | window tumbling 1h
+  | agg n = count()
+
+rule show on chain_hourly
+  let l = limit
+  let f = floor
+  when n >= 1
+  emit task to "ops" message "{status} limit {l} floor {f}"
+)");
+  // Both sales are at north-east stores, but the metric is keyed by status: its records have no
+  // store (W011), so they take the chain's limit (90) and, with no chain override, the default
+  // floor (5), not the district's 50 and 1.
+  auto r = RunLines(rules, dir / "state",
+                    {Sale("a", "S1", "2025-03-14T10:00:00Z", "1.00"),
+                     Sale("b", "S2", "2025-03-14T10:01:00Z", "1.00")},
+                    /*final=*/true);
+  REQUIRE(r.error.empty());
+  CHECK(Messages(r) == std::vector<std::string>{"completed limit 90 floor 5"});
+}
+
 TEST_CASE("a rule declared in a policy sees only the stores the policy covers", "[engine][policy]") {
   TempDir dir;
   dir.Write("rules/stores.csv", kStores);
