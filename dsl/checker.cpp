@@ -247,7 +247,8 @@ class Checker {
       bool varies = false;
       for (const std::string& dep : info.deps) {
         if (const plan::PolicyParam* p = Varying(params_.at(dep))) {
-          ReportVarying(*p, "the value of param '" + decl->name.name + "' at " + Where(decl->value->span));
+          ReportVarying(*p, "the value of param '" + decl->name.name + "' at " +
+                                Where(decl->value->span));
           varies = true;
         }
       }
@@ -276,12 +277,13 @@ class Checker {
   void ReportVarying(const plan::PolicyParam& p, const std::string& use) {
     for (const plan::ParamSource& s : p.sources) {
       if (s.level != plan::ParamLevel::kDistrict && s.level != plan::ParamLevel::kStore) continue;
+      const bool district = s.level == plan::ParamLevel::kDistrict;
       diags_.Error("E066", s.name_span,
-                   fmt::format("param '{}' cannot be overridden for {} \"{}\": {} needs one value for "
-                               "every store",
-                               p.name, s.level == plan::ParamLevel::kDistrict ? "district" : "store",
-                               s.target, use),
-                   "override it for the whole chain (policy chain), or give that use a param of its own");
+                   fmt::format("param '{}' cannot be overridden for {} \"{}\": {} needs one value "
+                               "for every store",
+                               p.name, district ? "district" : "store", s.target, use),
+                   "override it for the whole chain (policy chain), or give that use a param of "
+                   "its own");
       return;
     }
   }
@@ -673,7 +675,8 @@ class Checker {
       const auto level = PolicyLevel(*policy);
       if (level && *level != plan::ParamLevel::kChain && rule.store_field < 0) {
         diags_.Error("E067", r.input.span,
-                     fmt::format("rule '{}' covers {} only, but records of '{}' have no store field",
+                     fmt::format("rule '{}' covers {} only, but records of '{}' have no store "
+                                 "field",
                                  r.name.name, rule.policy, r.input.name),
                      "key the metric by store, e.g. | key store");
         scope.warn_no_store = false;
@@ -914,8 +917,9 @@ class Checker {
             } else {
               if (scope.warn_no_store && FieldIndex(*scope.fields, "store") < 0) {
                 diags_.Warning("W011", e.span,
-                               fmt::format("param '{}' varies by district or store, but records of "
-                                           "{} have no store field: they all take the chain-wide value",
+                               fmt::format("param '{}' varies by district or store, but records "
+                                           "of {} have no store field: they all take the "
+                                           "chain-wide value",
                                            e.text, scope.what),
                                "key the metric by store, e.g. | key store");
               }
@@ -1092,7 +1096,8 @@ class Checker {
       Scope arg_scope = scope;
       std::string use;
       if (ps.constant) {
-        use = fmt::format("parameter '{}' of '{}' at {}", ps.name, spec.name, Where(e.args[i]->span));
+        use = fmt::format("parameter '{}' of '{}' at {}", ps.name, spec.name,
+                          Where(e.args[i]->span));
         arg_scope.constant_use = &use;
       }
       plan::Expr arg = Resolve(*e.args[i], arg_scope);

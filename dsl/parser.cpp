@@ -429,8 +429,9 @@ class PolicyStack {
   void Misplaced(size_t start, std::string_view word) {
     diags_.Error("E061", Word(start, word),
                  fmt::format("a policy holds param overrides and rules only, not a {}", word),
-                 word == "policy" ? "close the policy at line " + std::to_string(Line(innermost())) +
-                                        " with '}' before opening another"
+                 word == "policy" ? fmt::format("close the policy at line {} with '}}' before "
+                                                "opening another",
+                                                Line(innermost()))
                                   : "declare it before or after the policy");
   }
 
@@ -441,7 +442,8 @@ class PolicyStack {
       if (p.broken) continue;
       const auto at = static_cast<uint32_t>(text.size());
       diags_.Error("E002", Span{source_, at, at},
-                   fmt::format("expected '}}' to close the policy at line {} (at the end of the file)",
+                   fmt::format("expected '}}' to close the policy at line {} (at the end of the "
+                               "file)",
                                Line(p)));
     }
     open_.clear();
@@ -452,7 +454,9 @@ class PolicyStack {
     return {source_, static_cast<uint32_t>(start),
             static_cast<uint32_t>(start + std::max<size_t>(word.size(), 1))};
   }
-  uint32_t Line(const ast::Policy& p) const { return sources_.Locate(source_, p.header.begin).line; }
+  uint32_t Line(const ast::Policy& p) const {
+    return sources_.Locate(source_, p.header.begin).line;
+  }
 
   const SourceManager& sources_;
   SourceId source_;
@@ -482,8 +486,8 @@ ast::Module Parse(const SourceManager& sources, SourceId source, Diagnostics& di
       if (policies.open()) {
         policies.Close(start);
       } else {
-        diagnostics.Error("E001", Span{source, static_cast<uint32_t>(start), static_cast<uint32_t>(start + 1)},
-                          "unexpected '}': no policy is open here");
+        const Span brace{source, static_cast<uint32_t>(start), static_cast<uint32_t>(start + 1)};
+        diagnostics.Error("E001", brace, "unexpected '}': no policy is open here");
       }
       pos = start + 1;
       continue;
@@ -512,7 +516,8 @@ ast::Module Parse(const SourceManager& sources, SourceId source, Diagnostics& di
                   static_cast<uint32_t>(start + std::max<size_t>(word.size(), 1))};
         if (policies.open()) {
           diagnostics.Error("E001", span,
-                            "unexpected '" + std::string(word.empty() ? text.substr(start, 1) : word) +
+                            "unexpected '" +
+                                std::string(word.empty() ? text.substr(start, 1) : word) +
                                 "': expected 'param', 'rule' or '}' in a policy, or a clause of "
                                 "the one above",
                             help);
@@ -558,7 +563,8 @@ ast::Module Parse(const SourceManager& sources, SourceId source, Diagnostics& di
         // top-level declarations; its '}' (or the next declaration at a line start) ends it.
         ast::Policy broken;
         broken.broken = true;
-        broken.header = broken.span = Span{source, static_cast<uint32_t>(start), static_cast<uint32_t>(at)};
+        broken.header = Span{source, static_cast<uint32_t>(start), static_cast<uint32_t>(at)};
+        broken.span = broken.header;
         policies.Open(std::move(broken));
         pos = Recover(text, start, true);
       } else {

@@ -36,10 +36,14 @@ std::string Shown(const SourceManager& sources, Span span) {
 
 std::string LevelWord(ParamLevel level) {
   switch (level) {
-    case ParamLevel::kDefault: return "default";
-    case ParamLevel::kChain: return "chain";
-    case ParamLevel::kDistrict: return "district";
-    case ParamLevel::kStore: return "store";
+    case ParamLevel::kDefault:
+      return "default";
+    case ParamLevel::kChain:
+      return "chain";
+    case ParamLevel::kDistrict:
+      return "district";
+    case ParamLevel::kStore:
+      return "store";
   }
   return "?";
 }
@@ -76,8 +80,8 @@ class PolicyChecker {
     plan::Policies out;
     if (stores_.keyed) {
       const plan::Table& t = *stores_.table;
-      const auto key = static_cast<size_t>(
-          std::find(t.columns.begin(), t.columns.end(), "store") - t.columns.begin());
+      const auto key = static_cast<size_t>(std::find(t.columns.begin(), t.columns.end(), "store") -
+                                           t.columns.begin());
       for (const auto& row : t.rows) {
         if (out.store_index.count(row[key])) continue;  // a repeated key: the first row holds
         out.store_index.emplace(row[key], static_cast<int>(out.stores.size()));
@@ -121,9 +125,10 @@ class PolicyChecker {
   std::optional<ParamLevel> Header(const ast::Policy& policy) {
     const std::string& word = policy.level.name;
     if (word != "chain" && word != "district" && word != "store") {
-      diags_.Error("E060", policy.level.span,
-                   "unknown policy scope '" + word + "': a policy covers the chain, a district or a store",
-                   DidYouMean(word, {"chain", "district", "store"}));
+      diags_.Error(
+          "E060", policy.level.span,
+          "unknown policy scope '" + word + "': a policy covers the chain, a district or a store",
+          DidYouMean(word, {"chain", "district", "store"}));
       return std::nullopt;
     }
     if (word == "chain") {
@@ -136,9 +141,10 @@ class PolicyChecker {
     }
     const bool district = word == "district";
     if (!policy.target) {
-      diags_.Error("E060", policy.level.span,
-                   district ? "a district policy names its district: policy district \"north-east\" { ... }"
-                            : "a store policy names its store: policy store \"S012\" { ... }");
+      diags_.Error(
+          "E060", policy.level.span,
+          district ? "a district policy names its district: policy district \"north-east\" { ... }"
+                   : "a store policy names its store: policy store \"S012\" { ... }");
       return std::nullopt;
     }
     if (policy.target->empty()) {
@@ -162,13 +168,14 @@ class PolicyChecker {
       diags_.Error("E065", policy.level.span,
                    fmt::format("{} needs the stores table keyed by store, not by '{}'", kind,
                                stores_.table->key),
-                   "declare table stores from \"" + stores_.table->path.substr(
-                       stores_.table->path.find_last_of('/') + 1) + "\" key store");
+                   "declare table stores from \"" +
+                       stores_.table->path.substr(stores_.table->path.find_last_of('/') + 1) +
+                       "\" key store");
     } else if (district && stores_.district < 0) {
       diags_.Error("E065", policy.level.span,
                    "a district policy needs a 'district' column in the stores table",
-                   "add the column to " + stores_.table->path.substr(
-                                              stores_.table->path.find_last_of('/') + 1));
+                   "add the column to " +
+                       stores_.table->path.substr(stores_.table->path.find_last_of('/') + 1));
     }
   }
 
@@ -179,19 +186,21 @@ class PolicyChecker {
     if (level == ParamLevel::kStore) {
       if (out.store_index.count(target)) return;
       std::vector<std::string_view> names(out.stores.begin(), out.stores.end());
-      diags_.Warning("W010", policy.target_span,
-                     "store '" + target + "' is not in the stores table: the policy covers no store",
-                     DidYouMean(target, names));
+      diags_.Warning(
+          "W010", policy.target_span,
+          "store '" + target + "' is not in the stores table: the policy covers no store",
+          DidYouMean(target, names));
       return;
     }
     if (stores_.district < 0) return;  // E065
-    if (std::find(out.districts.begin(), out.districts.end(), target) != out.districts.end()) return;
+    if (std::find(out.districts.begin(), out.districts.end(), target) != out.districts.end())
+      return;
     std::set<std::string_view> distinct(out.districts.begin(), out.districts.end());
     distinct.erase("");
-    diags_.Warning("W010", policy.target_span,
-                   "no store of the stores table is in district '" + target +
-                       "': the policy covers no store",
-                   DidYouMean(target, std::vector<std::string_view>(distinct.begin(), distinct.end())));
+    diags_.Warning(
+        "W010", policy.target_span,
+        "no store of the stores table is in district '" + target + "': the policy covers no store",
+        DidYouMean(target, std::vector<std::string_view>(distinct.begin(), distinct.end())));
   }
 
   // One `param NAME = VALUE` inside a policy: E062 (unknown), E022 (not a constant), E063 (type),
@@ -204,7 +213,8 @@ class PolicyChecker {
       for (const auto& [n, _] : index_) names.push_back(n);
       std::string help = DidYouMean(o.name.name, names);
       if (help.empty())
-        help = "a policy overrides a param declared outside policies: param " + o.name.name + " = ...";
+        help =
+            "a policy overrides a param declared outside policies: param " + o.name.name + " = ...";
       diags_.Error("E062", o.name.span, "unknown param '" + o.name.name + "'", help);
       return;
     }
@@ -235,11 +245,11 @@ class PolicyChecker {
     auto [first, fresh] =
         seen_.emplace(std::make_tuple(it->second, static_cast<int>(*level), target), o.name.span);
     if (!fresh) {
-      diags_.Error("E064", o.name.span,
-                   fmt::format("param '{}' is already overridden for {} at {}", p.name,
-                               *level == ParamLevel::kChain ? std::string("the chain")
-                                                            : PolicyName(policy),
-                               Where(rules_.sources, first->second)));
+      diags_.Error(
+          "E064", o.name.span,
+          fmt::format("param '{}' is already overridden for {} at {}", p.name,
+                      *level == ParamLevel::kChain ? std::string("the chain") : PolicyName(policy),
+                      Where(rules_.sources, first->second)));
       return;
     }
     plan::ParamSource s;
@@ -271,7 +281,8 @@ class PolicyChecker {
           if (s.level == ParamLevel::kDistrict && !out.districts[i].empty() &&
               s.target == out.districts[i])
             district = static_cast<int>(k);
-          if (s.level == ParamLevel::kStore && s.target == out.stores[i]) store = static_cast<int>(k);
+          if (s.level == ParamLevel::kStore && s.target == out.stores[i])
+            store = static_cast<int>(k);
         }
         p.by_store[i] = store >= 0 ? store : district >= 0 ? district : p.chain;
       }
@@ -325,7 +336,9 @@ bool ExplainStoreParams(const plan::Plan& plan, const SourceManager& sources,
   auto found = policies.store_index.find(store);
   if (found == policies.store_index.end()) {
     if (policies.stores.empty()) {
-      out = "no stores table: declare table stores from \"stores.csv\" key store to see a store's params";
+      out =
+          "no stores table: declare table stores from \"stores.csv\" key store to see a store's "
+          "params";
     } else {
       std::vector<std::string_view> names(policies.stores.begin(), policies.stores.end());
       out = "store '" + std::string(store) + "' is not in the stores table";

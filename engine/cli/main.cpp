@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
   explain_cmd->add_flag("--dot", explain.dot, "Print Graphviz DOT instead of a text tree");
   explain_cmd
       ->add_option("--params", explain.params,
-                   "Show the value each param takes for one store and where it is set: --params store ID")
+                   "Show the value each param takes for one store and where it is set: "
+                   "--params store ID")
       ->expected(2);
 
   aisle::cli::FmtArgs fmt;

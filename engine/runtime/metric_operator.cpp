@@ -92,7 +92,8 @@ bool MetricOperator::AddTo(std::span<const Value> record, int64_t start, int64_t
   Group& g = it->second;
   for (size_t i = 0; i < aggs_.size(); ++i) {
     const auto& agg = plan_.aggregates[i];
-    Value v = agg.argument ? evaluator_.Eval(*agg.argument, record, event, store) : Value::Bool(true);
+    Value v =
+        agg.argument ? evaluator_.Eval(*agg.argument, record, event, store) : Value::Bool(true);
     if (v.type == dsl::Type::kMoney) {
       if (g.currency[i] == 0) g.currency[i] = v.currency;
       else if (g.currency[i] != v.currency) continue;  // never add up two currencies

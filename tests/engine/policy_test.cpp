@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <map>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "engine/compile.hpp"
 #include "tests/support/engine_harness.hpp"
@@ -49,7 +49,8 @@ std::vector<std::string> Messages(const aisle::testing::RunResult& r) {
 
 }  // namespace
 
-TEST_CASE("a district override makes a rule fire for a store of that district only", "[engine][policy]") {
+TEST_CASE("a district override makes a rule fire for a store of that district only",
+          "[engine][policy]") {
   TempDir dir;
   dir.Write("rules/stores.csv", kStores);
   auto rules = dir.Write("rules/lp.aisle", R"(
@@ -77,8 +78,8 @@ rule discount_abuse on line_item
                     /*final=*/true);
   REQUIRE(r.error.empty());
   // 12% is over S1's 10% but not over S3's 15%; 5% is over neither; 17% is over both.
-  CHECK(Messages(r) == std::vector<std::string>{"S1 gave 12% off K1", "S1 gave 17% off K3",
-                                                "S3 gave 17% off K3"});
+  CHECK(Messages(r) ==
+        std::vector<std::string>{"S1 gave 12% off K1", "S1 gave 17% off K3", "S3 gave 17% off K3"});
 }
 
 TEST_CASE("precedence: store over district over chain over default", "[engine][policy]") {
@@ -124,9 +125,9 @@ rule show on sale
   // (70) but has its own (30); S4's district "west" has no policy: the chain's 90; S9 is in no
   // row of the table: the chain's 90 too. floor has no chain override: 5 everywhere but the
   // south district's S3 (7).
-  CHECK(Messages(r) == std::vector<std::string>{
-                           "S1 limit 50 floor 5", "S2 limit 20 floor 5", "S3 limit 30 floor 7",
-                           "S4 limit 90 floor 5", "S9 limit 90 floor 5"});
+  CHECK(Messages(r) == std::vector<std::string>{"S1 limit 50 floor 5", "S2 limit 20 floor 5",
+                                                "S3 limit 30 floor 7", "S4 limit 90 floor 5",
+                                                "S9 limit 90 floor 5"});
 }
 
 TEST_CASE("records without a store take the chain's value, else the default", "[engine][policy]") {
@@ -167,7 +168,8 @@ rule show on chain_hourly
   CHECK(Messages(r) == std::vector<std::string>{"completed limit 90 floor 5"});
 }
 
-TEST_CASE("a rule declared in a policy sees only the stores the policy covers", "[engine][policy]") {
+TEST_CASE("a rule declared in a policy sees only the stores the policy covers",
+          "[engine][policy]") {
   TempDir dir;
   dir.Write("rules/stores.csv", kStores);
   auto rules = dir.Write("rules/s.aisle", R"(
@@ -204,7 +206,8 @@ policy store "S3" {
                                                 "chain S9"});
 }
 
-TEST_CASE("params vary by store in a metric's filter and in a rule on the metric", "[engine][policy]") {
+TEST_CASE("params vary by store in a metric's filter and in a rule on the metric",
+          "[engine][policy]") {
   TempDir dir;
   dir.Write("rules/stores.csv", kStores);
   auto rules = dir.Write("rules/m.aisle", R"(
@@ -243,7 +246,8 @@ rule many_big_sales on big_sales
   CHECK(Messages(r) == std::vector<std::string>{"S1 1", "S3 2"});
 }
 
-TEST_CASE("an override changes the fingerprints of the operators that use the param, only", "[engine][policy]") {
+TEST_CASE("an override changes the fingerprints of the operators that use the param, only",
+          "[engine][policy]") {
   TempDir dir;
   dir.Write("tables/stores.csv", kStores);
   aisle::engine::OperatorRegistry registry;
