@@ -145,6 +145,19 @@ struct Rule {
   Span span;
 };
 
+// `policy chain|district "NAME"|store "ID" { ... }`: param overrides and rules for a part of
+// the chain. The level is kept as written (the checker validates it).
+struct Policy {
+  Ident level;                        // chain | district | store
+  std::optional<std::string> target;  // the district or store, when given
+  Span target_span;
+  Span header;                        // `policy ... {`
+  Span span;                          // through the closing '}' (or the header when unclosed)
+  bool broken = false;                // the header did not parse: its items are skipped
+  std::vector<Param> params;
+  std::vector<Rule> rules;
+};
+
 // One parsed file, declarations in source order per kind.
 struct Module {
   SourceId source = 0;
@@ -154,6 +167,7 @@ struct Module {
   std::vector<Stream> streams;
   std::vector<Metric> metrics;
   std::vector<Rule> rules;
+  std::vector<Policy> policies;
 };
 
 }  // namespace aisle::dsl::ast

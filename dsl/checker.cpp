@@ -14,6 +14,7 @@
 #include "dsl/lexer.hpp"
 #include "dsl/open_hours.hpp"
 #include "dsl/time.hpp"
+#include "dsl/policy.hpp"
 #include "dsl/suggest.hpp"
 
 namespace aisle::dsl {
@@ -123,6 +124,10 @@ struct Scope {
   plan::Rule* rule = nullptr;               // stateful calls hoist into this rule
   std::set<std::string>* params_used = nullptr;
   std::string_view what;                    // "stream 'sale'", for messages
+  // Set where the expression must be one constant for every store (a window size, a function's
+  // constant parameter): names that use, for E066.
+  const std::string* constant_use = nullptr;
+  bool warn_no_store = true;                // W011 for a per-store param on records without store
 };
 
 class Checker {
@@ -133,10 +138,11 @@ class Checker {
 
   plan::Plan Run() {
     for (const auto& m : rules_.modules) CollectParams(m);
-    for (const auto& m : rules_.modules) {
+    for (const auto& m : rules_.modules)
       for (const auto& t : m.tables) CheckTable(t, m.source);
+    ResolvePolicies();
+    for (const auto& m : rules_.modules)
       for (const auto& s : m.streams) CheckStream(s);
-    }
     for (const auto& m : rules_.modules) {
       for (const auto& metric : m.metrics) {
         if (IsStreamName(metric.name.name)) {
@@ -150,15 +156,26 @@ class Checker {
     for (const auto& [name, decl] : metric_decls_) ResolveMetric(name);
     std::map<std::string, Span> rule_names;
     for (const auto& m : rules_.modules) {
-      for (const auto& rule : m.rules) {
-        auto [it, fresh] = rule_names.emplace(rule.name.name, rule.name.span);
+      // Rules outside and inside policies share one namespace; check them in source order.
+      std::vector<std::pair<const ast::Rule*, const ast::Policy*>> rules;
+      for (const auto& rule : m.rules) rules.emplace_back(&rule, nullptr);
+      for (const auto& policy : m.policies)
+        if (!policy.broken)
+          for (const auto& rule : policy.rules) rules.emplace_back(&rule, &policy);
+      std::stable_sort(rules.begin(), rules.end(), [](const auto& a, const auto& b) {
+        return a.first->span.begin < b.first->span.begin;
+      });
+      for (const auto& [rule, policy] : rules) {
+        auto [it, fresh] = rule_names.emplace(rule->name.name, rule->name.span);
         if (!fresh) {
-          Duplicate("rule", rule.name, it->second);
+          Duplicate("rule", rule->name, it->second);
           continue;
         }
-        CheckRule(rule);
+        CheckRule(*rule, policy);
       }
     }
+    for (const auto& r : plan_.rules)
+      if (!r.scope.empty()) plan_.policies.by_store = true;
     for (const auto& [name, info] : params_) {
       if (!info.used) diags_.Warning("W001", info.name_span, "param '" + name + "' is never used");
     }
@@ -168,9 +185,12 @@ class Checker {
 
  private:
   struct ParamInfo {
-    plan::Expr value;
+    plan::Expr value;  // the value every store takes unless a district or store policy says else
     Span name_span;
     bool used = false;
+    const ast::Param* decl = nullptr;
+    std::set<std::string> deps;  // params its value names
+    int policy = -1;             // index into plan_.policies.params, once policies are resolved
   };
 
   // ---------------------------------------------------------------- params, tables, streams
@@ -184,12 +204,95 @@ class Checker {
       Scope scope;
       scope.fields = &none;
       scope.what = "a param";
+      std::set<std::string> deps;
+      scope.params_used = &deps;
       plan::Expr value = Resolve(*p.value, scope);
       if (value.op != ExprOp::kConst) {
         diags_.Error("E022", p.value->span, "a param's value must be a constant");
       }
-      params_[p.name.name] = {std::move(value), p.name.span, false};
+      params_[p.name.name] = {std::move(value), p.name.span, false, &p, std::move(deps), -1};
+      param_order_.push_back(&p);
     }
+  }
+
+  // Policies (dsl/policy.hpp): checks their overrides and resolves every param per store. Then a
+  // param's base value is its chain override when it has one; a param whose value names another
+  // param follows that param's chain override, and cannot name one that varies by store (E066).
+  void ResolvePolicies() {
+    std::vector<ParamDeclaration> declarations;
+    for (const auto& [name, info] : params_) declarations.push_back({info.decl, info.value});
+    auto constant = [this](const ast::Expr& e) -> std::optional<plan::Expr> {
+      std::vector<plan::Field> none;
+      Scope scope;
+      scope.fields = &none;
+      scope.what = "a param";
+      plan::Expr value = Resolve(e, scope);
+      if (value.type == Type::kAny) return std::nullopt;
+      if (value.op != ExprOp::kConst) {
+        diags_.Error("E022", e.span, "a param's value must be a constant");
+        return std::nullopt;
+      }
+      return value;
+    };
+    plan_.policies = CheckPolicies(rules_, declarations, plan_.tables, constant, diags_);
+    int index = 0;
+    for (auto& [name, info] : params_) {
+      info.policy = index++;
+      const plan::PolicyParam& p = plan_.policies.params[static_cast<size_t>(info.policy)];
+      const plan::ParamSource& base = p.sources[static_cast<size_t>(p.chain)];
+      info.value.value = base.value;
+      info.value.text = base.text;
+    }
+    for (const ast::Param* decl : param_order_) {
+      ParamInfo& info = params_.at(decl->name.name);
+      if (info.decl != decl || info.deps.empty() || info.value.op != ExprOp::kConst) continue;
+      bool varies = false;
+      for (const std::string& dep : info.deps) {
+        if (const plan::PolicyParam* p = Varying(params_.at(dep))) {
+          ReportVarying(*p, "the value of param '" + decl->name.name + "' at " +
+                                Where(decl->value->span));
+          varies = true;
+        }
+      }
+      plan::PolicyParam& p = plan_.policies.params[static_cast<size_t>(info.policy)];
+      if (varies || p.chain != 0) continue;
+      std::vector<plan::Field> none;
+      Scope scope;
+      scope.fields = &none;
+      plan::Expr value = Resolve(*decl->value, scope);
+      if (value.op != ExprOp::kConst) continue;
+      info.value = value;
+      p.sources[0].value = value.value;
+      p.sources[0].text = value.text;
+    }
+  }
+
+  // The resolved param when a district or store policy overrides it.
+  const plan::PolicyParam* Varying(const ParamInfo& info) const {
+    if (info.policy < 0) return nullptr;
+    const plan::PolicyParam& p = plan_.policies.params[static_cast<size_t>(info.policy)];
+    return p.varies ? &p : nullptr;
+  }
+
+  // E066: a param that varies by store, where one constant is needed. Points at the first
+  // override that makes it vary.
+  void ReportVarying(const plan::PolicyParam& p, const std::string& use) {
+    for (const plan::ParamSource& s : p.sources) {
+      if (s.level != plan::ParamLevel::kDistrict && s.level != plan::ParamLevel::kStore) continue;
+      const bool district = s.level == plan::ParamLevel::kDistrict;
+      diags_.Error("E066", s.name_span,
+                   fmt::format("param '{}' cannot be overridden for {} \"{}\": {} needs one value "
+                               "for every store",
+                               p.name, district ? "district" : "store", s.target, use),
+                   "override it for the whole chain (policy chain), or give that use a param of "
+                   "its own");
+      return;
+    }
+  }
+
+  std::string Where(Span span) const {
+    LineCol at = rules_.sources.Locate(span.source, span.begin);
+    return fmt::format("{}:{}:{}", rules_.sources.path(span.source), at.line, at.column);
   }
 
   void CheckTable(const ast::Table& t, SourceId source) {
@@ -266,6 +369,9 @@ class Checker {
     std::vector<plan::Field> none;
     Scope scope;
     scope.fields = &none;
+    const std::string_view noun = what.substr(what.rfind("a ", 0) == 0 ? 2 : 0);
+    const std::string use = fmt::format("the {} at {}", noun, Where(e.span));
+    scope.constant_use = &use;
     plan::Expr v = Resolve(e, scope);
     if (v.type == Type::kAny) return std::nullopt;
     const bool positive = what != "lateness" && what != "delay" && what != "window offset";
@@ -629,20 +735,32 @@ class Checker {
     return plan_.metrics[static_cast<size_t>(input.metric)].fingerprint;
   }
 
+  // `policy`: the policy a rule is declared in (its scope), empty elsewhere.
   uint64_t Fingerprint(std::string_view kind, Span span, const std::set<std::string>& params_used,
-                       uint64_t input) const {
+                       uint64_t input, std::string_view policy = {}) const {
     std::string text(kind);
     text += '\n';
     text += CanonicalTokens(rules_.sources.Slice(span));
     for (const auto& p : params_used) {
-      const plan::Expr& v = params_.at(p).value;
+      const ParamInfo& info = params_.at(p);
+      const plan::Expr& v = info.value;
       text += fmt::format("\n{}={}:{}:{}", p, static_cast<int>(v.value.type), v.value.i, v.text);
+      if (info.policy < 0) continue;
+      // Every override, so that changing one (for any district or store) changes the operator.
+      const auto& sources = plan_.policies.params[static_cast<size_t>(info.policy)].sources;
+      for (size_t k = 1; k < sources.size(); ++k) {
+        const plan::ParamSource& s = sources[k];
+        text += fmt::format("\n {}:{}={}:{}:{}:{}", static_cast<int>(s.level), s.target,
+                            static_cast<int>(s.value.type), s.value.i, s.value.currency, s.text);
+      }
     }
+    if (!policy.empty()) text += fmt::format("\npolicy {}", policy);
     return Hash(text, input);
   }
 
   // ---------------------------------------------------------------- rules
-  void CheckRule(const ast::Rule& r) {
+  // `policy`: the policy the rule is declared in, if any.
+  void CheckRule(const ast::Rule& r, const ast::Policy* policy) {
     plan::Rule rule;
     rule.name = r.name.name;
     rule.span = r.span;
@@ -664,6 +782,19 @@ class Checker {
     scope.event_input = rule.input.is_stream;
     const std::string what = "'" + r.input.name + "'";
     scope.what = what;
+    if (policy) {
+      rule.policy = PolicyName(*policy);
+      rule.scope = PolicyScope(*policy, plan_.policies);
+      const auto level = PolicyLevel(*policy);
+      if (level && *level != plan::ParamLevel::kChain && rule.store_field < 0) {
+        diags_.Error("E067", r.input.span,
+                     fmt::format("rule '{}' covers {} only, but records of '{}' have no store "
+                                 "field",
+                                 r.name.name, rule.policy, r.input.name),
+                     "key the metric by store, e.g. | key store");
+        scope.warn_no_store = false;
+      }
+    }
 
     std::set<std::string> label_keys;
     for (const auto& l : r.labels) {
@@ -708,7 +839,8 @@ class Checker {
       if (i >= rule.input_field_count || !rule.input.is_stream || used.count(i))
         rule.value_fields.push_back(i);
     }
-    rule.fingerprint = Fingerprint("rule", r.span, params_used, InputFingerprint(rule.input));
+    rule.fingerprint =
+        Fingerprint("rule", r.span, params_used, InputFingerprint(rule.input), rule.policy);
     plan_.rules.push_back(std::move(rule));
   }
 
@@ -892,6 +1024,26 @@ class Checker {
         if (auto it = params_.find(e.text); it != params_.end()) {
           it->second.used = true;
           if (scope.params_used) scope.params_used->insert(e.text);
+          if (const plan::PolicyParam* p = Varying(it->second)) {
+            if (scope.constant_use) {
+              ReportVarying(*p, *scope.constant_use);  // then folds to the base value, below
+            } else {
+              if (scope.warn_no_store && FieldIndex(*scope.fields, "store") < 0) {
+                diags_.Warning("W011", e.span,
+                               fmt::format("param '{}' varies by district or store, but records "
+                                           "of {} have no store field: they all take the "
+                                           "chain-wide value",
+                                           e.text, scope.what),
+                               "key the metric by store, e.g. | key store");
+              }
+              plan::Expr out;
+              out.op = ExprOp::kParam;
+              out.index = it->second.policy;
+              out.type = p->type;
+              out.span = e.span;
+              return out;
+            }
+          }
           plan::Expr out = it->second.value;
           out.span = e.span;
           return out;
@@ -1053,12 +1205,19 @@ class Checker {
         ok = false;
         continue;
       }
-      plan::Expr arg = Resolve(*e.args[i], scope);
+      const ParamSpec& ps = spec.params[slot];
+      Scope arg_scope = scope;
+      std::string use;
+      if (ps.constant) {
+        use = fmt::format("parameter '{}' of '{}' at {}", ps.name, spec.name,
+                          Where(e.args[i]->span));
+        arg_scope.constant_use = &use;
+      }
+      plan::Expr arg = Resolve(*e.args[i], arg_scope);
       if (arg.type == Type::kAny) {
         ok = false;
         continue;
       }
-      const ParamSpec& ps = spec.params[slot];
       if (!Accepts(ps.type, arg.type)) {
         diags_.Error("E020", e.args[i]->span,
                      fmt::format("parameter '{}' of '{}' takes {}, not {}", ps.name, spec.name,
@@ -1176,6 +1335,7 @@ class Checker {
   Diagnostics& diags_;
   plan::Plan plan_;
   std::map<std::string, ParamInfo> params_;
+  std::vector<const ast::Param*> param_order_;  // declaration order
   std::map<std::string, const ast::Metric*> metric_decls_;
   std::map<std::string, int> metric_index_;
   std::vector<std::string> resolving_;

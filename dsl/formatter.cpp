@@ -11,8 +11,8 @@ namespace {
 
 using Kind = Token::Kind;
 
-constexpr std::array<std::string_view, 6> kDeclarations = {"import", "param", "table",
-                                                           "stream", "metric", "rule"};
+constexpr std::array<std::string_view, 7> kDeclarations = {"import", "param",  "table", "stream",
+                                                           "metric", "rule", "policy"};
 constexpr std::array<std::string_view, 5> kClauses = {"label", "let", "when", "emit", "throttle"};
 // Words after which `(` opens a parenthesized expression, not a call, and `-` is unary.
 constexpr std::array<std::string_view, 19> kKeywords = {
@@ -46,27 +46,39 @@ class Printer {
   }
 
  private:
-  // Where a token goes: a new line (with its indentation) or after the previous one.
+  bool IsDeclaration(const Token& t) const {
+    return depth_ == 0 && t.kind == Kind::kWord && In(kDeclarations, t.text);
+  }
+  bool ClosesPolicy(const Token& t) const {
+    return depth_ == 0 && policies_ > 0 && t.kind == Kind::kOperator && t.text == "}";
+  }
+
+  // Where a token goes: a new line (with its indentation) or after the previous one. Inside a
+  // policy's braces everything is indented by two more.
   int BreakIndent(size_t i) const {
     const auto& t = tokens_[i];
-    if (depth_ == 0 && t.kind == Kind::kWord && In(kDeclarations, t.text)) return 0;
-    if (depth_ == 0 && t.kind == Kind::kOperator && t.text == "|") return 2;
-    if (depth_ == 0 && in_rule_ && t.kind == Kind::kWord && In(kClauses, t.text)) return 2;
-    if (depth_ == 0 && in_rule_ && after_emit_ && IsWord(t, "message")) return 4;
+    const int base = 2 * policies_;
+    if (ClosesPolicy(t)) return base - 2;
+    if (IsDeclaration(t)) return base;
+    if (depth_ == 0 && t.kind == Kind::kOperator && t.text == "|") return base + 2;
+    if (depth_ == 0 && in_rule_ && t.kind == Kind::kWord && In(kClauses, t.text)) return base + 2;
+    if (depth_ == 0 && in_rule_ && after_emit_ && IsWord(t, "message")) return base + 4;
     return -1;
   }
 
   void Place(size_t i) {
     const auto& t = tokens_[i];
     int indent = BreakIndent(i);
-    const bool declaration = indent == 0;
-    if (declaration) {
+    const bool declaration = IsDeclaration(t);
+    const bool close = ClosesPolicy(t);
+    if (declaration || close) {
       in_rule_ = IsWord(t, "rule");
       after_emit_ = false;
+      policy_header_ = IsWord(t, "policy");
     }
     if (IsWord(t, "emit") && depth_ == 0) after_emit_ = true;
     if (indent >= 0 || force_break_) {
-      if (indent < 0) indent = 4;  // continuation after a comment
+      if (indent < 0) indent = 2 * policies_ + 4;  // continuation after a comment
       if (!line_.empty()) EndLine();
       if (declaration && t.blank_line_before && !out_.empty()) out_ += '\n';
       line_.assign(static_cast<size_t>(indent), ' ');
@@ -77,6 +89,11 @@ class Printer {
     line_ += t.text;
     if (t.kind == Kind::kOperator && t.text == "(") ++depth_;
     if (t.kind == Kind::kOperator && t.text == ")" && depth_ > 0) --depth_;
+    if (policy_header_ && depth_ == 0 && t.kind == Kind::kOperator && t.text == "{") {
+      ++policies_;  // the policy's items start on the next line
+      policy_header_ = false;
+    }
+    if (close) --policies_;
     prev_ = i;
     has_prev_ = true;
   }
@@ -116,7 +133,8 @@ class Printer {
       size_t next = i + 1;
       while (next < tokens_.size() && tokens_[next].kind == Kind::kComment) ++next;
       int indent = next < tokens_.size() ? BreakIndent(next) : 0;
-      if (indent < 0) indent = has_prev_ ? 4 : 0;
+      if (next < tokens_.size() && ClosesPolicy(tokens_[next])) indent += 2;  // ends the body
+      if (indent < 0) indent = has_prev_ ? 2 * policies_ + 4 : 0;
       out_.append(static_cast<size_t>(indent), ' ');
       out_ += c.text;
       out_ += '\n';
@@ -139,7 +157,9 @@ class Printer {
   std::vector<Token> tokens_;
   std::string out_, line_;
   int depth_ = 0;
+  int policies_ = 0;  // open policy braces
   bool in_rule_ = false, after_emit_ = false, force_break_ = false, has_prev_ = false;
+  bool policy_header_ = false;  // between `policy` and its '{'
   size_t prev_ = 0;
 };
 

@@ -19,6 +19,7 @@ template <typename Str>
 struct keyword : p::seq<Str, p::not_at<ident_char>> {};
 #define AISLE_KW(name) struct kw_##name : keyword<TAO_PEGTL_STRING(#name)> {}
 AISLE_KW(import);
+AISLE_KW(policy);
 AISLE_KW(param);
 AISLE_KW(table);
 AISLE_KW(from);
@@ -175,7 +176,19 @@ struct rule_decl : p::seq<kw_rule, _, p::must<ident>, _, p::must<rule_on>, _, p:
 struct decl : p::sor<import_decl, param_decl, table_decl, stream_decl, metric_decl, rule_decl> {};
 // One declaration, with the blank space and comments before it.
 struct one_decl : p::seq<_, decl> {};
-struct decl_start : p::sor<kw_import, kw_param, kw_table, kw_stream, kw_metric, kw_rule> {};
+
+// `policy chain {`, `policy district "north-east" {`, `policy store "S012" {`: the header of a
+// policy block. Its items (params and rules) and its closing '}' are read one at a time by the
+// parser's loop (parser.cpp), so that a mistake inside a policy loses one item, not the block.
+struct policy_level : ident {};
+struct policy_open : p::one<'{'> {};
+struct policy_header : p::seq<kw_policy, _, p::must<policy_level>, p::opt<_, string_lit>, _,
+                              p::must<policy_open>> {};
+struct policy_close : p::one<'}'> {};
+// Where the parser may resume after a syntax error: a declaration keyword or a policy's '}' at
+// the start of a line.
+struct decl_start : p::sor<kw_import, kw_param, kw_table, kw_stream, kw_metric, kw_rule, kw_policy,
+                           policy_close> {};
 
 // ---- error messages: the one table ----
 struct errors {
@@ -211,6 +224,8 @@ template <> inline constexpr const char* errors::message<severity_level> = "expe
 template <> inline constexpr const char* errors::message<emit_to> = "expected 'to' and a channel";
 template <> inline constexpr const char* errors::message<throttle_count> = "expected how many emissions a throttle lets through, e.g. throttle 1 per 6h";
 template <> inline constexpr const char* errors::message<kw_per> = "expected 'per' and a duration";
+template <> inline constexpr const char* errors::message<policy_level> = "expected what the policy covers: chain, district \"NAME\" or store \"ID\"";
+template <> inline constexpr const char* errors::message<policy_open> = "expected '{' to open the policy";
 
 // must<Rule> calls raise() when Rule fails: throw with the message from the table. Every rule
 // rewinds on failure (PEGTL lets rules under must<> stop mid-way), so a raised error points at

@@ -1,7 +1,8 @@
 #pragma once
 // A lexer for the formatter and for canonical text (fingerprints): words, numbers (with their
 // duration unit or percent sign), strings, operators, and comments, each with what stood before
-// it (a line break, blank lines). The parser does not use it: PEGTL reads the grammar directly.
+// it (a line break, blank lines). The parser reads the grammar with PEGTL and uses this only to
+// find a policy's '}' when it recovers from a syntax error.
 
 #include <cstdint>
 #include <string>

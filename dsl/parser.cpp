@@ -1,10 +1,13 @@
 #include "dsl/parser.hpp"
 
+#include <algorithm>
 #include <charconv>
 
+#include <fmt/format.h>
 #include <tao/pegtl/contrib/parse_tree.hpp>
 
 #include "dsl/grammar.hpp"
+#include "dsl/lexer.hpp"
 #include "dsl/money.hpp"
 #include "dsl/suggest.hpp"
 #include "dsl/time.hpp"
@@ -29,7 +32,8 @@ using selector = pt::selector<
                           g::window_stage, g::tumbling_window, g::hopping_window, g::hop_every, g::day_window, g::week_window, g::month_window, g::fiscal_window, g::week_start, g::weekday_name, g::fiscal_from, g::during_stage, g::hours_name, g::window_offset, g::agg_stage, g::agg_def,
                           g::label_clause, g::let_clause, g::when_clause, g::emit_clause,
                           g::emit_kind, g::severity_level, g::message_clause, g::rule_decl,
-                          g::throttle_clause, g::throttle_count, g::throttle_keys>,
+                          g::throttle_clause, g::throttle_count, g::throttle_keys,
+                          g::policy_header, g::policy_level>,
     pt::fold_one::on<g::postfix, g::product, g::sum, g::comparison, g::conjunction,
                      g::disjunction>>;
 
@@ -68,6 +72,19 @@ class Builder {
     } else if (n.is_type<g::rule_decl>()) {
       m.rules.push_back(Rule(n));
     }
+  }
+
+  // `policy LEVEL ["TARGET"] {`: the policy, with no items yet.
+  ast::Policy PolicyHeader(const Node& n) const {
+    ast::Policy policy;
+    policy.level = Id(*n.children[0]);
+    if (n.children.size() > 1) {
+      policy.target = Unquote(*n.children[1]);
+      policy.target_span = SpanOf(*n.children[1]);
+    }
+    policy.header = SpanOf(n);
+    policy.span = policy.header;
+    return policy;
   }
 
  private:
@@ -345,7 +362,8 @@ class Builder {
   Diagnostics& diags_;
 };
 
-// Offset of the next line at or after `pos` that starts with a declaration keyword.
+// Offset of the next line after the one at `pos` that starts with a declaration keyword or a
+// policy's '}'.
 size_t NextDeclaration(std::string_view text, size_t pos) {
   while (true) {
     size_t nl = text.find('\n', pos);
@@ -358,12 +376,113 @@ size_t NextDeclaration(std::string_view text, size_t pos) {
   }
 }
 
+// Where to resume after a syntax error at `at`: the next declaration, or inside a policy the
+// next '}' outside strings and comments when it comes first (a one-line policy keeps its end).
+size_t Recover(std::string_view text, size_t at, bool in_policy) {
+  const size_t next = NextDeclaration(text, at);
+  if (!in_policy || at >= next) return next;
+  const std::string_view rest = text.substr(at, next - at);
+  for (const Token& t : Lex(rest))
+    if (t.kind == Token::Kind::kOperator && t.text == "}")
+      return at + static_cast<size_t>(t.text.data() - rest.data());
+  return next;
+}
+
 std::string_view WordAt(std::string_view text, size_t pos) {
   size_t end = pos;
   while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_'))
     ++end;
   return text.substr(pos, end - pos);
 }
+
+bool AtLineStart(std::string_view text, size_t pos) { return pos == 0 || text[pos - 1] == '\n'; }
+
+template <typename Rule>
+bool StartsWith(std::string_view text, size_t pos) {
+  tao::pegtl::memory_input in(text.data() + pos, text.data() + text.size(), "");
+  return tao::pegtl::parse<Rule>(in);
+}
+
+// The policies of one file while it is read: which are open, and the problems of their shape
+// that only the order of declarations shows (a missing '}', a declaration that a policy cannot
+// hold).
+class PolicyStack {
+ public:
+  PolicyStack(const SourceManager& sources, SourceId source, ast::Module& module,
+              Diagnostics& diagnostics)
+      : sources_(sources), source_(source), module_(module), diags_(diagnostics) {}
+
+  bool open() const { return !open_.empty(); }
+  ast::Policy& innermost() { return module_.policies[open_.back()]; }
+
+  void Open(ast::Policy policy) {
+    module_.policies.push_back(std::move(policy));
+    open_.push_back(module_.policies.size() - 1);
+  }
+
+  void Close(size_t brace) {
+    innermost().span.end = static_cast<uint32_t>(brace + 1);
+    open_.pop_back();
+  }
+
+  // Before a declaration (or a policy header) that starts at `start`: a policy whose header did
+  // not parse ends quietly at the first declaration at the start of a line (it may have no '{').
+  // A good policy still open there is missing its '}' when what follows cannot be one of its
+  // items (`item` is false for anything but params and rules): reported, and closed. Returns
+  // whether the declaration still goes into the innermost open policy.
+  bool Before(std::string_view text, size_t start, bool item) {
+    if (AtLineStart(text, start))
+      while (open() && innermost().broken) open_.pop_back();
+    if (!open()) return false;
+    if (item) return true;
+    if (!AtLineStart(text, start)) return true;
+    const std::string_view word = WordAt(text, start);
+    diags_.Error("E001", Word(start, word),
+                 fmt::format("expected '}}' to close the policy at line {} before this '{}'",
+                             Line(innermost()), word));
+    open_.clear();
+    return false;
+  }
+
+  // A declaration other than a param or a rule, indented inside a policy.
+  void Misplaced(size_t start, std::string_view word) {
+    diags_.Error("E061", Word(start, word),
+                 fmt::format("a policy holds param overrides and rules only, not a {}", word),
+                 word == "policy" ? fmt::format("close the policy at line {} with '}}' before "
+                                                "opening another",
+                                                Line(innermost()))
+                                  : "declare it before or after the policy");
+  }
+
+  // At the end of the file: every good policy still open is missing its '}'.
+  void End(std::string_view text) {
+    for (size_t i : open_) {
+      const ast::Policy& p = module_.policies[i];
+      if (p.broken) continue;
+      const auto at = static_cast<uint32_t>(text.size());
+      diags_.Error("E002", Span{source_, at, at},
+                   fmt::format("expected '}}' to close the policy at line {} (at the end of the "
+                               "file)",
+                               Line(p)));
+    }
+    open_.clear();
+  }
+
+ private:
+  Span Word(size_t start, std::string_view word) const {
+    return {source_, static_cast<uint32_t>(start),
+            static_cast<uint32_t>(start + std::max<size_t>(word.size(), 1))};
+  }
+  uint32_t Line(const ast::Policy& p) const {
+    return sources_.Locate(source_, p.header.begin).line;
+  }
+
+  const SourceManager& sources_;
+  SourceId source_;
+  ast::Module& module_;
+  Diagnostics& diags_;
+  std::vector<size_t> open_;  // indexes into module_.policies, innermost last
+};
 
 }  // namespace
 
@@ -372,37 +491,83 @@ ast::Module Parse(const SourceManager& sources, SourceId source, Diagnostics& di
   module.source = source;
   std::string_view text = sources.text(source);
   Builder builder(source, diagnostics);
+  PolicyStack policies(sources, source, module, diagnostics);
   size_t pos = 0;
   while (pos < text.size()) {
     namespace tp = tao::pegtl;
     tp::memory_input in(tp::internal::iterator(text.data() + pos, pos, 1, 1),
                         text.data() + text.size(), sources.path(source));
+    // Skip blanks and comments; stop at the end.
+    tp::parse<g::_>(in);
+    if (in.empty()) break;
+    const size_t start = static_cast<size_t>(in.current() - text.data());
+    if (text[start] == '}') {
+      if (policies.open()) {
+        policies.Close(start);
+      } else {
+        const Span brace{source, static_cast<uint32_t>(start), static_cast<uint32_t>(start + 1)};
+        diagnostics.Error("E001", brace, "unexpected '}': no policy is open here");
+      }
+      pos = start + 1;
+      continue;
+    }
+    const bool header = StartsWith<g::kw_policy>(text, start);
     try {
-      // Skip blanks and comments; stop at the end.
-      tp::parse<g::_>(in);
-      if (in.empty()) break;
-      size_t start = static_cast<size_t>(in.current() - text.data());
+      if (header) {
+        const bool nested = policies.Before(text, start, false);
+        auto root = pt::parse<g::policy_header, selector, tp::nothing, g::control>(in);
+        if (nested) policies.Misplaced(start, "policy");
+        policies.Open(builder.PolicyHeader(*root->children[0]));
+        pos = static_cast<size_t>(in.current() - text.data());
+        continue;
+      }
       auto root = pt::parse<g::decl, selector, tp::nothing, g::control>(in);
       if (!root) {
         std::string_view word = WordAt(text, start);
         std::string help;
-        if (!word.empty()) {
-          help = DidYouMean(word, {"import", "param", "table", "stream", "metric", "rule", "label",
-                                   "let", "when", "emit", "where", "key", "window", "agg"});
-        }
+        const std::vector<std::string_view> keywords = {
+            "import", "param", "table", "stream", "metric", "rule", "policy",
+            "label",  "let",   "when",  "emit",   "where",  "key",  "window", "agg"};
+        // A clause keyword out of place (its rule was lost to an earlier error) is spelled right.
+        if (!word.empty() && std::find(keywords.begin(), keywords.end(), word) == keywords.end())
+          help = DidYouMean(word, keywords);
         Span span{source, static_cast<uint32_t>(start),
                   static_cast<uint32_t>(start + std::max<size_t>(word.size(), 1))};
-        diagnostics.Error("E001", span,
-                          word.empty() ? "expected a declaration: import, param, table, stream, "
-                                         "metric or rule"
-                                       : "unexpected '" + std::string(word) +
-                                             "': expected a declaration (import, param, table, "
-                                             "stream, metric, rule) or a clause of the one above",
-                          help);
-        pos = NextDeclaration(text, start);
+        if (policies.open()) {
+          diagnostics.Error("E001", span,
+                            "unexpected '" +
+                                std::string(word.empty() ? text.substr(start, 1) : word) +
+                                "': expected 'param', 'rule' or '}' in a policy, or a clause of "
+                                "the one above",
+                            help);
+        } else {
+          diagnostics.Error("E001", span,
+                            word.empty() ? "expected a declaration: import, param, table, stream, "
+                                           "metric, rule or policy"
+                                         : "unexpected '" + std::string(word) +
+                                               "': expected a declaration (import, param, table, "
+                                               "stream, metric, rule, policy) or a clause of the "
+                                               "one above",
+                            help);
+        }
+        pos = Recover(text, start, policies.open());
         continue;
       }
-      for (const auto& decl : root->children) builder.Declaration(*decl, module);
+      for (const auto& decl : root->children) {
+        const bool item = decl->is_type<g::param_decl>() || decl->is_type<g::rule_decl>();
+        if (!policies.Before(text, start, item)) {
+          builder.Declaration(*decl, module);
+        } else if (item) {
+          ast::Module items;
+          builder.Declaration(*decl, items);
+          ast::Policy& p = policies.innermost();
+          for (auto& param : items.params) p.params.push_back(std::move(param));
+          for (auto& rule : items.rules) p.rules.push_back(std::move(rule));
+        } else {
+          policies.Misplaced(start, WordAt(text, start));
+          builder.Declaration(*decl, module);  // kept, so that what uses it is still checked
+        }
+      }
       pos = static_cast<size_t>(in.current() - text.data());
     } catch (const tp::parse_error& e) {
       size_t at = e.positions().empty() ? pos : e.positions().front().byte;
@@ -412,9 +577,21 @@ ast::Module Parse(const SourceManager& sources, SourceId source, Diagnostics& di
       diagnostics.Error(at >= text.size() ? "E002" : "E001", span,
                         std::string(e.message()) +
                             (at >= text.size() ? " (at the end of the file)" : ""));
-      pos = NextDeclaration(text, at);
+      if (header) {
+        // Keep reading its items into a policy that is skipped, so they do not leak out as
+        // top-level declarations; its '}' (or the next declaration at a line start) ends it.
+        ast::Policy broken;
+        broken.broken = true;
+        broken.header = Span{source, static_cast<uint32_t>(start), static_cast<uint32_t>(at)};
+        broken.span = broken.header;
+        policies.Open(std::move(broken));
+        pos = Recover(text, start, true);
+      } else {
+        pos = Recover(text, at, policies.open());
+      }
     }
   }
+  policies.End(text);
   return module;
 }
 

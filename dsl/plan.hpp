@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,8 @@ enum class ExprOp {
   kBinary,    // binary_op on args[0], args[1]
   kCall,      // scalar function `function` on args
   kExtra,     // attr("name"): the event's extra field `text`, as a string (null when absent)
+  kParam,     // a param that a district or store policy overrides: Policies::params[index],
+              // looked up by the record's store index at run time
 };
 
 struct Expr {
@@ -33,7 +36,7 @@ struct Expr {
   Span span;
   Value value;
   std::string text;
-  int index = -1;     // kField
+  int index = -1;     // kField; kParam: index into Policies::params
   int function = -1;  // kCall: catalog index
   ast::UnaryOp unary_op = ast::UnaryOp::kNeg;
   ast::BinaryOp binary_op = ast::BinaryOp::kAdd;
@@ -145,6 +148,11 @@ struct Rule {
   int64_t throttle_count = 0;
   int64_t throttle_period = 0;
   std::vector<int> throttle_keys;
+  // Declared inside a policy: which one (`district "north-east"`, empty outside policies), and
+  // per store index (Policies::StoreIndex) whether the rule processes that store's records.
+  // Empty: every record.
+  std::string policy;
+  std::vector<uint8_t> scope;
   uint64_t fingerprint = 0;
 };
 
@@ -167,11 +175,66 @@ struct Table {
   const std::string* Find(std::string_view key, std::string_view column) const;
 };
 
+// Heterogeneous lookup by string_view, so that a lookup on the hot path does not allocate.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+
+enum class ParamLevel { kDefault, kChain, kDistrict, kStore };
+
+// One place that sets a param's value: its declaration (the default) or a policy's override.
+struct ParamSource {
+  ParamLevel level = ParamLevel::kDefault;
+  std::string target;  // the district or store; empty for the default and the chain
+  Span span;           // the `param` declaration
+  Span name_span;
+  Value value;         // a constant (strings: bytes in `text`)
+  std::string text;
+  std::string shown;   // the value as written, in the canonical layout: "10%", "250.00 USD"
+};
+
+// A top-level param and every override of it.
+struct PolicyParam {
+  std::string name;
+  Type type = Type::kNull;
+  std::vector<ParamSource> sources;  // [0]: the declaration, then the overrides in source order
+  int chain = 0;                     // the source every store starts from: a chain override, or 0
+  bool varies = false;               // a district or store overrides it: kParam in expressions
+  // Per store index (see Policies), the source that applies: store > district > chain > default.
+  std::vector<int> by_store;
+};
+
+// Params as policies set them, resolved at check time for every store of the stores table.
+// Store indexes: 0..stores.size()-1 for the table's stores in table order, then stores.size() for
+// any other store and for records without one.
+struct Policies {
+  std::vector<std::string> stores;     // the `stores` table's keys, in table order
+  std::vector<std::string> districts;  // per store ("" when it has none)
+  std::vector<PolicyParam> params;     // every top-level param, by name
+  bool by_store = false;  // some param varies by store, or some rule covers only some stores
+  std::unordered_map<std::string, int, StringHash, std::equal_to<>> store_index;
+
+  // The store's index; stores.size() for a store the table does not name. Does not allocate.
+  int StoreIndex(std::string_view store) const {
+    auto it = store_index.find(store);
+    return it == store_index.end() ? static_cast<int>(stores.size()) : it->second;
+  }
+  // The source a store index takes for params[param] (an index out of range: any other store).
+  const ParamSource& Source(int param, int store) const {
+    const PolicyParam& p = params[static_cast<size_t>(param)];
+    const size_t i = static_cast<size_t>(store) < p.by_store.size() ? static_cast<size_t>(store)
+                                                                   : p.by_store.size() - 1;
+    return p.sources[static_cast<size_t>(p.by_store[i])];
+  }
+};
+
 struct Plan {
   std::vector<Metric> metrics;  // in dependency order: a metric's input precedes it
   std::vector<Rule> rules;
   std::vector<Table> tables;
   StreamSettings streams[kStreamKindCount];
+  Policies policies;
   std::string ruleset_hash;  // hex, over every source file of the rule set
 };
 

@@ -19,6 +19,9 @@ struct ExplainArgs {
   std::vector<std::string> paths;
   std::string tables_dir;
   bool dot = false;  // Graphviz DOT instead of the text tree
+  // `--params store ID`: the value each param takes for that store, and where it is set,
+  // instead of the graph. Empty: the graph.
+  std::vector<std::string> params;
 };
 int RunExplain(const ExplainArgs& args);
 

@@ -23,6 +23,11 @@ int main(int argc, char** argv) {
   explain_cmd->add_option("paths", explain.paths, "Rule files or folders")->required();
   explain_cmd->add_option("--tables", explain.tables_dir, "Folder where table files resolve");
   explain_cmd->add_flag("--dot", explain.dot, "Print Graphviz DOT instead of a text tree");
+  explain_cmd
+      ->add_option("--params", explain.params,
+                   "Show the value each param takes for one store and where it is set: "
+                   "--params store ID")
+      ->expected(2);
 
   aisle::cli::FmtArgs fmt;
   auto* fmt_cmd = app.add_subcommand("fmt", "Rewrite rule files in the canonical layout");

@@ -150,9 +150,9 @@ std::string Describe(const OperatorNode& node, const dsl::plan::Plan& plan) {
     }
     case OperatorNode::Kind::kRule: {
       const auto& r = plan.rules[static_cast<size_t>(node.index)];
-      return fmt::format("rule {}  fp {:016x}  emits {} to \"{}\"  <- {}", r.name, r.fingerprint,
+      return fmt::format("rule {}  fp {:016x}  emits {} to \"{}\"{}  <- {}", r.name, r.fingerprint,
                          r.kind == dsl::plan::EmitKind::kAlert ? "alert" : "task", r.channel,
-                         input_name(r.input));
+                         r.policy.empty() ? "" : "  policy " + r.policy, input_name(r.input));
     }
   }
   return node.name;

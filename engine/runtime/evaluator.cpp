@@ -152,7 +152,7 @@ Value Arithmetic(B op, const Value& l, const Value& r, Type result) {
 }
 
 Value Evaluator::Eval(const dsl::plan::Expr& e, std::span<const Value> record,
-                      const Event* event) const {
+                      const Event* event, int store) const {
   using dsl::plan::ExprOp;
   switch (e.op) {
     case ExprOp::kConst:
@@ -161,7 +161,7 @@ Value Evaluator::Eval(const dsl::plan::Expr& e, std::span<const Value> record,
     case ExprOp::kField:
       return record[static_cast<size_t>(e.index)];
     case ExprOp::kUnary: {
-      Value x = Eval(e.args[0], record, event);
+      Value x = Eval(e.args[0], record, event, store);
       if (x.is_null()) return x;
       if (e.unary_op == dsl::ast::UnaryOp::kNot) return Value::Bool(!x.b);
       if (x.type == Type::kDecimal || x.type == Type::kPercent) {
@@ -174,15 +174,15 @@ Value Evaluator::Eval(const dsl::plan::Expr& e, std::span<const Value> record,
     }
     case ExprOp::kBinary: {
       if (e.binary_op == B::kAnd || e.binary_op == B::kOr) {
-        Value l = Eval(e.args[0], record, event);
+        Value l = Eval(e.args[0], record, event, store);
         bool lt = l.type == Type::kBool && l.b;
         if (e.binary_op == B::kAnd && !lt) return Value::Bool(false);
         if (e.binary_op == B::kOr && lt) return Value::Bool(true);
-        Value r = Eval(e.args[1], record, event);
+        Value r = Eval(e.args[1], record, event, store);
         return Value::Bool(r.type == Type::kBool && r.b);
       }
-      Value l = Eval(e.args[0], record, event);
-      Value r = Eval(e.args[1], record, event);
+      Value l = Eval(e.args[0], record, event, store);
+      Value r = Eval(e.args[1], record, event, store);
       switch (e.binary_op) {
         case B::kEq: return Value::Bool(Compare(l, r) == 0);
         case B::kNe: {
@@ -203,6 +203,11 @@ Value Evaluator::Eval(const dsl::plan::Expr& e, std::span<const Value> record,
           return Arithmetic(e.binary_op, l, r, e.type);
       }
     }
+    case ExprOp::kParam: {
+      if (policies_ == nullptr) return Value::Null();
+      const dsl::plan::ParamSource& s = policies_->Source(e.index, store);
+      return s.value.type == Type::kString ? Value::String(s.text) : s.value;
+    }
     case ExprOp::kExtra: {
       std::string_view text;
       if (event == nullptr || !event->FindExtra(e.text, text)) return Value::Null();
@@ -212,7 +217,7 @@ Value Evaluator::Eval(const dsl::plan::Expr& e, std::span<const Value> record,
       // Scalar functions take few arguments; evaluate them into a small fixed array.
       Value args[8];
       size_t n = std::min<size_t>(e.args.size(), 8);
-      for (size_t i = 0; i < n; ++i) args[i] = Eval(e.args[i], record, event);
+      for (size_t i = 0; i < n; ++i) args[i] = Eval(e.args[i], record, event, store);
       return registry_->Get(e.function).scalar(std::span<const Value>(args, n));
     }
   }

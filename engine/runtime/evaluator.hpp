@@ -14,20 +14,26 @@ namespace aisle::engine {
 
 class Evaluator {
  public:
-  explicit Evaluator(const OperatorRegistry& registry) : registry_(&registry) {}
+  // `policies` resolves params that vary by store (ExprOp::kParam); it must outlive the
+  // evaluator, and may be null when the plan has none.
+  explicit Evaluator(const OperatorRegistry& registry,
+                     const dsl::plan::Policies* policies = nullptr)
+      : registry_(&registry), policies_(policies) {}
 
-  // `event` is the event the record came from, when it came from one (for attr()).
+  // `event` is the event the record came from, when it came from one (for attr()); `store` is
+  // the record's store index (dsl::plan::Policies::StoreIndex), -1 for none.
   dsl::Value Eval(const dsl::plan::Expr& expr, std::span<const dsl::Value> record,
-                  const Event* event = nullptr) const;
+                  const Event* event = nullptr, int store = -1) const;
   // True only for a bool true (null and false are both "does not hold").
   bool Holds(const dsl::plan::Expr& expr, std::span<const dsl::Value> record,
-             const Event* event = nullptr) const {
-    dsl::Value v = Eval(expr, record, event);
+             const Event* event = nullptr, int store = -1) const {
+    dsl::Value v = Eval(expr, record, event, store);
     return v.type == dsl::Type::kBool && v.b;
   }
 
  private:
   const OperatorRegistry* registry_;
+  const dsl::plan::Policies* policies_;
 };
 
 // Arithmetic and comparison on values, shared with aggregates and tests.

@@ -23,8 +23,14 @@ constexpr unsigned char kFiredFlag = 1, kEmittedFlag = 2, kDirtyFlag = 4;
 }  // namespace
 
 MetricOperator::MetricOperator(const dsl::plan::Metric& plan, const OperatorRegistry& registry,
-                               EventTime time)
-    : plan_(plan), time_(time), over_metric_(!plan.input.is_stream), evaluator_(registry) {
+                               EventTime time, const dsl::plan::Policies* policies)
+    : plan_(plan),
+      time_(time),
+      over_metric_(!plan.input.is_stream),
+      policies_(policies),
+      evaluator_(registry, policies) {
+  for (size_t f = 0; f < plan_.input_fields.size(); ++f)
+    if (plan_.input_fields[f].name == "store") input_store_field_ = static_cast<int>(f);
   if (plan_.store_field >= 0) calendar_ = std::make_unique<Calendar>(plan_);
   for (int k : plan_.keys)
     if (plan_.input_fields[static_cast<size_t>(k)].name == "store") partition_key_ = k;
@@ -93,7 +99,7 @@ void MetricOperator::AdvanceTo(std::string_view partition, int64_t watermark) {
 
 MetricOperator::AddResult MetricOperator::Add(std::span<const Value> record, int64_t time,
                                               const Event* event, std::string_view source_key,
-                                              bool correction) {
+                                              bool correction, int store) {
   PartitionOf(record, partition_scratch_);
   Partition& p = PartitionFor(partition_scratch_);
   // Over a stream, every event moves the watermark, whether or not it passes the filters.
@@ -105,11 +111,11 @@ MetricOperator::AddResult MetricOperator::Add(std::span<const Value> record, int
     pass = calendar_->IsOpen(store.type == dsl::Type::kString ? store.str() : "", time);
   }
   for (size_t i = 0; pass && i < plan_.filters.size(); ++i)
-    pass = evaluator_.Holds(plan_.filters[i], record, event);
+    pass = evaluator_.Holds(plan_.filters[i], record, event, store);
   // A corrected input record that no longer passes still withdraws the one it corrects.
   if (!pass && !correction) return AddResult::kFiltered;
 
-  const Input in{record, event, source_key, time, pass, correction};
+  const Input in{record, event, source_key, time, pass, correction, store};
   bool any = false;
   if (plan_.window_kind == dsl::plan::Metric::WindowKind::kHopping) {
     // Every window [k * step, k * step + size) that holds `time`, oldest first.
@@ -174,7 +180,7 @@ bool MetricOperator::AddTo(Partition& p, const Input& in, int64_t start, int64_t
   } else {
     for (size_t i = 0; i < aggs_.size(); ++i) {
       const auto& agg = plan_.aggregates[i];
-      Value v = agg.argument ? evaluator_.Eval(*agg.argument, in.record, in.event)
+      Value v = agg.argument ? evaluator_.Eval(*agg.argument, in.record, in.event, in.store)
                              : Value::Bool(true);
       if (v.type == dsl::Type::kMoney) {
         if (g.currency[i] == 0) g.currency[i] = v.currency;
@@ -217,9 +223,15 @@ void MetricOperator::FireGroup(int64_t start, int64_t end, std::string_view key,
     for (const auto& [identity, encoded] : g.inputs) {
       input_.clear();
       if (!DecodeValues(encoded, input_)) continue;
+      int store = -1;
+      if (policies_ && policies_->by_store && input_store_field_ >= 0 &&
+          static_cast<size_t>(input_store_field_) < input_.size() &&
+          input_[static_cast<size_t>(input_store_field_)].type == dsl::Type::kString)
+        store = policies_->StoreIndex(input_[static_cast<size_t>(input_store_field_)].str());
       for (size_t i = 0; i < aggs_.size(); ++i) {
         const auto& agg = plan_.aggregates[i];
-        Value v = agg.argument ? evaluator_.Eval(*agg.argument, input_, nullptr) : Value::Bool(true);
+        Value v = agg.argument ? evaluator_.Eval(*agg.argument, input_, nullptr, store)
+                               : Value::Bool(true);
         if (v.type == dsl::Type::kMoney) {
           if (scratch.currency[i] == 0) scratch.currency[i] = v.currency;
           else if (scratch.currency[i] != v.currency) continue;

@@ -48,7 +48,9 @@ struct EventTime {
 
 class MetricOperator {
  public:
-  MetricOperator(const dsl::plan::Metric& plan, const OperatorRegistry& registry, EventTime time);
+  // `policies` (may be null) gives the values of params that vary by store.
+  MetricOperator(const dsl::plan::Metric& plan, const OperatorRegistry& registry, EventTime time,
+                 const dsl::plan::Policies* policies = nullptr);
   ~MetricOperator();
   MetricOperator(const MetricOperator&) = delete;
   MetricOperator& operator=(const MetricOperator&) = delete;
@@ -58,8 +60,9 @@ class MetricOperator {
   // start; `source_key` is then the input group's key). For stream input the record also moves
   // its partition's watermark. kLate: its window had closed for good; nothing was counted.
   // `correction`: the input record corrects one given before (same source key and time).
+  // `store`: the record's store index (dsl::plan::Policies::StoreIndex, -1 for none).
   AddResult Add(std::span<const dsl::Value> record, int64_t time, const Event* event = nullptr,
-                std::string_view source_key = {}, bool correction = false);
+                std::string_view source_key = {}, bool correction = false, int store = -1);
   // Input from a metric: that input's partition `partition` has reached `watermark`.
   void AdvanceTo(std::string_view partition, int64_t watermark);
 
@@ -122,6 +125,7 @@ class MetricOperator {
     int64_t time;
     bool pass;        // passed the filters (else only withdraws what it corrects)
     bool correction;  // replaces an input record given before
+    int store;        // store index, for params that vary by store
   };
   // Folds the record into one window; false when that window has closed for good.
   bool AddTo(Partition& p, const Input& in, int64_t start, int64_t end);
@@ -136,6 +140,8 @@ class MetricOperator {
   const dsl::plan::Metric& plan_;
   const EventTime time_;
   const bool over_metric_;
+  const dsl::plan::Policies* policies_;
+  int input_store_field_ = -1;  // the input's `store` field, if any
   int partition_key_ = -1;  // input field of the store when the metric is keyed by it
   Evaluator evaluator_;
   std::vector<const AggregateImpl*> aggs_;

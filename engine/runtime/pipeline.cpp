@@ -14,10 +14,16 @@ Pipeline::Pipeline(const dsl::plan::Plan& plan, const OperatorGraph& graph,
       stream_rules_(dsl::kStreamKindCount),
       metric_metrics_(plan.metrics.size()),
       metric_rules_(plan.metrics.size()) {
-  for (const auto& m : plan_.metrics)
-    metrics_.push_back(std::make_unique<MetricOperator>(m, registry, TimeOf(m)));
+  for (const auto& m : plan_.metrics) {
+    metrics_.push_back(std::make_unique<MetricOperator>(m, registry, TimeOf(m), &plan_.policies));
+    int store = -1;
+    for (size_t f = 0; f < m.output.size(); ++f)
+      if (m.output[f].name == "store") store = static_cast<int>(f);
+    metric_store_field_.push_back(store);
+  }
   for (const auto& r : plan_.rules)
-    rules_.push_back(std::make_unique<RuleOperator>(r, registry, plan_.ruleset_hash));
+    rules_.push_back(
+        std::make_unique<RuleOperator>(r, registry, plan_.ruleset_hash, &plan_.policies));
   metric_order_ = graph.MetricOrder();
   for (size_t i = 0; i < plan_.metrics.size(); ++i) {
     const auto& in = plan_.metrics[i].input;
@@ -37,12 +43,14 @@ Pipeline::Pipeline(const dsl::plan::Plan& plan, const OperatorGraph& graph,
     on_record_.emplace_back([this, m, size](std::span<const Value> record, std::string_view key,
                                             int64_t time, bool correction) {
       if (correction) ++stats_.corrections;
+      const int store = StoreIndex(record, metric_store_field_[m]);
       for (int d : metric_metrics_[m])
-        if (metrics_[static_cast<size_t>(d)]->Add(record, time, nullptr, key, correction) ==
+        if (metrics_[static_cast<size_t>(d)]->Add(record, time, nullptr, key, correction, store) ==
             MetricOperator::AddResult::kLate)
           ++stats_.late;
       for (int r : metric_rules_[m])
-        rules_[static_cast<size_t>(r)]->Process(record, key, time, size, nullptr, *emit_, correction);
+        rules_[static_cast<size_t>(r)]->Process(record, key, time, size, nullptr, *emit_, store,
+                                                correction);
     });
     on_watermark_.emplace_back([this, m](std::string_view partition, int64_t watermark) {
       for (int d : metric_metrics_[m]) metrics_[static_cast<size_t>(d)]->AdvanceTo(partition, watermark);
@@ -69,9 +77,10 @@ void Pipeline::Process(const Event& event, const EmissionHandler& emit) {
   for (size_t i = 0; i < n; ++i) record_[i] = event.Get(static_cast<int>(i));
   const std::span<const Value> record(record_.data(), n);
   const int64_t ts = event.ts();
+  const int store = StoreIndex(record, dsl::kSlotStore);
   for (int m : stream_metrics_[kind]) {
     MetricOperator& op = *metrics_[static_cast<size_t>(m)];
-    if (op.Add(record, ts, &event) == MetricOperator::AddResult::kLate) {
+    if (op.Add(record, ts, &event, {}, false, store) == MetricOperator::AddResult::kLate) {
       ++stats_.late;
       if (late_)
         late_(LateEvent{event, op.plan().name, plan_.streams[kind].lateness});
@@ -81,7 +90,7 @@ void Pipeline::Process(const Event& event, const EmissionHandler& emit) {
     key_scratch_.clear();
     EncodeValue(record[dsl::kSlotStore], key_scratch_);
     for (int r : stream_rules_[kind])
-      rules_[static_cast<size_t>(r)]->Process(record, key_scratch_, ts, 0, &event, emit);
+      rules_[static_cast<size_t>(r)]->Process(record, key_scratch_, ts, 0, &event, emit, store);
   }
   max_ts_ = std::max(max_ts_, ts);
   for (int m : stream_metrics_[kind])
@@ -108,6 +117,13 @@ void Pipeline::FireAll(const EmissionHandler& emit) {
     metrics_[i]->FireAll(on_record_[i], on_watermark_[i]);
   }
   emit_ = nullptr;
+}
+
+int Pipeline::StoreIndex(std::span<const Value> record, int field) const {
+  if (!plan_.policies.by_store || field < 0) return -1;
+  const Value& store = record[static_cast<size_t>(field)];
+  if (store.type != dsl::Type::kString) return -1;
+  return plan_.policies.StoreIndex(store.str());
 }
 
 PipelineStats Pipeline::stats() const { return stats_; }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,9 @@ class Pipeline {
   // Fires what metric `m` has due, feeding its output and watermarks to what reads it.
   void FireMetric(size_t m, const EmissionHandler& emit);
   void Route(size_t m, const EmissionHandler& emit);
+  // The store index of a record's store field (-1 when the plan has nothing per store, or the
+  // record has no store field): looked up once per record, for every operator it reaches.
+  int StoreIndex(std::span<const dsl::Value> record, int field) const;
   // The event time settings of a metric: its stream's, or its input metric's stream's.
   EventTime TimeOf(const dsl::plan::Metric& metric) const;
 
@@ -64,6 +68,7 @@ class Pipeline {
   // Consumers per stream and per metric.
   std::vector<std::vector<int>> stream_metrics_, stream_rules_;
   std::vector<std::vector<int>> metric_metrics_, metric_rules_;
+  std::vector<int> metric_store_field_;  // per metric: its output's `store` field, or -1
   std::vector<dsl::Value> record_;
   std::string key_scratch_;
   int64_t max_ts_ = INT64_MIN;

@@ -15,8 +15,8 @@ constexpr char kStateVersion = 1;
 }
 
 RuleOperator::RuleOperator(const dsl::plan::Rule& plan, const OperatorRegistry& registry,
-                           std::string ruleset)
-    : plan_(plan), evaluator_(registry), ruleset_(std::move(ruleset)) {
+                           std::string ruleset, const dsl::plan::Policies* policies)
+    : plan_(plan), evaluator_(registry, policies), ruleset_(std::move(ruleset)) {
   record_.resize(plan_.fields.size());
   for (const auto& step : plan_.steps) {
     if (!step.stateful) {
@@ -36,7 +36,13 @@ RuleOperator::RuleOperator(const dsl::plan::Rule& plan, const OperatorRegistry& 
 
 void RuleOperator::Process(std::span<const Value> input, std::string_view key, int64_t time,
                            int64_t window_size, const Event* event,
-                           const EmissionHandler& emit, bool correction) {
+                           const EmissionHandler& emit, int store, bool correction) {
+  if (!plan_.scope.empty()) {
+    // The last entry stands for every store the stores table does not name.
+    const size_t i = static_cast<size_t>(store) < plan_.scope.size() ? static_cast<size_t>(store)
+                                                                     : plan_.scope.size() - 1;
+    if (!plan_.scope[i]) return;
+  }
   std::copy(input.begin(), input.end(), record_.begin());
   if (!plan_.input.is_stream && plan_.window_end_field >= 0)  // calendar days vary in length
     window_size = input[static_cast<size_t>(plan_.window_end_field)].i - time;
@@ -45,18 +51,19 @@ void RuleOperator::Process(std::span<const Value> input, std::string_view key, i
     const auto& step = plan_.steps[s];
     Value result;
     if (step.let) {
-      result = evaluator_.Eval(*step.let, record_, event);
+      result = evaluator_.Eval(*step.let, record_, event, store);
     } else {
       Call& call = *calls_[s];
       size_t n = std::min<size_t>(step.stateful->args.size(), 8);
-      for (size_t i = 0; i < n; ++i) args[i] = evaluator_.Eval(step.stateful->args[i], record_, event);
+      for (size_t i = 0; i < n; ++i)
+        args[i] = evaluator_.Eval(step.stateful->args[i], record_, event, store);
       auto it = call.states.find(key);
       if (it == call.states.end()) it = call.states.emplace(std::string(key), call.op->NewState()).first;
       result = call.op->Apply(*it->second, std::span<const Value>(args, n), {time, window_size});
     }
     record_[static_cast<size_t>(step.slot)] = result;
   }
-  if (!evaluator_.Holds(plan_.condition, record_, event)) return;
+  if (!evaluator_.Holds(plan_.condition, record_, event, store)) return;
   if (plan_.throttle_count > 0 && !Admit(key, plan_.input.is_stream ? time : time + window_size)) {
     ++throttled_;
     return;

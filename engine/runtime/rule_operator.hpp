@@ -28,14 +28,18 @@ using EmissionHandler = std::function<void(Emission&&)>;
 
 class RuleOperator {
  public:
-  RuleOperator(const dsl::plan::Rule& plan, const OperatorRegistry& registry, std::string ruleset);
+  // `policies` (may be null) gives the values of params that vary by store.
+  RuleOperator(const dsl::plan::Rule& plan, const OperatorRegistry& registry, std::string ruleset,
+               const dsl::plan::Policies* policies = nullptr);
 
   // One input record. `key` identifies the group (stateful state and emission id); `time` is the
-  // window start or the event time; `event` is set for stream input. `correction`: the record
-  // corrects a window result given before (a late event inside the stream's lateness).
+  // window start or the event time; `event` is set for stream input; `store` is the record's
+  // store index (dsl::plan::Policies::StoreIndex, -1 for none): a rule declared in a district or
+  // store policy skips records of stores outside it. `correction`: the record corrects a window
+  // result given before (a late event inside the stream's lateness).
   void Process(std::span<const dsl::Value> input, std::string_view key, int64_t time,
                int64_t window_size, const Event* event, const EmissionHandler& emit,
-               bool correction = false);
+               int store = -1, bool correction = false);
 
   const dsl::plan::Rule& plan() const { return plan_; }
   int64_t fired() const { return fired_; }

@@ -4,6 +4,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <tao/pegtl.hpp>
@@ -115,6 +116,7 @@ TEST_CASE("the grammar has no rule that can loop without consuming input",
           "[dsl][parser][grammar]") {
   CHECK(tao::pegtl::analyze<aisle::dsl::grammar::one_decl>() == 0);
   CHECK(tao::pegtl::analyze<aisle::dsl::grammar::decl_start>() == 0);
+  CHECK(tao::pegtl::analyze<aisle::dsl::grammar::policy_header>() == 0);
 }
 
 TEST_CASE("operator precedence and associativity", "[dsl][parser]") {
@@ -133,7 +135,7 @@ TEST_CASE("operator precedence and associativity", "[dsl][parser]") {
   CHECK(Tree("a + b * c > d and e") == "(and (> (+ a (* b c)) d) e)");
   CHECK(Tree("(a + b) * c") == "(* (+ a b) c)");
   CHECK(Tree("a <= b != c >= d") ==
-        "(syntax error: expected a declaration: import, param, table, stream, metric or rule)");
+        "(syntax error: expected a declaration: import, param, table, stream, metric, rule or policy)");
 }
 
 // grammar.hpp defines `struct expr : disjunction {}`: the parse tree has nodes for `expr` (not
@@ -231,7 +233,7 @@ TEST_CASE("literals", "[dsl][parser]") {
   // (no keyword is within one edit of "usd", so there is no suggestion).
   CHECK(Tree("250 usd") ==
         "(syntax error: unexpected 'usd': expected a declaration (import, param, table, stream, "
-        "metric, rule) or a clause of the one above)");
+        "metric, rule, policy) or a clause of the one above)");
 }
 
 TEST_CASE("declarations build their nodes", "[dsl][parser]") {
@@ -330,6 +332,72 @@ TEST_CASE("the parser reports every broken declaration and keeps the others", "[
   CHECK(p->module.metrics.empty());
   REQUIRE(p->module.rules.size() == 1);
   CHECK(p->module.rules[0].name.name == "r");
+}
+
+TEST_CASE("policies hold their params and rules, apart from the top level", "[dsl][parser]") {
+  auto p = ParseText(
+      "param limit = 15%\n"                                         // line 1
+      "policy chain { param limit = 12% }\n"                        // line 2
+      "policy district \"north-east\" {\n"                          // line 3
+      "  param limit = 10%\n"                                       // line 4
+      "  rule r on sale when total > 1.00 USD emit alert to \"x\"\n"  // line 5
+      "}\n"                                                         // line 6
+      "rule top on sale when total > 2.00 USD emit alert to \"x\"\n");
+  INFO(p->diagnostics.all().size());
+  CHECK(p->diagnostics.all().empty());
+  REQUIRE(p->module.params.size() == 1);
+  REQUIRE(p->module.rules.size() == 1);
+  CHECK(p->module.rules[0].name.name == "top");
+  REQUIRE(p->module.policies.size() == 2);
+  const ast::Policy& chain = p->module.policies[0];
+  CHECK(chain.level.name == "chain");
+  CHECK_FALSE(chain.target);
+  REQUIRE(chain.params.size() == 1);
+  CHECK(chain.params[0].name.name == "limit");
+  CHECK(Show(*chain.params[0].value) == "pct:0.12");
+  const ast::Policy& district = p->module.policies[1];
+  CHECK(district.level.name == "district");
+  REQUIRE(district.target);
+  CHECK(*district.target == "north-east");
+  REQUIRE(district.params.size() == 1);
+  REQUIRE(district.rules.size() == 1);
+  CHECK(district.rules[0].name.name == "r");
+  // Line 1 is 18 bytes and line 2 35: line 3 starts at byte 53; `"north-east"` at column 17
+  // (byte 69, 12 bytes); the header ends after its '{' (column 30, byte 83). Lines 3, 4 and 5
+  // are 31, 20 and 57 bytes: the '}' of line 6 is at byte 161.
+  CHECK(district.target_span.begin == 69);
+  CHECK(district.target_span.end == 81);
+  CHECK(district.header.begin == 53);
+  CHECK(district.header.end == 83);
+  CHECK(district.span.end == 162);
+  CHECK_FALSE(district.broken);
+}
+
+TEST_CASE("a mistake inside a policy loses that item, and the policy keeps the rest", "[dsl][parser]") {
+  auto p = ParseText(
+      "policy store \"S1\" {\n"
+      "  param a = )\n"
+      "  param b = 2\n"
+      "  rule r on sale when emit alert to \"x\"\n"
+      "  param c = 3\n"
+      "}\n"
+      "policy store \"S2\" { param d = ) }\n"
+      "param e = 4\n");
+  // `when emit` reads `emit` as a field name and ends the rule; `alert` then starts nothing.
+  const auto& d = p->diagnostics.all();
+  REQUIRE(d.size() == 3);
+  CHECK(d[0].message == "expected an expression");
+  CHECK(d[1].message.rfind("unexpected 'alert': expected 'param', 'rule' or '}' in a policy", 0) == 0);
+  CHECK(d[2].message == "expected an expression");
+  REQUIRE(p->module.policies.size() == 2);
+  const ast::Policy& s1 = p->module.policies[0];
+  REQUIRE(s1.rules.size() == 1);
+  std::vector<std::string> names;
+  for (const auto& x : s1.params) names.push_back(x.name.name);
+  CHECK(names == std::vector<std::string>{"b", "c"});
+  CHECK(p->module.policies[1].params.empty());
+  REQUIRE(p->module.params.size() == 1);  // the '}' of S2's line closed it: `e` is top-level
+  CHECK(p->module.params[0].name.name == "e");
 }
 
 TEST_CASE("comments and blank space may appear between any tokens", "[dsl][parser]") {
