@@ -50,11 +50,18 @@ struct Param {
   Span span;
 };
 
+// `types unit_cost = money`: a column read as another type than string.
+struct ColumnType {
+  Ident column;
+  Ident type;
+};
+
 struct Table {
   Ident name;
   std::string path;
   Span path_span;
   Ident key;
+  std::vector<ColumnType> types;
   Span span;
 };
 
@@ -73,7 +80,16 @@ struct Agg {
   Span span;
 };
 
-enum class StageKind { kWhere, kKey, kWindow, kAgg };
+enum class StageKind { kWhere, kKey, kWindow, kAgg, kSelect, kDistinct, kTop };
+
+// One item of a `select`: a field kept as is (`store`, `hourly.tx`: `value` is that field), or
+// a new field `name = value`.
+struct SelectItem {
+  Ident name;  // a kept field's name, dotted when it is (`hourly.tx`)
+  ExprPtr value;
+  bool computed = false;
+  Span span;
+};
 
 struct Stage {
   StageKind kind = StageKind::kWhere;
@@ -85,11 +101,24 @@ struct Stage {
   ExprPtr window_offset;     // kWindow, optional: windows start at epoch + offset + k * size
   ExprPtr window_step;       // kWindow, hopping: a window starts every step
   std::vector<Agg> aggs;     // kAgg
+  std::vector<SelectItem> select;  // kSelect
+  std::vector<Ident> fields;  // kDistinct: the fields; kTop: the `per` fields
+  ExprPtr top_count;          // kTop: K
+  ExprPtr top_by;             // kTop: what ranks
+};
+
+// `LEFT [left] join RIGHT on KEY, ...`: the metric's input is LEFT.
+struct Join {
+  Ident right;
+  std::vector<Ident> on;
+  bool left_outer = false;
+  Span span;
 };
 
 struct Metric {
   Ident name;
   Ident input;
+  std::optional<Join> join;
   std::vector<Stage> stages;
   Span span;
 };

@@ -16,12 +16,15 @@ namespace {
 constexpr char kStateVersion = 2;  // 2: the window end follows the version byte
 constexpr char kWindowTag = 'W';
 constexpr char kMarkTag = 'F';
+constexpr char kDistinctTag = 'D';
 }  // namespace
 
 MetricOperator::MetricOperator(const dsl::plan::Metric& plan, const OperatorRegistry& registry)
     : plan_(plan), evaluator_(registry) {
   if (plan_.window_kind == dsl::plan::Metric::WindowKind::kDay)
     calendar_ = std::make_unique<CalendarDays>(plan_.store_timezones);
+  if (!plan_.project.empty()) projection_ = std::make_unique<Projection>(plan_, registry);
+  if (!plan_.distinct.empty()) distinct_ = std::make_unique<DistinctFilter>(plan_.distinct);
   for (const auto& a : plan_.aggregates) {
     const AggregateImpl* impl = &registry.Get(a.function).aggregate;
     aggs_.push_back(impl);
@@ -53,6 +56,7 @@ void MetricOperator::DestroyGroup(Group& g) const {
 bool MetricOperator::Add(std::span<const Value> record, int64_t time, const Event* event) {
   for (const auto& f : plan_.filters)
     if (!evaluator_.Holds(f, record, event)) return true;
+  if (projection_ && !projection_->Apply(record, event)) return true;
   if (plan_.window_kind == dsl::plan::Metric::WindowKind::kHopping) {
     // Every window [k * step, k * step + size) that holds `time`, oldest first.
     const int64_t step = plan_.window_step, size = plan_.window_size;
@@ -79,6 +83,7 @@ bool MetricOperator::AddTo(std::span<const Value> record, int64_t start, int64_t
 
   key_scratch_.clear();
   for (int k : plan_.keys) EncodeValue(record[static_cast<size_t>(k)], key_scratch_);
+  if (distinct_ && !distinct_->FirstSeen(start, key_scratch_, record)) return true;
   Window& window = windows_[start];
   if (window.end == 0) {
     window.end = end;
@@ -131,6 +136,7 @@ void MetricOperator::Fire(int64_t watermark, const RecordHandler& emit) {
       emit(record, key, start);
       DestroyGroup(*g);
     }
+    if (distinct_) distinct_->Forget(start);
     it = windows_.erase(it);
   }
   min_end_ = INT64_MAX;
@@ -179,6 +185,7 @@ void MetricOperator::Save(WriteBatch& batch) const {
       batch.Put(Family::kWindows, key, value);
     }
   }
+  if (distinct_) distinct_->Save(prefix + kDistinctTag, batch);
   key = prefix;
   key.push_back(kMarkTag);
   value.clear();
@@ -196,6 +203,8 @@ bool MetricOperator::Load(StateStore& store, std::string& error) {
       fired_through_ = GetI64Ordered(value.data());
       return true;
     }
+    if (!rest.empty() && rest[0] == kDistinctTag)
+      return distinct_ && distinct_->Load(rest.substr(1)) ? true : (ok = false);
     if (rest.size() < 13 || rest[0] != kWindowTag) return ok = false;
     uint32_t n = GetU32(rest.data() + 1);
     if (rest.size() != 1 + 4 + n + 8) return ok = false;

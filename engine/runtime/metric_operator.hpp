@@ -16,7 +16,9 @@
 #include "dsl/plan.hpp"
 #include "engine/registry/registry.hpp"
 #include "engine/runtime/calendar.hpp"
+#include "engine/runtime/distinct_filter.hpp"
 #include "engine/runtime/evaluator.hpp"
+#include "engine/runtime/projection.hpp"
 
 namespace aisle::engine {
 
@@ -79,6 +81,8 @@ class MetricOperator {
   std::map<int64_t, Window> windows_;  // by window start
   int64_t min_end_ = INT64_MAX;       // earliest end among open windows
   std::unique_ptr<CalendarDays> calendar_;  // `window day` only
+  std::unique_ptr<Projection> projection_;  // `select` before agg only
+  std::unique_ptr<DistinctFilter> distinct_;  // `distinct` only
   int64_t fired_through_ = INT64_MIN;
   std::string key_scratch_;
   std::vector<dsl::Value> record_, keys_;  // scratch for Fire

@@ -14,7 +14,12 @@ Pipeline::Pipeline(const dsl::plan::Plan& plan, const OperatorGraph& graph,
       stream_rules_(dsl::kStreamKindCount),
       metric_metrics_(plan.metrics.size()),
       metric_rules_(plan.metrics.size()) {
-  for (const auto& m : plan_.metrics) metrics_.push_back(std::make_unique<MetricOperator>(m, registry));
+  for (const auto& m : plan_.metrics) {
+    metrics_.push_back(m.join ? nullptr : std::make_unique<MetricOperator>(m, registry));
+    joins_.push_back(m.join ? std::make_unique<JoinOperator>(m) : nullptr);
+    stages_.push_back(m.post.empty() ? nullptr : std::make_unique<OutputStages>(m, registry));
+  }
+  watermarks_.assign(plan_.metrics.size(), INT64_MIN);
   for (const auto& r : plan_.rules)
     rules_.push_back(std::make_unique<RuleOperator>(r, registry, plan_.ruleset_hash));
   metric_order_ = graph.MetricOrder();
@@ -23,6 +28,8 @@ Pipeline::Pipeline(const dsl::plan::Plan& plan, const OperatorGraph& graph,
     (in.is_stream ? stream_metrics_[static_cast<size_t>(in.stream)]
                   : metric_metrics_[static_cast<size_t>(in.metric)])
         .push_back(static_cast<int>(i));
+    if (const auto& join = plan_.metrics[i].join)  // a join reads a second metric
+      metric_metrics_[static_cast<size_t>(join->right)].push_back(static_cast<int>(i));
   }
   for (size_t i = 0; i < plan_.rules.size(); ++i) {
     const auto& in = plan_.rules[i].input;
@@ -62,19 +69,36 @@ void Pipeline::Advance(int64_t max_ts, const EmissionHandler& emit) {
 }
 
 void Pipeline::FireMetric(size_t m, int64_t watermark, const EmissionHandler& emit) {
-  MetricOperator& op = *metrics_[m];
-  if (!op.HasDue(watermark)) {
-    // Nothing closes here, so nothing new reaches the metrics built on this one either.
-    return;
+  if (const auto& join = plan_.metrics[m].join)  // a join has passed what both inputs have
+    watermark = std::min(watermarks_[static_cast<size_t>(join->left)],
+                         watermarks_[static_cast<size_t>(join->right)]);
+  if (watermark <= watermarks_[m]) return;
+  watermarks_[m] = watermark;
+  MetricOperator* op = metrics_[m].get();
+  JoinOperator* joined = joins_[m].get();
+  if (op ? op->HasDue(watermark) : joined->HasDue(watermark)) {
+    const int64_t size = plan_.metrics[m].window_size;
+    const RecordHandler deliver = [&](std::span<const Value> record, std::string_view key, int64_t time) {
+      for (int d : metric_metrics_[m]) {
+        if (JoinOperator* j = joins_[static_cast<size_t>(d)].get()) {
+          if (!j->Add(static_cast<int>(m), record, time)) ++stats_.late;
+        } else if (!metrics_[static_cast<size_t>(d)]->Add(record, time)) {
+          ++stats_.late;
+        }
+      }
+      for (int r : metric_rules_[m])
+        rules_[static_cast<size_t>(r)]->Process(record, key, time, size, nullptr, emit);
+    };
+    OutputStages* stages = stages_[m].get();
+    const RecordHandler staged = [&](std::span<const Value> record, std::string_view key, int64_t time) {
+      stages->Push(record, key, time, deliver);
+    };
+    if (op) op->Fire(watermark, stages ? staged : deliver);
+    else joined->Fire(watermark, stages ? staged : deliver);
+    if (stages) stages->Flush(deliver);
   }
-  const int64_t size = op.plan().window_size;
-  op.Fire(watermark, [&](std::span<const Value> record, std::string_view key, int64_t time) {
-    for (int d : metric_metrics_[m])
-      if (!metrics_[static_cast<size_t>(d)]->Add(record, time)) ++stats_.late;
-    for (int r : metric_rules_[m])
-      rules_[static_cast<size_t>(r)]->Process(record, key, time, size, nullptr, emit);
-  });
-  // Downstream metrics follow their input's watermark (after receiving what it just fired).
+  // Downstream metrics follow their input's watermark (after receiving what it just fired), even
+  // when nothing closed here: a join needs both of its inputs' watermarks.
   for (int d : metric_metrics_[m]) FireMetric(static_cast<size_t>(d), watermark, emit);
 }
 
@@ -87,18 +111,26 @@ void Pipeline::FireAll(const EmissionHandler& emit) {
 
 size_t Pipeline::open_windows() const {
   size_t n = 0;
-  for (const auto& m : metrics_) n += m->open_windows();
+  for (const auto& m : metrics_)
+    if (m) n += m->open_windows();
+  for (const auto& j : joins_)
+    if (j) n += j->open_windows();
   return n;
 }
 
 void Pipeline::Save(WriteBatch& batch) const {
-  for (const auto& m : metrics_) m->Save(batch);
+  for (const auto& m : metrics_)
+    if (m) m->Save(batch);
+  for (const auto& j : joins_)
+    if (j) j->Save(batch);
   for (const auto& r : rules_) r->Save(batch);
 }
 
 bool Pipeline::Load(StateStore& store, std::string& error) {
   for (auto& m : metrics_)
-    if (!m->Load(store, error)) return false;
+    if (m && !m->Load(store, error)) return false;
+  for (auto& j : joins_)
+    if (j && !j->Load(store, error)) return false;
   for (auto& r : rules_)
     if (!r->Load(store, error)) return false;
   return true;

@@ -14,7 +14,9 @@
 #include "engine/core/event.hpp"
 #include "engine/graph/operator_graph.hpp"
 #include "engine/registry/registry.hpp"
+#include "engine/runtime/join_operator.hpp"
 #include "engine/runtime/metric_operator.hpp"
+#include "engine/runtime/output_stages.hpp"
 #include "engine/runtime/rule_operator.hpp"
 
 namespace aisle::engine {
@@ -47,7 +49,10 @@ class Pipeline {
   void FireMetric(size_t metric, int64_t watermark, const EmissionHandler& emit);
 
   const dsl::plan::Plan& plan_;
-  std::vector<std::unique_ptr<MetricOperator>> metrics_;
+  std::vector<std::unique_ptr<MetricOperator>> metrics_;  // null for a join
+  std::vector<std::unique_ptr<JoinOperator>> joins_;      // per metric: set for a join
+  std::vector<std::unique_ptr<OutputStages>> stages_;     // per metric: select/top after agg
+  std::vector<int64_t> watermarks_;                        // per metric: the latest it was given
   std::vector<std::unique_ptr<RuleOperator>> rules_;
   std::vector<int> metric_order_;
   // Consumers per stream and per metric.
