@@ -263,8 +263,9 @@ class Checker {
       }
       const Type type = ColumnTypeFromName(ct.type.name);
       if (type == Type::kNull) {
+        std::string hint = DidYouMean(ct.type.name, ColumnTypeNames());
         diags_.Error("E082", ct.type.span, "unknown column type '" + ct.type.name + "'",
-                     DidYouMean(ct.type.name, ColumnTypeNames()));
+                     hint.empty() ? "the types: string, int, decimal, money, percent, bool" : hint);
         continue;
       }
       const auto c = static_cast<size_t>(col - csv.columns.begin());
@@ -287,7 +288,7 @@ class Checker {
     if (!duplicates.empty()) {
       const auto& d = duplicates.front();
       diags_.Warning("W020", t.key.span,
-                     fmt::format("table file '{}' has key '{}' on lines {} and {}{}: lookups use the first", path,
+                     fmt::format("table file '{}' has key '{}' on lines {} and {}: lookups use the first{}", path,
                                  d.key, d.first_line, d.line,
                                  duplicates.size() > 1 ? fmt::format(" ({} more repeated keys)", duplicates.size() - 1) : ""));
     }
@@ -363,6 +364,7 @@ class Checker {
          have_distinct = false;
     bool ok = true;
     std::vector<const ast::Stage*> post;  // select and top after agg, in order
+    std::vector<plan::Field> key_fields;
     for (const ast::Stage& stage : m.stages) {
       // The fields the stages before `agg` read: the input's, or those of the select.
       const std::vector<plan::Field>& fields = *scope.fields;
@@ -386,8 +388,7 @@ class Checker {
             diags_.Error("E083", stage.span,
                          "a 'select' before 'agg' must come before 'key', 'distinct' and 'window', "
                          "which read the fields it makes");
-            ok = false;
-            break;
+            ok = false;  // still made, so that the stages after it do not report its fields
           }
           if (!FirstStage(have_select, stage.span, "a metric has one 'select' before 'agg'")) {
             ok = false;
@@ -432,6 +433,7 @@ class Checker {
             }
             metric.keys.push_back(f);
             metric.key_names.push_back(k.name);
+            key_fields.push_back(fields[static_cast<size_t>(f)]);
           }
           break;
         case ast::StageKind::kWindow:
@@ -486,11 +488,10 @@ class Checker {
       ok = false;
     }
     // Output record: keys, aggregates, window bounds.
-    const std::vector<plan::Field>& fields = *scope.fields;
     std::set<std::string> names;
-    for (int k : metric.keys) {
-      metric.output.push_back(fields[static_cast<size_t>(k)]);
-      names.insert(fields[static_cast<size_t>(k)].name);
+    for (const plan::Field& k : key_fields) {
+      metric.output.push_back(k);
+      names.insert(k.name);
     }
     for (const auto& a : metric.aggregates) {
       if (!names.insert(a.name).second) {
@@ -1380,6 +1381,7 @@ class Checker {
       plan::Expr arg = Resolve(*e.args[i], scope);
       if (arg.type == Type::kAny) {
         ok = false;
+        bound[slot] = Bad(e.args[i]->span);  // reported: not missing too
         continue;
       }
       const ParamSpec& ps = spec.params[slot];
@@ -1388,12 +1390,14 @@ class Checker {
                      fmt::format("parameter '{}' of '{}' takes {}, not {}", ps.name, spec.name,
                                  WithArticle(ps.type), WithArticle(arg.type)));
         ok = false;
+        bound[slot] = Bad(e.args[i]->span);  // reported: not missing too
         continue;
       }
       if (ps.constant && arg.op != ExprOp::kConst) {
         diags_.Error("E022", e.args[i]->span,
                      fmt::format("parameter '{}' of '{}' must be a constant", ps.name, spec.name));
         ok = false;
+        bound[slot] = Bad(e.args[i]->span);  // reported: not missing too
         continue;
       }
       if (!ps.choices.empty() && arg.op == ExprOp::kConst && arg.type == Type::kString &&
@@ -1404,6 +1408,7 @@ class Checker {
                      fmt::format("parameter '{}' of '{}' is one of: {}", ps.name, spec.name, list),
                      DidYouMean(arg.text, ps.choices));
         ok = false;
+        bound[slot] = Bad(e.args[i]->span);  // reported: not missing too
         continue;
       }
       bound[slot] = std::move(arg);

@@ -15,9 +15,9 @@ constexpr std::array<std::string_view, 6> kDeclarations = {"import", "param", "t
                                                            "stream", "metric", "rule"};
 constexpr std::array<std::string_view, 5> kClauses = {"label", "let", "when", "emit", "throttle"};
 // Words after which `(` opens a parenthesized expression, not a call, and `-` is unary.
-constexpr std::array<std::string_view, 18> kKeywords = {
+constexpr std::array<std::string_view, 19> kKeywords = {
     "and", "or",       "not", "when", "where",   "let",   "lateness", "offset",   "tumbling",
-    "to",  "message",  "severity", "on", "from", "hopping", "every", "per",   "throttle"};
+    "to",  "message",  "severity", "on", "from", "hopping", "every", "per",   "throttle", "by"};
 
 template <size_t N>
 bool In(const std::array<std::string_view, N>& set, std::string_view word) {

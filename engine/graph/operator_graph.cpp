@@ -101,8 +101,8 @@ namespace {
 
 std::string DurationText(int64_t us) { return dsl::FormatDuration(us); }
 
-// " distinct [..]", " select [..]", " top K by ... per [..]": what a metric does besides agg.
-std::string Relations(const dsl::plan::Metric& m) {
+// "  select [..]  distinct [..]": what a metric does to its input records before the key.
+std::string PreStages(const dsl::plan::Metric& m) {
   std::string out;
   const auto& fields = m.projected.empty() ? m.input_fields : m.projected;
   if (!m.project.empty()) {
@@ -115,11 +115,17 @@ std::string Relations(const dsl::plan::Metric& m) {
     for (int f : m.distinct) names += (names.empty() ? "" : ", ") + fields[static_cast<size_t>(f)].name;
     out += "  distinct [" + names + "]";
   }
+  return out;
+}
+
+// "  then select [..]  then top K per [..]": the stages after agg (or after a join).
+std::string PostStages(const dsl::plan::Metric& m) {
+  std::string out;
   const std::vector<dsl::plan::Field>* layout = &m.output;
   for (const auto& p : m.post) {
     if (p.kind == dsl::plan::PostStage::Kind::kSelect) {
       std::string names;
-      for (const auto& f : p.fields) names += (names.empty() ? "" : ", ") + f.name;
+      for (size_t i = 0; i + 2 < p.fields.size(); ++i) names += (names.empty() ? "" : ", ") + p.fields[i].name;
       out += "  then select [" + names + "]";
     } else {
       std::string per;
@@ -161,12 +167,13 @@ std::string Describe(const OperatorNode& node, const dsl::plan::Plan& plan) {
       }
       if (m.join) {
         return fmt::format("metric {}  fp {:016x}  {}join on [{}]  window {}{}  <- {}, {}", m.name,
-                           m.fingerprint, m.join->outer ? "left " : "", keys, window, Relations(m),
+                           m.fingerprint, m.join->outer ? "left " : "", keys, window, PostStages(m),
                            plan.metrics[static_cast<size_t>(m.join->left)].name,
                            plan.metrics[static_cast<size_t>(m.join->right)].name);
       }
-      return fmt::format("metric {}  fp {:016x}  key [{}]  window {}  agg [{}]{}  <- {}", m.name,
-                         m.fingerprint, keys, window, aggs, Relations(m), input_name(m.input));
+      return fmt::format("metric {}  fp {:016x}{}  key [{}]  window {}  agg [{}]{}  <- {}", m.name,
+                         m.fingerprint, PreStages(m), keys, window, aggs, PostStages(m),
+                         input_name(m.input));
     }
     case OperatorNode::Kind::kRule: {
       const auto& r = plan.rules[static_cast<size_t>(node.index)];
