@@ -13,6 +13,7 @@
 #include "dsl/csv.hpp"
 #include "dsl/lexer.hpp"
 #include "dsl/lookup_table.hpp"
+#include "dsl/relations.hpp"
 #include "dsl/suggest.hpp"
 #include "dsl/time.hpp"
 
@@ -234,65 +235,11 @@ class Checker {
     table.key = t.key.name;
     table.span = t.span;
     const size_t key_column = static_cast<size_t>(key - csv.columns.begin());
-    table.lookup = TypeTable(t, csv, key_column, table.path);
+    table.lookup = TypeTable(t, csv, key_column, table.path, diags_);
     for (size_t r = 0; r < csv.rows.size(); ++r) table.index.emplace(csv.rows[r][key_column], r);
     table.columns = std::move(csv.columns);
     table.rows = std::move(csv.rows);
     plan_.tables.push_back(std::move(table));
-  }
-
-  // `types COLUMN = TYPE, ...`: types the table's cells for lookup(). A cell that does not read
-  // as its column's type is an error naming its line; a key on two rows, a warning.
-  std::shared_ptr<const LookupTable> TypeTable(const ast::Table& t, const CsvTable& csv,
-                                               size_t key_column, const std::string& path) {
-    std::vector<Type> types(csv.columns.size(), Type::kString);
-    std::vector<Span> type_spans(csv.columns.size(), t.path_span);
-    std::set<std::string> typed;
-    for (const ast::ColumnType& ct : t.types) {
-      auto col = std::find(csv.columns.begin(), csv.columns.end(), ct.column.name);
-      if (col == csv.columns.end()) {
-        std::vector<std::string_view> names(csv.columns.begin(), csv.columns.end());
-        diags_.Error("E081", ct.column.span,
-                     "table '" + t.name.name + "' has no column '" + ct.column.name + "'",
-                     DidYouMean(ct.column.name, names));
-        continue;
-      }
-      if (!typed.insert(ct.column.name).second) {
-        diags_.Error("E014", ct.column.span, "column '" + ct.column.name + "' is typed twice");
-        continue;
-      }
-      const Type type = ColumnTypeFromName(ct.type.name);
-      if (type == Type::kNull) {
-        std::string hint = DidYouMean(ct.type.name, ColumnTypeNames());
-        diags_.Error("E082", ct.type.span, "unknown column type '" + ct.type.name + "'",
-                     hint.empty() ? "the types: string, int, decimal, money, percent, bool" : hint);
-        continue;
-      }
-      const auto c = static_cast<size_t>(col - csv.columns.begin());
-      types[c] = type;
-      type_spans[c] = ct.type.span;
-    }
-    std::vector<LookupTable::BadCell> bad;
-    std::vector<LookupTable::DuplicateKey> duplicates;
-    auto table = LookupTable::Build(csv, types, key_column, bad, duplicates);
-    for (const auto& b : bad) {
-      auto col = std::find(csv.columns.begin(), csv.columns.end(), b.column);
-      const Type type = col == csv.columns.end() ? Type::kString : types[static_cast<size_t>(col - csv.columns.begin())];
-      diags_.Error("E082",
-                   col == csv.columns.end() ? t.path_span : type_spans[static_cast<size_t>(col - csv.columns.begin())],
-                   fmt::format("table file '{}' line {}: {} '{}' is {}", path, b.line, b.column, b.text, b.why),
-                   b.column == "currency" && type == Type::kString
-                       ? "money cells take their row's currency"
-                       : "declared " + std::string(TypeName(type)) + "; an empty cell is null");
-    }
-    if (!duplicates.empty()) {
-      const auto& d = duplicates.front();
-      diags_.Warning("W020", t.key.span,
-                     fmt::format("table file '{}' has key '{}' on lines {} and {}: lookups use the first{}", path,
-                                 d.key, d.first_line, d.line,
-                                 duplicates.size() > 1 ? fmt::format(" ({} more repeated keys)", duplicates.size() - 1) : ""));
-    }
-    return table;
   }
 
   void CheckStream(const ast::Stream& s) {
@@ -641,9 +588,12 @@ class Checker {
       for (int s = 0; s < 2; ++s) {
         const plan::Metric& x = *in[s];
         const int f = FieldIndex(x.result, k.name);
-        if (std::find(x.key_names.begin(), x.key_names.end(), k.name) == x.key_names.end() || f < 0) {
-          diags_.Error("E086", k.span, "'" + k.name + "' is not a key of '" + side_names[s] + "'",
-                       "its key: " + KeyText(x));
+        const bool key = std::find(x.key_names.begin(), x.key_names.end(), k.name) != x.key_names.end();
+        if (!key || f < 0) {
+          diags_.Error("E086", k.span,
+                       key ? "'" + k.name + "' is a key of '" + side_names[s] + "', but its 'select' leaves it out"
+                           : "'" + k.name + "' is not a key of '" + side_names[s] + "'",
+                       key ? "" : "its key: " + KeyText(x));
           ok = false;
           continue;
         }
@@ -678,30 +628,7 @@ class Checker {
       }
     }
     if (!ok) return -1;
-    // The joined record: keys, the left's other fields, the right's; a name both sides have is
-    // qualified with its metric's name (`hourly.tx`).
-    for (const ast::Ident& k : j.on)
-      metric.output.push_back({k.name, in[0]->result[static_cast<size_t>(FieldIndex(in[0]->result, k.name))].type});
-    auto copied = [&](const plan::Field& f) {
-      return on.count(f.name) == 0 && f.name != "window.start" && f.name != "window.end";
-    };
-    for (int s = 0; s < 2; ++s) {
-      const plan::Metric& x = *in[s];
-      const plan::Metric& other = *in[1 - s];
-      for (size_t i = 0; i < x.result.size(); ++i) {
-        const plan::Field& f = x.result[i];
-        if (!copied(f)) continue;
-        const int twin = FieldIndex(other.result, f.name);
-        const bool clash = twin >= 0 && copied(other.result[static_cast<size_t>(twin)]);
-        metric.output.push_back({clash ? side_names[s] + "." + f.name : f.name, f.type});
-        join.copied[s].push_back(static_cast<int>(i));
-      }
-      join.window_end[s] = x.result_window_end_field;
-    }
-    metric.window_start_field = static_cast<int>(metric.output.size());
-    metric.output.push_back({"window.start", Type::kTimestamp});
-    metric.window_end_field = static_cast<int>(metric.output.size());
-    metric.output.push_back({"window.end", Type::kTimestamp});
+    JoinLayout(*in[0], *in[1], side_names, j.on, metric, join);
     metric.input.is_stream = false;
     metric.input.metric = sides[0];
     metric.input_fields = in[0]->result;
@@ -735,30 +662,6 @@ class Checker {
     std::vector<plan::Field> fields;
     if (!ResolveInput(name, input, fields)) return -1;
     return input.metric;
-  }
-
-  static bool SameWindow(const plan::Metric& a, const plan::Metric& b) {
-    return a.window_kind == b.window_kind && a.window_size == b.window_size &&
-           a.window_step == b.window_step && a.window_offset == b.window_offset;
-  }
-
-  static std::string WindowText(const plan::Metric& m) {
-    switch (m.window_kind) {
-      case plan::Metric::WindowKind::kDay:
-        return "day";
-      case plan::Metric::WindowKind::kHopping:
-        return "hopping " + FormatDuration(m.window_size) + " every " + FormatDuration(m.window_step);
-      case plan::Metric::WindowKind::kTumbling:
-        break;
-    }
-    return "tumbling " + FormatDuration(m.window_size) +
-           (m.window_offset ? " offset " + FormatDuration(m.window_offset) : "");
-  }
-
-  static std::string KeyText(const plan::Metric& m) {
-    std::string out;
-    for (const auto& k : m.key_names) out += (out.empty() ? "" : ", ") + k;
-    return out.empty() ? "none" : out;
   }
 
   // Marks a stage kind as seen; a second one is E027.

@@ -99,7 +99,8 @@ std::shared_ptr<const LookupTable> LookupTable::Build(const CsvTable& csv,
   // All text first: the values below point into it, so it must not move afterwards.
   table->text_.reserve(csv.rows.size() * width);
   for (const auto& row : csv.rows)
-    for (size_t c = 0; c < width; ++c) table->text_.push_back(c < row.size() ? row[c] : std::string());
+    for (size_t c = 0; c < width; ++c)
+      table->text_.push_back(c < row.size() ? row[c] : std::string());
   table->cells_.reserve(table->text_.size());
   std::vector<bool> reported(width, false);
   auto line_of = [&](size_t r) { return r < csv.row_lines.size() ? csv.row_lines[r] : r + 2; };
@@ -112,9 +113,11 @@ std::shared_ptr<const LookupTable> LookupTable::Build(const CsvTable& csv,
       bool needed = false;
       for (size_t c = 0; c < width; ++c)
         needed |= table->types_[c] == Type::kMoney && !Trim(cells[c]).empty();
-      if (needed && !code.empty() && currency == 0 && !reported[static_cast<size_t>(currency_column)]) {
+      if (needed && !code.empty() && currency == 0 &&
+          !reported[static_cast<size_t>(currency_column)]) {
         reported[static_cast<size_t>(currency_column)] = true;
-        bad.push_back({line_of(r), "currency", std::string(code), "not a three-letter currency code"});
+        bad.push_back(
+            {line_of(r), "currency", std::string(code), "not a three-letter currency code"});
       }
     }
     for (size_t c = 0; c < width; ++c) {
@@ -125,7 +128,8 @@ std::shared_ptr<const LookupTable> LookupTable::Build(const CsvTable& csv,
         bad.push_back({line_of(r), csv.columns[c], cells[c], why});
       }
     }
-    auto [it, fresh] = table->index_.emplace(std::string_view(cells[key_column]), static_cast<uint32_t>(r));
+    auto [it, fresh] =
+        table->index_.emplace(std::string_view(cells[key_column]), static_cast<uint32_t>(r));
     if (!fresh) duplicates.push_back({cells[key_column], line_of(it->second), line_of(r)});
   }
   return table;

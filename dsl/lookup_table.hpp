@@ -35,13 +35,16 @@ class LookupTable {
   // Types the cells of `csv` (types[c] for column c: string, int, decimal, money, percent or
   // bool; an empty cell is null) and indexes rows by `key_column`. A money cell takes the row's
   // `currency` column when the table has one, else currency 0 ("the record's").
-  static std::shared_ptr<const LookupTable> Build(const CsvTable& csv, const std::vector<Type>& types,
-                                                  size_t key_column, std::vector<BadCell>& bad,
+  static std::shared_ptr<const LookupTable> Build(const CsvTable& csv,
+                                                  const std::vector<Type>& types, size_t key_column,
+                                                  std::vector<BadCell>& bad,
                                                   std::vector<DuplicateKey>& duplicates);
 
   // The row whose key equals `key` (a string, or an int matched by its decimal text), or -1.
   int64_t Find(const Value& key) const;
-  const Value& Cell(size_t row, size_t column) const { return cells_[row * columns_.size() + column]; }
+  const Value& Cell(size_t row, size_t column) const {
+    return cells_[row * columns_.size() + column];
+  }
 
   const std::vector<std::string>& columns() const { return columns_; }
   Type type(size_t column) const { return types_[column]; }

@@ -86,8 +86,8 @@ std::string JoinOperator::Prefix() const {
 }
 
 // Keys: [fingerprint]['J'][u32 length][join key][big-endian window start]
-//       -> [version][window end][flags: bit 0 left, bit 1 right][u32 length][left][u32 length][right]
-//       [fingerprint]['F'] -> fired-through mark
+//       -> [version][window end][flags: bit 0 left, bit 1 right][u32 length][left][u32
+//       length][right] [fingerprint]['F'] -> fired-through mark
 void JoinOperator::Save(WriteBatch& batch) const {
   const std::string prefix = Prefix();
   std::string range_end;
@@ -123,38 +123,39 @@ void JoinOperator::Save(WriteBatch& batch) const {
 bool JoinOperator::Load(StateStore& store, std::string& error) {
   const std::string prefix = Prefix();
   bool ok = true;
-  Status s = store.Scan(Family::kWindows, prefix, [&](std::string_view key, std::string_view value) {
-    std::string_view rest = key.substr(prefix.size());
-    if (rest.size() == 1 && rest[0] == kMarkTag) {
-      if (value.size() != 8) return ok = false;
-      fired_through_ = GetI64Ordered(value.data());
-      return true;
-    }
-    if (rest.size() < 13 || rest[0] != kPairTag) return ok = false;
-    const uint32_t n = GetU32(rest.data() + 1);
-    if (rest.size() != 1 + 4 + size_t{n} + 8) return ok = false;
-    std::string join_key(rest.substr(5, n));
-    const int64_t start = GetI64Ordered(rest.data() + 5 + n);
-    if (value.size() < 10 || value[0] != kStateVersion) return ok = false;
-    Pair pair;
-    const int64_t end = GetI64Ordered(value.data() + 1);
-    const auto flags = static_cast<unsigned char>(value[9]);
-    pair.has[0] = (flags & 1) != 0;
-    pair.has[1] = (flags & 2) != 0;
-    size_t pos = 10;
-    for (int side = 0; side < 2; ++side) {
-      if (pos + 4 > value.size()) return ok = false;
-      const uint32_t len = GetU32(value.data() + pos);
-      pos += 4;
-      if (pos + len > value.size()) return ok = false;
-      pair.side[side].assign(value.substr(pos, len));
-      pos += len;
-    }
-    Window& window = windows_[start];
-    window.end = std::max(window.end, end);
-    window.by_key.emplace(std::move(join_key), std::move(pair));
-    return true;
-  });
+  Status s =
+      store.Scan(Family::kWindows, prefix, [&](std::string_view key, std::string_view value) {
+        std::string_view rest = key.substr(prefix.size());
+        if (rest.size() == 1 && rest[0] == kMarkTag) {
+          if (value.size() != 8) return ok = false;
+          fired_through_ = GetI64Ordered(value.data());
+          return true;
+        }
+        if (rest.size() < 13 || rest[0] != kPairTag) return ok = false;
+        const uint32_t n = GetU32(rest.data() + 1);
+        if (rest.size() != 1 + 4 + size_t{n} + 8) return ok = false;
+        std::string join_key(rest.substr(5, n));
+        const int64_t start = GetI64Ordered(rest.data() + 5 + n);
+        if (value.size() < 10 || value[0] != kStateVersion) return ok = false;
+        Pair pair;
+        const int64_t end = GetI64Ordered(value.data() + 1);
+        const auto flags = static_cast<unsigned char>(value[9]);
+        pair.has[0] = (flags & 1) != 0;
+        pair.has[1] = (flags & 2) != 0;
+        size_t pos = 10;
+        for (int side = 0; side < 2; ++side) {
+          if (pos + 4 > value.size()) return ok = false;
+          const uint32_t len = GetU32(value.data() + pos);
+          pos += 4;
+          if (pos + len > value.size()) return ok = false;
+          pair.side[side].assign(value.substr(pos, len));
+          pos += len;
+        }
+        Window& window = windows_[start];
+        window.end = std::max(window.end, end);
+        window.by_key.emplace(std::move(join_key), std::move(pair));
+        return true;
+      });
   if (!s.ok()) {
     error = s.message();
     return false;

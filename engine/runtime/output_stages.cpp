@@ -47,7 +47,8 @@ void OutputStages::Run(size_t i, std::span<const Value> record, std::string_view
   const dsl::plan::PostStage& post = plan_.post[i];
   Stage& stage = stages_[i];
   if (post.kind == dsl::plan::PostStage::Kind::kSelect) {
-    for (size_t f = 0; f < post.select.size(); ++f) stage.scratch[f] = evaluator_.Eval(post.select[f], record);
+    for (size_t f = 0; f < post.select.size(); ++f)
+      stage.scratch[f] = evaluator_.Eval(post.select[f], record);
     Run(i + 1, stage.scratch, key, time, next);
     return;
   }
@@ -94,7 +95,8 @@ void OutputStages::FlushTop(size_t i, const RecordHandler& next) {
 
 void OutputStages::Flush(const RecordHandler& next) {
   for (size_t i = 0; i < stages_.size(); ++i)
-    if (plan_.post[i].kind == dsl::plan::PostStage::Kind::kTop && stages_[i].used > 0) FlushTop(i, next);
+    if (plan_.post[i].kind == dsl::plan::PostStage::Kind::kTop && stages_[i].used > 0)
+      FlushTop(i, next);
 }
 
 }  // namespace aisle::engine

@@ -32,8 +32,8 @@ class OutputStages {
   struct Held {
     std::string record;  // encoded values
     std::string key;
-    std::string per;     // encoded `per` fields
-    dsl::Value score;    // a number, an amount, a duration or a time: no string to outlive
+    std::string per;   // encoded `per` fields
+    dsl::Value score;  // a number, an amount, a duration or a time: no string to outlive
   };
   struct Stage {
     std::vector<dsl::Value> scratch;  // select: the record it makes; top: a decoded record
