@@ -52,7 +52,7 @@ std::shared_ptr<const LookupTable> TypeTable(const ast::Table& t, const CsvTable
                 col == csv.columns.end()
                     ? t.path_span
                     : type_spans[static_cast<size_t>(col - csv.columns.begin())],
-                fmt::format("table file '{}' line {}: {} '{}' is {}", path, b.line, b.column,
+                fmt::format("table file '{}': line {}: {} '{}' is {}", path, b.line, b.column,
                             b.text, b.why),
                 b.column == "currency" && type == Type::kString
                     ? "money cells take their row's currency"
