@@ -50,11 +50,18 @@ struct Param {
   Span span;
 };
 
+// `types unit_cost = money`: a column read as another type than string.
+struct ColumnType {
+  Ident column;
+  Ident type;
+};
+
 struct Table {
   Ident name;
   std::string path;
   Span path_span;
   Ident key;
+  std::vector<ColumnType> types;
   Span span;
 };
 
@@ -77,7 +84,16 @@ struct Agg {
   Span span;
 };
 
-enum class StageKind { kWhere, kKey, kWindow, kAgg, kDuring };
+enum class StageKind { kWhere, kKey, kWindow, kAgg, kDuring, kSelect, kDistinct, kTop };
+
+// One item of a `select`: a field kept as is (`store`, `hourly.tx`: `value` is that field), or
+// a new field `name = value`.
+struct SelectItem {
+  Ident name;  // a kept field's name, dotted when it is (`hourly.tx`)
+  ExprPtr value;
+  bool computed = false;
+  Span span;
+};
 
 struct Stage {
   StageKind kind = StageKind::kWhere;
@@ -95,11 +111,24 @@ struct Stage {
   Span fiscal_anchor_span;
   Ident during;                     // kDuring: `during open_hours`
   std::vector<Agg> aggs;     // kAgg
+  std::vector<SelectItem> select;  // kSelect
+  std::vector<Ident> fields;  // kDistinct: the fields; kTop: the `per` fields
+  ExprPtr top_count;          // kTop: K
+  ExprPtr top_by;             // kTop: what ranks
+};
+
+// `LEFT [left] join RIGHT on KEY, ...`: the metric's input is LEFT.
+struct Join {
+  Ident right;
+  std::vector<Ident> on;
+  bool left_outer = false;
+  Span span;
 };
 
 struct Metric {
   Ident name;
   Ident input;
+  std::optional<Join> join;
   std::vector<Stage> stages;
   Span span;
 };

@@ -15,7 +15,10 @@
 #include "dsl/open_hours.hpp"
 #include "dsl/time.hpp"
 #include "dsl/policy.hpp"
+#include "dsl/lookup_table.hpp"
+#include "dsl/relations.hpp"
 #include "dsl/suggest.hpp"
+#include "dsl/time.hpp"
 
 namespace aisle::dsl {
 
@@ -296,6 +299,7 @@ class Checker {
   }
 
   void CheckTable(const ast::Table& t, SourceId source) {
+    declared_tables_.insert(t.name.name);
     if (std::any_of(plan_.tables.begin(), plan_.tables.end(),
                     [&](const plan::Table& x) { return x.name == t.name.name; })) {
       diags_.Error("E014", t.name.span, "table '" + t.name.name + "' is declared twice");
@@ -336,6 +340,7 @@ class Checker {
     table.key = t.key.name;
     table.span = t.span;
     const size_t key_column = static_cast<size_t>(key - csv.columns.begin());
+    table.lookup = TypeTable(t, csv, key_column, table.path, diags_);
     for (size_t r = 0; r < csv.rows.size(); ++r) table.index.emplace(csv.rows[r][key_column], r);
     table.columns = std::move(csv.columns);
     table.rows = std::move(csv.rows);
@@ -409,6 +414,7 @@ class Checker {
     plan::Metric metric;
     metric.name = m.name.name;
     metric.span = m.span;
+    if (m.join) return BuildJoin(m, std::move(metric));
     if (!ResolveInput(m.input, metric.input, metric.input_fields)) return -1;
     std::set<std::string> params_used;
     std::set<int> used;
@@ -419,9 +425,18 @@ class Checker {
     scope.event_input = metric.input.is_stream;
     const std::string what = "'" + m.input.name + "'";
     scope.what = what;
-    bool have_window = false, have_agg = false, have_key = false, have_during = false;
+    bool have_window = false, have_agg = false, have_key = false, have_select = false,
+         have_distinct = false, have_during = false;
     bool ok = true;
+    std::vector<const ast::Stage*> post;  // select and top after agg, in order
+    std::vector<plan::Field> key_fields;
     for (const ast::Stage& stage : m.stages) {
+      // The fields the stages before `agg` read: the input's, or those of the select.
+      const std::vector<plan::Field>& fields = *scope.fields;
+      if (have_agg && (stage.kind == ast::StageKind::kSelect || stage.kind == ast::StageKind::kTop)) {
+        post.push_back(&stage);
+        continue;
+      }
       switch (stage.kind) {
         case ast::StageKind::kWhere: {
           if (have_agg) {
@@ -430,26 +445,67 @@ class Checker {
           }
           plan::Expr cond = Resolve(*stage.where, scope);
           ExpectBool(cond, stage.where->span, "a 'where' condition");
-          metric.filters.push_back(std::move(cond));
+          (have_select ? metric.projected_filters : metric.filters).push_back(std::move(cond));
           break;
         }
+        case ast::StageKind::kSelect:
+          if (have_key || have_window || have_distinct) {
+            diags_.Error("E083", stage.span,
+                         "a 'select' before 'agg' must come before 'key', 'distinct' and 'window', "
+                         "which read the fields it makes");
+            ok = false;  // still made, so that the stages after it do not report its fields
+          }
+          if (!FirstStage(have_select, stage.span, "a metric has one 'select' before 'agg'")) {
+            ok = false;
+            break;
+          }
+          BuildSelect(stage, scope, -1, -1, metric.project, metric.projected);
+          scope.fields = &metric.projected;
+          break;
+        case ast::StageKind::kDistinct:
+          if (have_agg) {
+            diags_.Error("E083", stage.span,
+                         "'distinct' chooses the records the aggregates see: put it before 'agg'");
+            ok = false;
+            break;
+          }
+          ok &= FirstStage(have_distinct, stage.span, "a metric has one 'distinct' stage; list every field in it");
+          for (const ast::Ident& f : stage.fields) {
+            int index = FieldIndex(fields, f.name);
+            if (index < 0) {
+              UnknownField(f.name, f.span, fields);
+              ok = false;
+            } else if (std::find(metric.distinct.begin(), metric.distinct.end(), index) != metric.distinct.end()) {
+              diags_.Error("E014", f.span, "'" + f.name + "' is named twice");
+            } else {
+              metric.distinct.push_back(index);
+            }
+          }
+          break;
+        case ast::StageKind::kTop:
+          diags_.Error("E083", stage.span,
+                       "'top' ranks the records a window produces: put it after 'agg'");
+          ok = false;
+          break;
         case ast::StageKind::kKey:
           ok &= FirstStage(have_key, stage.span, "a metric has one 'key' stage; list every key in it");
           for (const ast::Ident& k : stage.keys) {
-            int f = FieldIndex(metric.input_fields, k.name);
+            int f = FieldIndex(fields, k.name);
             if (f < 0) {
-              UnknownField(k.name, k.span, metric.input_fields);
+              UnknownField(k.name, k.span, fields);
               ok = false;
               continue;
             }
             metric.keys.push_back(f);
+            metric.key_names.push_back(k.name);
+            key_fields.push_back(fields[static_cast<size_t>(f)]);
           }
           break;
         case ast::StageKind::kWindow:
           ok &= FirstStage(have_window, stage.span, "a metric has one 'window' stage");
           if (stage.window == ast::WindowKind::kDay || stage.window == ast::WindowKind::kWeek ||
               stage.window == ast::WindowKind::kMonth || stage.window == ast::WindowKind::kFiscal) {
-            ok &= CalendarWindow(stage, metric);
+            ok &= CalendarWindow(stage, metric, fields);
             break;
           }
           if (auto size = ConstantDuration(*stage.window_size, "window size")) {
@@ -487,7 +543,7 @@ class Checker {
             diags_.Error("E025", stage.span, "'during' must come before 'agg'");
             ok = false;
           }
-          ok &= DuringOpenHours(stage, metric);
+          ok &= DuringOpenHours(stage, metric, fields);
           break;
         case ast::StageKind::kAgg:
           ok &= FirstStage(have_agg, stage.span, "a metric has one 'agg' stage; list every aggregate in it");
@@ -507,9 +563,9 @@ class Checker {
     }
     // Output record: keys, aggregates, window bounds.
     std::set<std::string> names;
-    for (int k : metric.keys) {
-      metric.output.push_back(metric.input_fields[static_cast<size_t>(k)]);
-      names.insert(metric.input_fields[static_cast<size_t>(k)].name);
+    for (const plan::Field& k : key_fields) {
+      metric.output.push_back(k);
+      names.insert(k.name);
     }
     for (const auto& a : metric.aggregates) {
       if (!names.insert(a.name).second) {
@@ -522,10 +578,230 @@ class Checker {
     metric.output.push_back({"window.start", Type::kTimestamp});
     metric.window_end_field = static_cast<int>(metric.output.size());
     metric.output.push_back({"window.end", Type::kTimestamp});
+    BuildPost(post, scope, metric);
     (void)ok;  // an invalid metric still gets a well-formed output record, so checking goes on
     metric.fingerprint = Fingerprint("metric", m.span, params_used, InputFingerprint(metric.input));
     plan_.metrics.push_back(std::move(metric));
     return static_cast<int>(plan_.metrics.size() - 1);
+  }
+
+  // The items of a `select` into `exprs` and `fields`. After agg (`window_start` >= 0), the
+  // window bounds stay, last, whether the select names them or not.
+  void BuildSelect(const ast::Stage& stage, Scope& scope, int window_start, int window_end,
+                   std::vector<plan::Expr>& exprs, std::vector<plan::Field>& fields) {
+    std::set<std::string> seen;
+    for (const ast::SelectItem& item : stage.select) {
+      const bool bound = item.name.name == "window.start" || item.name.name == "window.end";
+      if (window_start >= 0 && bound && !item.computed) continue;
+      plan::Expr e = Resolve(*item.value, scope);
+      if (!seen.insert(item.name.name).second) {
+        diags_.Error("E014", item.name.span, "'" + item.name.name + "' is selected twice");
+        continue;
+      }
+      fields.push_back({item.name.name, e.type});
+      exprs.push_back(std::move(e));
+    }
+    if (window_start < 0) return;
+    for (int f : {window_start, window_end}) {
+      plan::Expr e;
+      e.op = ExprOp::kField;
+      e.index = f;
+      e.type = Type::kTimestamp;
+      e.span = stage.span;
+      fields.push_back({f == window_start ? "window.start" : "window.end", Type::kTimestamp});
+      exprs.push_back(std::move(e));
+    }
+  }
+
+  // `select` and `top` after agg (or on a join), in order, from `metric.output` to `result`.
+  void BuildPost(const std::vector<const ast::Stage*>& stages, Scope& scope, plan::Metric& metric) {
+    std::vector<plan::Field> layout = metric.output;
+    int start = metric.window_start_field, end = metric.window_end_field;
+    scope.event_input = false;  // records of a window, not events
+    bool have_select = false, have_top = false;
+    for (const ast::Stage* stage : stages) {
+      scope.fields = &layout;
+      plan::PostStage post;
+      if (stage->kind == ast::StageKind::kSelect) {
+        if (!FirstStage(have_select, stage->span, "a metric has one 'select' after 'agg'")) continue;
+        post.kind = plan::PostStage::Kind::kSelect;
+        BuildSelect(*stage, scope, start, end, post.select, post.fields);
+        start = static_cast<int>(post.fields.size()) - 2;
+        end = start + 1;
+      } else {
+        if (!FirstStage(have_top, stage->span, "a metric has one 'top' stage")) continue;
+        post.kind = plan::PostStage::Kind::kTop;
+        if (!BuildTop(*stage, scope, metric, layout, post)) continue;
+        post.fields = layout;
+      }
+      layout = post.fields;
+      metric.post.push_back(std::move(post));
+    }
+    metric.result = std::move(layout);
+    metric.result_window_start_field = start;
+    metric.result_window_end_field = end;
+    scope.fields = &metric.result;
+  }
+
+  // `top K by EXPR [per FIELD, ...]`.
+  bool BuildTop(const ast::Stage& stage, Scope& scope, const plan::Metric& metric,
+                const std::vector<plan::Field>& layout, plan::PostStage& post) {
+    bool ok = true;
+    plan::Expr count = Resolve(*stage.top_count, scope);
+    if (count.type != Type::kAny && (count.op != ExprOp::kConst || count.type != Type::kInt || count.value.i <= 0)) {
+      diags_.Error("E084", stage.top_count->span, "'top' keeps a positive whole number of records, e.g. top 5 by revenue");
+      ok = false;
+    }
+    post.top_count = count.value.i;
+    plan::Expr by = Resolve(*stage.top_by, scope);
+    const Type t = by.type;
+    if (t == Type::kString || t == Type::kBool) {
+      diags_.Error("E084", stage.top_by->span,
+                   "'top' ranks by a number, an amount of money, a duration or a time, not " + WithArticle(t));
+      ok = false;
+    }
+    post.top_by = std::move(by);
+    for (const ast::Ident& f : stage.fields) {
+      const int index = FieldIndex(layout, f.name);
+      if (index < 0) {
+        UnknownField(f.name, f.span, layout);
+        ok = false;
+      } else if (std::find(metric.key_names.begin(), metric.key_names.end(), f.name) == metric.key_names.end()) {
+        std::string keys;
+        for (const auto& k : metric.key_names) keys += (keys.empty() ? "" : ", ") + k;
+        diags_.Error("E084", f.span,
+                     "'top ... per' takes key fields, and '" + f.name + "' is not a key of '" + metric.name + "'",
+                     keys.empty() ? "the metric has no key" : "its key: " + keys);
+        ok = false;
+      } else {
+        post.top_per.push_back(index);
+      }
+    }
+    // A metric keyed by store fires store by store (each store's own watermark), so a window's
+    // records reach `top` in one batch per store: it can rank within a store only.
+    const bool by_store = std::find(metric.key_names.begin(), metric.key_names.end(), "store") !=
+                          metric.key_names.end();
+    const bool per_store = std::any_of(stage.fields.begin(), stage.fields.end(),
+                                       [](const ast::Ident& f) { return f.name == "store"; });
+    if (ok && by_store && !per_store && !metric.join) {
+      diags_.Error("E084", stage.span,
+                   "'" + metric.name + "' is keyed by store and fires store by store, so 'top' "
+                   "ranks within a store",
+                   "write 'per store' (to rank across stores, key a metric without store)");
+      ok = false;
+    }
+    return ok;
+  }
+
+  // `LEFT [left] join RIGHT on KEY, ...`: both metrics with the same window, keyed by the same
+  // fields; the joined record holds the keys, the left's fields, then the right's.
+  int BuildJoin(const ast::Metric& m, plan::Metric metric) {
+    const ast::Join& j = *m.join;
+    int sides[2] = {JoinInput(m.input), JoinInput(j.right)};
+    if (sides[0] < 0 || sides[1] < 0) return -1;
+    const std::string side_names[2] = {m.input.name, j.right.name};
+    if (sides[0] == sides[1]) {
+      diags_.Error("E086", j.right.span, "a metric cannot be joined with itself");
+      return -1;
+    }
+    const plan::Metric* in[2] = {&plan_.metrics[static_cast<size_t>(sides[0])],
+                                 &plan_.metrics[static_cast<size_t>(sides[1])]};
+    bool ok = true;
+    if (!SameWindow(*in[0], *in[1])) {
+      diags_.Error("E085", j.span,
+                   fmt::format("window mismatch: '{}' has window {}, '{}' has window {}", side_names[0],
+                               WindowText(*in[0]), side_names[1], WindowText(*in[1])),
+                   "a join pairs the records of one window: give both metrics the same window");
+      ok = false;
+    }
+    plan::Join join;
+    join.left = sides[0];
+    join.right = sides[1];
+    join.outer = j.left_outer;
+    std::set<std::string> on;
+    for (const ast::Ident& k : j.on) {
+      if (!on.insert(k.name).second) {
+        diags_.Error("E014", k.span, "'" + k.name + "' is named twice");
+        ok = false;
+        continue;
+      }
+      for (int s = 0; s < 2; ++s) {
+        const plan::Metric& x = *in[s];
+        const int f = FieldIndex(x.result, k.name);
+        const bool key = std::find(x.key_names.begin(), x.key_names.end(), k.name) != x.key_names.end();
+        if (!key || f < 0) {
+          diags_.Error("E086", k.span,
+                       key ? "'" + k.name + "' is a key of '" + side_names[s] + "', but its 'select' leaves it out"
+                           : "'" + k.name + "' is not a key of '" + side_names[s] + "'",
+                       key ? "" : "its key: " + KeyText(x));
+          ok = false;
+          continue;
+        }
+        join.keys[s].push_back(f);
+      }
+    }
+    for (int s = 0; s < 2 && ok; ++s) {
+      if (in[s]->key_names.size() != on.size()) {
+        diags_.Error("E086", j.span,
+                     "a join matches whole keys: '" + side_names[s] + "' is keyed by " + KeyText(*in[s]),
+                     "join on every key field of both metrics");
+        ok = false;
+      }
+    }
+    for (size_t k = 0; ok && k < join.keys[0].size(); ++k) {
+      const Type lt = in[0]->result[static_cast<size_t>(join.keys[0][k])].type;
+      const Type rt = in[1]->result[static_cast<size_t>(join.keys[1][k])].type;
+      if (lt != rt) {
+        diags_.Error("E086", j.on[k].span,
+                     fmt::format("'{}' is {} in '{}' and {} in '{}'", j.on[k].name, WithArticle(lt),
+                                 side_names[0], WithArticle(rt), side_names[1]));
+        ok = false;
+      }
+    }
+    std::vector<const ast::Stage*> post;
+    for (const ast::Stage& stage : m.stages) {
+      if (stage.kind == ast::StageKind::kSelect || stage.kind == ast::StageKind::kTop) {
+        post.push_back(&stage);
+      } else {
+        diags_.Error("E083", stage.span, "a join takes only 'select' and 'top' stages");
+        ok = false;
+      }
+    }
+    if (!ok) return -1;
+    JoinLayout(*in[0], *in[1], side_names, j.on, metric, join);
+    metric.input.is_stream = false;
+    metric.input.metric = sides[0];
+    metric.input_fields = in[0]->result;
+    metric.window_kind = in[0]->window_kind;
+    metric.window_size = in[0]->window_size;
+    metric.window_step = in[0]->window_step;
+    metric.window_offset = in[0]->window_offset;
+    for (const ast::Ident& k : j.on) metric.key_names.push_back(k.name);
+    const uint64_t input = Hash(fmt::format("{:016x}{:016x}", in[0]->fingerprint, in[1]->fingerprint));
+    metric.join = std::move(join);
+    std::set<std::string> params_used;
+    std::set<int> used;
+    Scope scope;
+    scope.used = &used;
+    scope.params_used = &params_used;
+    BuildPost(post, scope, metric);
+    metric.fingerprint = Fingerprint("metric", m.span, params_used, input);
+    plan_.metrics.push_back(std::move(metric));
+    return static_cast<int>(plan_.metrics.size() - 1);
+  }
+
+  // A metric a join reads; -1 (reported) when the name is a stream or unknown.
+  int JoinInput(const ast::Ident& name) {
+    if (IsStreamName(name.name)) {
+      diags_.Error("E086", name.span,
+                   "'" + name.name + "' is a stream: a join pairs the records of two metrics",
+                   "aggregate the stream in a metric first");
+      return -1;
+    }
+    plan::Input input;
+    std::vector<plan::Field> fields;
+    if (!ResolveInput(name, input, fields)) return -1;
+    return input.metric;
   }
 
   // Marks a stage kind as seen; a second one is E027.
@@ -538,7 +814,8 @@ class Checker {
 
   // `window day|week|month|fiscal`: periods of the store's local calendar, in the time zone the
   // stores table gives it. window_size is the nominal length (rules see each window's own).
-  bool CalendarWindow(const ast::Stage& stage, plan::Metric& metric) {
+  bool CalendarWindow(const ast::Stage& stage, plan::Metric& metric,
+                      const std::vector<plan::Field>& fields) {
     constexpr int64_t kDayUs = 24 * 3600 * int64_t{1'000'000};
     bool ok = true;
     switch (stage.window) {
@@ -590,18 +867,27 @@ class Checker {
         metric.window_size = kDayUs;
         break;
     }
-    return StoreTimezones(stage, metric, "a calendar window") && ok;
+    return StoreTimezones(stage, metric, fields, "a calendar window") && ok;
   }
 
   // `during open_hours`: the opening hours of each store, from the stores table.
-  bool DuringOpenHours(const ast::Stage& stage, plan::Metric& metric) {
+  bool DuringOpenHours(const ast::Stage& stage, plan::Metric& metric,
+                       const std::vector<plan::Field>& fields) {
     if (stage.during.name != "open_hours") {
       diags_.Error("E012", stage.during.span, "unknown hours '" + stage.during.name + "'",
                    DidYouMean(stage.during.name, {"open_hours"}));
       return false;
     }
     metric.during_open_hours = true;
-    if (!StoreTimezones(stage, metric, "'during open_hours'")) return false;
+    // Opening hours are checked on the input record, before any select.
+    (void)fields;
+    metric.hours_store_field = FieldIndex(metric.input_fields, "store");
+    if (metric.hours_store_field < 0) {
+      diags_.Error("E045", stage.span,
+                   "'during open_hours' needs a 'store' field in its input, to know the time zone");
+      return false;
+    }
+    if (!LoadTimezones(stage, metric, "'during open_hours'")) return false;
     for (const plan::Table& t : plan_.tables) {
       auto col = std::find(t.columns.begin(), t.columns.end(), "open_hours");
       if (t.key != "store" || col == t.columns.end()) continue;
@@ -630,14 +916,20 @@ class Checker {
 
   // The store field of a metric's input and each store's time zone, for calendar windows and
   // opening hours.
-  bool StoreTimezones(const ast::Stage& stage, plan::Metric& metric, const char* what) {
-    if (!metric.store_timezones.empty()) return true;  // done for an earlier stage
-    metric.store_field = FieldIndex(metric.input_fields, "store");
+  bool StoreTimezones(const ast::Stage& stage, plan::Metric& metric,
+                      const std::vector<plan::Field>& fields, const char* what) {
+    metric.store_field = FieldIndex(fields, "store");
     if (metric.store_field < 0) {
       diags_.Error("E045", stage.span,
                    std::string(what) + " needs a 'store' field in its input, to know the time zone");
       return false;
     }
+    return LoadTimezones(stage, metric, what);
+  }
+
+  // Each store's time zone, from the table keyed by store with a `timezone` column.
+  bool LoadTimezones(const ast::Stage& stage, plan::Metric& metric, const char* what) {
+    if (!metric.store_timezones.empty()) return true;  // done for an earlier stage
     for (const plan::Table& t : plan_.tables) {
       auto tz = std::find(t.columns.begin(), t.columns.end(), "timezone");
       if (t.key != "store" || tz == t.columns.end()) continue;
@@ -720,7 +1012,7 @@ class Checker {
       if (index < 0) return false;
       input.is_stream = false;
       input.metric = index;
-      fields = plan_.metrics[static_cast<size_t>(index)].output;
+      fields = plan_.metrics[static_cast<size_t>(index)].result;
       return true;
     }
     std::vector<std::string_view> candidates = StreamNames();
@@ -768,8 +1060,9 @@ class Checker {
     rule.input_field_count = static_cast<int>(rule.fields.size());
     if (!rule.input.is_stream) {
       const plan::Metric& m = plan_.metrics[static_cast<size_t>(rule.input.metric)];
-      rule.window_start_field = m.window_start_field;
-      rule.window_end_field = m.window_end_field;
+      rule.window_start_field = m.result_window_start_field;
+      rule.window_end_field = m.result_window_end_field;
+      rule.key_names = m.key_names;
     }
     rule.store_field = FieldIndex(rule.fields, "store");
     std::set<int> used;
@@ -979,6 +1272,20 @@ class Checker {
   }
 
   void UnknownField(const std::string& name, Span span, const std::vector<plan::Field>& fields) {
+    // A join qualifies a name both its inputs have: `hourly.tx`, `visitors_h.tx`.
+    std::vector<std::string> both;
+    for (const auto& f : fields) {
+      const size_t dot = f.name.find('.');
+      if (dot != std::string::npos && f.name.compare(dot + 1, std::string::npos, name) == 0 &&
+          f.name.compare(0, dot, "window") != 0)
+        both.push_back(f.name);
+    }
+    if (both.size() >= 2) {
+      diags_.Error("E087", span,
+                   fmt::format("'{}' is a field of both inputs of the join: write {} or {}", name,
+                               both[0], both[1]));
+      return;
+    }
     std::vector<std::string_view> names;
     for (const auto& f : fields) names.push_back(f.name);
     for (const auto& [p, _] : params_) names.push_back(p);
@@ -1053,6 +1360,8 @@ class Checker {
       }
       case ast::ExprKind::kMember: {
         const ast::Expr& object = *e.args[0];
+        if (object.kind == ast::ExprKind::kCall && object.text == "lookup")
+          return ResolveLookup(object, e, scope);
         if (object.kind == ast::ExprKind::kName) {
           std::string full = object.text + "." + e.text;
           int f = FieldIndex(*scope.fields, full);
@@ -1146,8 +1455,68 @@ class Checker {
     return out;
   }
 
+  // lookup(TABLE, KEY).COLUMN: the column of the table's row whose key is KEY; null when none.
+  plan::Expr ResolveLookup(const ast::Expr& call, const ast::Expr& member, Scope& scope) {
+    if (call.args.size() != 2 || !call.arg_names[0].empty() || !call.arg_names[1].empty() ||
+        call.args[0]->kind != ast::ExprKind::kName) {
+      diags_.Error("E080", call.span, "lookup() takes a table and a key: lookup(products, sku).unit_cost");
+      return Bad(member.span);
+    }
+    const ast::Expr& name = *call.args[0];
+    auto table = std::find_if(plan_.tables.begin(), plan_.tables.end(),
+                              [&](const plan::Table& t) { return t.name == name.text; });
+    plan::Expr key = Resolve(*call.args[1], scope);
+    if (table == plan_.tables.end()) {
+      if (declared_tables_.count(name.text)) return Bad(member.span);  // reported where declared
+      std::vector<std::string_view> names;
+      for (const auto& t : plan_.tables) names.push_back(t.name);
+      diags_.Error("E080", name.span, "unknown table '" + name.text + "'", DidYouMean(name.text, names));
+      return Bad(member.span);
+    }
+    if (key.type == Type::kAny) return Bad(member.span);
+    if (key.type != Type::kString && key.type != Type::kInt && key.type != Type::kNull) {
+      diags_.Error("E020", call.args[1]->span,
+                   "a lookup key is a string or an int, not " + WithArticle(key.type));
+      return Bad(member.span);
+    }
+    const LookupTable& data = *table->lookup;
+    auto col = std::find(data.columns().begin(), data.columns().end(), member.text);
+    if (col == data.columns().end()) {
+      std::vector<std::string_view> names(data.columns().begin(), data.columns().end());
+      diags_.Error("E081", member.name_span, "table '" + table->name + "' has no column '" + member.text + "'",
+                   DidYouMean(member.text, names));
+      return Bad(member.span);
+    }
+    plan::Expr out;
+    out.op = ExprOp::kLookup;
+    out.index = static_cast<int>(col - data.columns().begin());
+    out.type = data.type(static_cast<size_t>(out.index));
+    out.span = member.span;
+    out.table = table->lookup;
+    if (out.type == Type::kMoney) {
+      out.currency_field = FieldIndex(*scope.fields, "currency");
+      if (out.currency_field >= 0 && (*scope.fields)[static_cast<size_t>(out.currency_field)].type != Type::kString)
+        out.currency_field = -1;
+      if (out.currency_field < 0 && !data.has_currency()) {
+        diags_.Error("E088", member.span,
+                     "'" + member.text + "' is money, but neither table '" + table->name +
+                         "' nor the record here has a 'currency'",
+                     "add a currency column to the table");
+        return Bad(member.span);
+      }
+      if (out.currency_field >= 0 && scope.used) scope.used->insert(out.currency_field);
+    }
+    out.args.push_back(std::move(key));
+    return out;
+  }
+
   plan::Expr ResolveCall(const ast::Expr& e, Scope& scope) {
     if (e.text == "attr") return ResolveAttr(e, scope);
+    if (e.text == "lookup") {
+      diags_.Error("E080", e.span, "lookup() finds a row: name the column you want",
+                   "e.g. lookup(products, sku).unit_cost");
+      return Bad(e.span);
+    }
     int f = catalog_.Find(e.text);
     if (f < 0) {
       std::vector<std::string_view> names = catalog_.Names(FunctionKind::kScalar);
@@ -1216,6 +1585,7 @@ class Checker {
       plan::Expr arg = Resolve(*e.args[i], arg_scope);
       if (arg.type == Type::kAny) {
         ok = false;
+        bound[slot] = Bad(e.args[i]->span);  // reported: not missing too
         continue;
       }
       if (!Accepts(ps.type, arg.type)) {
@@ -1223,12 +1593,14 @@ class Checker {
                      fmt::format("parameter '{}' of '{}' takes {}, not {}", ps.name, spec.name,
                                  WithArticle(ps.type), WithArticle(arg.type)));
         ok = false;
+        bound[slot] = Bad(e.args[i]->span);  // reported: not missing too
         continue;
       }
       if (ps.constant && arg.op != ExprOp::kConst) {
         diags_.Error("E022", e.args[i]->span,
                      fmt::format("parameter '{}' of '{}' must be a constant", ps.name, spec.name));
         ok = false;
+        bound[slot] = Bad(e.args[i]->span);  // reported: not missing too
         continue;
       }
       if (!ps.choices.empty() && arg.op == ExprOp::kConst && arg.type == Type::kString &&
@@ -1239,6 +1611,7 @@ class Checker {
                      fmt::format("parameter '{}' of '{}' is one of: {}", ps.name, spec.name, list),
                      DidYouMean(arg.text, ps.choices));
         ok = false;
+        bound[slot] = Bad(e.args[i]->span);  // reported: not missing too
         continue;
       }
       bound[slot] = std::move(arg);
@@ -1339,6 +1712,7 @@ class Checker {
   std::map<std::string, const ast::Metric*> metric_decls_;
   std::map<std::string, int> metric_index_;
   std::vector<std::string> resolving_;
+  std::set<std::string> declared_tables_;  // including those that failed to load
 };
 
 }  // namespace

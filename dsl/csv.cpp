@@ -20,6 +20,7 @@ bool ParseCsv(std::string_view text, CsvTable& table, std::string& error) {
         return false;
       } else {
         table.rows.push_back(std::move(row));
+        table.row_lines.push_back(row_line);
       }
     }
     row.clear();

@@ -10,6 +10,7 @@ namespace aisle::dsl {
 struct CsvTable {
   std::vector<std::string> columns;
   std::vector<std::vector<std::string>> rows;
+  std::vector<size_t> row_lines;  // the 1-based line each row starts on
 };
 
 // Parses CSV text. On a malformed row (an unterminated quote, a row whose field count differs

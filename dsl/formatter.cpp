@@ -15,10 +15,10 @@ constexpr std::array<std::string_view, 7> kDeclarations = {"import", "param",  "
                                                            "metric", "rule", "policy"};
 constexpr std::array<std::string_view, 5> kClauses = {"label", "let", "when", "emit", "throttle"};
 // Words after which `(` opens a parenthesized expression, not a call, and `-` is unary.
-constexpr std::array<std::string_view, 19> kKeywords = {
+constexpr std::array<std::string_view, 20> kKeywords = {
     "and",  "or",      "not",      "when", "where", "let",     "lateness", "offset",
     "tumbling", "to",  "message",  "severity", "on", "from", "hopping", "every",
-    "per",  "throttle", "delay"};
+    "per",  "throttle", "delay", "by"};
 
 template <size_t N>
 bool In(const std::array<std::string_view, N>& set, std::string_view word) {

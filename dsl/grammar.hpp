@@ -43,6 +43,13 @@ AISLE_KW(every);
 AISLE_KW(throttle);
 AISLE_KW(per);
 AISLE_KW(agg);
+AISLE_KW(select);
+AISLE_KW(distinct);
+AISLE_KW(top);
+AISLE_KW(by);
+AISLE_KW(join);
+AISLE_KW(left);
+AISLE_KW(types);
 AISLE_KW(rule);
 AISLE_KW(on);
 AISLE_KW(label);
@@ -121,8 +128,14 @@ struct import_decl : p::seq<kw_import, _, p::must<string_lit>> {};
 struct param_decl : p::seq<kw_param, _, p::must<ident>, _, p::must<equals>, _, p::must<expr>> {};
 struct table_from : kw_from {};
 struct table_key : kw_key {};
+// `types unit_cost = money, lead_days = int`: the columns that are not strings.
+struct column_type : ident {};
+struct table_type : p::seq<ident, _, p::must<equals>, _, p::must<column_type>> {};
+struct table_types : p::seq<kw_types, _, p::must<table_type>,
+                            p::star<_, p::one<','>, _, p::must<table_type>>> {};
 struct table_decl : p::seq<kw_table, _, p::must<ident>, _, p::must<table_from>, _,
-                           p::must<string_lit>, _, p::must<table_key>, _, p::must<ident>> {};
+                           p::must<string_lit>, _, p::must<table_key>, _, p::must<ident>,
+                           p::opt<_, table_types>> {};
 struct lateness_clause : p::seq<kw_lateness, _, p::must<expr>> {};
 struct delay_clause : p::seq<kw_delay, _, p::must<expr>> {};
 struct stream_decl : p::seq<kw_stream, _, p::must<ident>,
@@ -149,10 +162,27 @@ struct agg_def : p::seq<ident, _, p::must<equals>, _, p::must<agg_call>> {};
 struct agg_stage : p::seq<kw_agg, _, p::must<agg_def>, p::star<_, p::one<','>, _, p::must<agg_def>>> {};
 struct hours_name : ident {};
 struct during_stage : p::seq<kw_during, _, p::must<hours_name>> {};
-struct stage : p::sor<where_stage, key_stage, window_stage, agg_stage, during_stage> {};
+// `select store, revenue = price * qty`: a field as is (`hourly.tx` in a join), or a new one.
+struct select_computed : p::seq<ident, _, p::one<'='>, p::not_at<p::one<'='>>, _, p::must<expr>> {};
+struct select_field : p::seq<ident, p::opt<_, p::one<'.'>, _, p::must<member_name>>> {};
+struct select_item : p::sor<select_computed, select_field> {};
+struct select_stage : p::seq<kw_select, _, p::must<select_item>,
+                             p::star<_, p::one<','>, _, p::must<select_item>>> {};
+struct distinct_stage : p::seq<kw_distinct, _, p::must<ident>,
+                               p::star<_, p::one<','>, _, p::must<ident>>> {};
+struct top_by : p::seq<kw_by, _, p::must<expr>> {};
+struct top_per : p::seq<kw_per, _, p::must<ident>, p::star<_, p::one<','>, _, p::must<ident>>> {};
+struct top_stage : p::seq<kw_top, _, p::must<expr>, _, p::must<top_by>, p::opt<_, top_per>> {};
+struct stage : p::sor<where_stage, key_stage, window_stage, agg_stage, during_stage, select_stage,
+                      distinct_stage, top_stage> {};
 struct pipe : p::one<'|'> {};
+// `hourly join visitors_h on store`, `hourly left join visitors_h on store`.
+struct join_left : kw_left {};
+struct join_on : kw_on {};
+struct join_clause : p::seq<p::opt<join_left, _>, kw_join, _, p::must<ident>, _, p::must<join_on>,
+                            _, p::must<ident>, p::star<_, p::one<','>, _, p::must<ident>>> {};
 struct metric_decl : p::seq<kw_metric, _, p::must<ident>, _, p::must<equals>, _, p::must<ident>,
-                            p::star<_, pipe, _, p::must<stage>>> {};
+                            p::opt<_, join_clause>, p::star<_, pipe, _, p::must<stage>>> {};
 
 struct label_clause : p::seq<kw_label, _, p::must<ident>, _, p::must<equals>, _, p::must<string_lit>> {};
 struct let_clause : p::seq<kw_let, _, p::must<ident>, _, p::must<equals>, _, p::must<expr>> {};
@@ -210,7 +240,12 @@ template <> inline constexpr const char* errors::message<conjunction> = "expecte
 template <> inline constexpr const char* errors::message<equals> = "expected '='";
 template <> inline constexpr const char* errors::message<table_from> = "expected 'from'";
 template <> inline constexpr const char* errors::message<table_key> = "expected 'key'";
-template <> inline constexpr const char* errors::message<stage> = "expected a pipeline stage: where, key, window, during or agg";
+template <> inline constexpr const char* errors::message<stage> = "expected a pipeline stage: where, select, distinct, during, key, window, agg or top";
+template <> inline constexpr const char* errors::message<select_item> = "expected a field, or NAME = EXPRESSION";
+template <> inline constexpr const char* errors::message<top_by> = "expected 'by' and what to rank by, e.g. top 5 by revenue";
+template <> inline constexpr const char* errors::message<join_on> = "expected 'on' and the key fields the join matches";
+template <> inline constexpr const char* errors::message<table_type> = "expected a column type: COLUMN = TYPE";
+template <> inline constexpr const char* errors::message<column_type> = "expected a type: string, int, decimal, money, percent or bool";
 template <> inline constexpr const char* errors::message<window_spec> = "expected a window: tumbling DURATION, hopping DURATION every DURATION, day, week, month, or fiscal \"4-4-5\" from \"YYYY-MM-DD\"";
 template <> inline constexpr const char* errors::message<weekday_name> = "expected the day a week starts on, e.g. week starting sunday";
 template <> inline constexpr const char* errors::message<fiscal_from> = "expected 'from' and the first day of a fiscal year, e.g. fiscal \"4-4-5\" from \"2025-02-02\"";

@@ -33,7 +33,10 @@ using selector = pt::selector<
                           g::label_clause, g::let_clause, g::when_clause, g::emit_clause,
                           g::emit_kind, g::severity_level, g::message_clause, g::rule_decl,
                           g::throttle_clause, g::throttle_count, g::throttle_keys,
-                          g::policy_header, g::policy_level>,
+                          g::policy_header, g::policy_level,
+                          g::table_type, g::column_type, g::select_stage, g::select_computed,
+                          g::select_field, g::distinct_stage, g::top_stage, g::top_by, g::top_per,
+                          g::join_clause, g::join_left>,
     pt::fold_one::on<g::postfix, g::product, g::sum, g::comparison, g::conjunction,
                      g::disjunction>>;
 
@@ -53,6 +56,8 @@ class Builder {
       t.path = Unquote(*n.children[1]);
       t.path_span = SpanOf(*n.children[1]);
       t.key = Id(*n.children[2]);
+      for (size_t i = 3; i < n.children.size(); ++i)
+        t.types.push_back({Id(*n.children[i]->children[0]), Id(*n.children[i]->children[1])});
       t.span = SpanOf(n);
       m.tables.push_back(std::move(t));
     } else if (n.is_type<g::stream_decl>()) {
@@ -116,9 +121,34 @@ class Builder {
     metric.span = SpanOf(n);
     for (size_t i = 2; i < n.children.size(); ++i) {
       const Node& s = *n.children[i];
+      if (s.is_type<g::join_clause>()) {
+        ast::Join join;
+        join.span = SpanOf(s);
+        size_t c = 0;
+        if (s.children[c]->is_type<g::join_left>()) {
+          join.left_outer = true;
+          ++c;
+        }
+        join.right = Id(*s.children[c++]);
+        for (; c < s.children.size(); ++c) join.on.push_back(Id(*s.children[c]));
+        metric.join = std::move(join);
+        continue;
+      }
       ast::Stage stage;
       stage.span = SpanOf(s);
-      if (s.is_type<g::where_stage>()) {
+      if (s.is_type<g::select_stage>()) {
+        stage.kind = ast::StageKind::kSelect;
+        for (const auto& item : s.children) stage.select.push_back(SelectItem(*item));
+      } else if (s.is_type<g::distinct_stage>()) {
+        stage.kind = ast::StageKind::kDistinct;
+        for (const auto& f : s.children) stage.fields.push_back(Id(*f));
+      } else if (s.is_type<g::top_stage>()) {
+        stage.kind = ast::StageKind::kTop;
+        stage.top_count = Expression(*s.children[0]);
+        stage.top_by = Expression(*s.children[1]->children[0]);
+        if (s.children.size() > 2)
+          for (const auto& f : s.children[2]->children) stage.fields.push_back(Id(*f));
+      } else if (s.is_type<g::where_stage>()) {
         stage.kind = ast::StageKind::kWhere;
         stage.where = Expression(*s.children[0]);
       } else if (s.is_type<g::key_stage>()) {
@@ -160,6 +190,32 @@ class Builder {
       metric.stages.push_back(std::move(stage));
     }
     return metric;
+  }
+
+  ast::SelectItem SelectItem(const Node& n) {
+    ast::SelectItem item;
+    item.span = SpanOf(n);
+    item.name = Id(*n.children[0]);
+    if (n.is_type<g::select_computed>()) {
+      item.computed = true;
+      item.value = Expression(*n.children[1]);
+      return item;
+    }
+    // A kept field: the same expression a name (or `a.b`) in a condition would be.
+    auto e = Make(ast::ExprKind::kName, *n.children[0]);
+    e->text = item.name.name;
+    e->name_span = e->span;
+    if (n.children.size() > 1) {
+      auto member = Make(ast::ExprKind::kMember, n);
+      member->text = n.children[1]->string();
+      member->name_span = SpanOf(*n.children[1]);
+      member->args.push_back(std::move(e));
+      e = std::move(member);
+      item.name.name += "." + e->text;
+      item.name.span = item.span;
+    }
+    item.value = std::move(e);
+    return item;
   }
 
   ast::Rule Rule(const Node& n) {
@@ -526,8 +582,9 @@ ast::Module Parse(const SourceManager& sources, SourceId source, Diagnostics& di
         std::string_view word = WordAt(text, start);
         std::string help;
         const std::vector<std::string_view> keywords = {
-            "import", "param", "table", "stream", "metric", "rule", "policy",
-            "label",  "let",   "when",  "emit",   "where",  "key",  "window", "agg"};
+            "import", "param", "table", "stream",   "metric", "rule", "policy", "label", "let",
+            "when",   "emit",  "where", "key",      "window", "agg",  "select", "distinct", "top",
+            "during"};
         // A clause keyword out of place (its rule was lost to an earlier error) is spelled right.
         if (!word.empty() && std::find(keywords.begin(), keywords.end(), word) == keywords.end())
           help = DidYouMean(word, keywords);

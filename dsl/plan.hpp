@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dsl/ast.hpp"
+#include "dsl/lookup_table.hpp"
 #include "dsl/schema.hpp"
 #include "dsl/source.hpp"
 #include "dsl/value.hpp"
@@ -28,6 +29,7 @@ enum class ExprOp {
   kExtra,     // attr("name"): the event's extra field `text`, as a string (null when absent)
   kParam,     // a param that a district or store policy overrides: Policies::params[index],
               // looked up by the record's store index at run time
+  kLookup,    // lookup(table, args[0]).column: cell `index` of `table`'s row keyed by args[0]
 };
 
 struct Expr {
@@ -41,6 +43,10 @@ struct Expr {
   ast::UnaryOp unary_op = ast::UnaryOp::kNeg;
   ast::BinaryOp binary_op = ast::BinaryOp::kAdd;
   std::vector<Expr> args;
+  // kLookup: the table, and the record field holding the currency of a money cell whose row has
+  // none (-1: no such field, the value is null).
+  std::shared_ptr<const LookupTable> table;
+  int currency_field = -1;
 };
 
 // The fields of a record flowing between operators (an event of a stream, or a metric's output).
@@ -69,13 +75,46 @@ struct Aggregate {
 using WeeklyHours = std::array<std::vector<std::pair<int, int>>, 7>;
 
 // A metric's output record: keys, then aggregates, then window.start and window.end.
+
+// A stage after `agg` (or after a join), on each window's records: `select` computes a new
+// record, `top` keeps the K records with the largest `by` (per value of the `per` fields).
+struct PostStage {
+  enum class Kind { kSelect, kTop } kind = Kind::kSelect;
+  std::vector<Expr> select;    // kSelect: one per field of `fields`, on the previous record
+  std::vector<Field> fields;   // the record after this stage (window.start, window.end last)
+  int64_t top_count = 0;       // kTop
+  std::optional<Expr> top_by;  // kTop
+  std::vector<int> top_per;    // kTop: fields of the previous record
+};
+
+// `LEFT join RIGHT on KEYS`: per window and key, the fields of both inputs' records.
+struct Join {
+  int left = -1, right = -1;   // metric indexes
+  bool outer = false;          // `left join`: keep left records without a right one
+  // Per side: the key fields (in `on` order) and the fields copied into the joined record, as
+  // indexes of that input's record, and its window.end field.
+  std::vector<int> keys[2];
+  std::vector<int> copied[2];
+  int window_end[2] = {-1, -1};
+};
+
+// A metric's output record: keys, then aggregates, then window.start and window.end (a join's:
+// keys, then the left's fields, then the right's, then window.start and window.end). Consumers
+// see `result`: the output after the post stages.
 struct Metric {
   std::string name;
   Span span;
   Input input;
   std::vector<Field> input_fields;
   std::vector<Expr> filters;  // bool expressions on the input record, all must hold
-  std::vector<int> keys;      // input field indexes
+  // `select` before `agg`: the record every later stage sees (keys, distinct, aggregates, the
+  // `where`s after it). Empty `project`: no select, they see the input record.
+  std::vector<Expr> project;
+  std::vector<Field> projected;
+  std::vector<Expr> projected_filters;  // `where` after the select, on the projected record
+  std::vector<int> distinct;  // `distinct`: fields of the (projected) record
+  std::vector<int> keys;      // fields of the (projected) input record
+  std::vector<std::string> key_names;
   // kDay, kWeek, kMonth, kFiscal: periods of each store's local calendar.
   enum class WindowKind { kTumbling, kHopping, kDay, kWeek, kMonth, kFiscal };
   WindowKind window_kind = WindowKind::kTumbling;
@@ -98,7 +137,13 @@ struct Metric {
   int64_t fiscal_anchor = 0;
   // `during open_hours`: only records whose local time falls in their store's opening hours.
   bool during_open_hours = false;
+  int hours_store_field = -1;  // the input record's store, for opening hours
   std::unordered_map<std::string, WeeklyHours> store_hours;
+  std::optional<Join> join;      // a join of two metrics: no aggregates, keys, filters
+  std::vector<PostStage> post;
+  std::vector<Field> result;     // what rules and metrics on this one see
+  int result_window_start_field = -1;
+  int result_window_end_field = -1;
   uint64_t fingerprint = 0;
 };
 
@@ -143,6 +188,7 @@ struct Rule {
   int store_field = -1;           // the record's `store`, if it has one
   int window_start_field = -1;    // metric input only
   int window_end_field = -1;
+  std::vector<std::string> key_names;  // metric input: the names of the group key's values
   // throttle: at most `throttle_count` emissions per `throttle_period` per throttle key; count 0
   // means no throttle. Keys are record fields; empty: the group key (the store for streams).
   int64_t throttle_count = 0;
@@ -170,6 +216,7 @@ struct Table {
   std::vector<std::string> columns;
   std::vector<std::vector<std::string>> rows;
   std::unordered_map<std::string, size_t> index;  // key value -> row
+  std::shared_ptr<const LookupTable> lookup;      // typed cells for lookup()
 
   // The value of `column` in the row whose key is `key`, or nullptr.
   const std::string* Find(std::string_view key, std::string_view column) const;

@@ -102,4 +102,13 @@ std::string FormatTimestamp(int64_t micros) {
   return out;
 }
 
+std::string FormatDuration(int64_t us) {
+  static constexpr std::pair<int64_t, const char*> kUnits[] = {
+      {7 * kMicrosPerDay, "w"}, {kMicrosPerDay, "d"},        {kMicrosPerHour, "h"},
+      {kMicrosPerMinute, "m"},  {kMicrosPerSecond, "s"},      {1000, "ms"}};
+  for (const auto& [size, unit] : kUnits)
+    if (us != 0 && us % size == 0) return std::to_string(us / size) + unit;
+  return std::to_string(us) + "us";
+}
+
 }  // namespace aisle::dsl

@@ -19,6 +19,9 @@ std::optional<int64_t> ParseTimestamp(std::string_view text);
 // "2025-03-14T13:05:22Z"; fractional digits appear only when the instant has them.
 std::string FormatTimestamp(int64_t micros);
 
+// A duration in the largest unit that divides it: "1h", "90m", "1w", "250ms", "7us".
+std::string FormatDuration(int64_t micros);
+
 // Days since 1970-01-01 for a civil date (proleptic Gregorian), and back.
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
 void CivilFromDays(int64_t days, int64_t& y, unsigned& m, unsigned& d);

@@ -10,6 +10,8 @@
 #include <boost/graph/depth_first_search.hpp>
 #include <boost/graph/topological_sort.hpp>
 
+#include "dsl/time.hpp"
+
 namespace aisle::engine {
 
 namespace {
@@ -61,7 +63,11 @@ Result<OperatorGraph> OperatorGraph::Build(const dsl::plan::Plan& plan) {
     boost::add_edge(static_cast<Vertex>(from), static_cast<Vertex>(to), g);
     out.consumers_[static_cast<size_t>(from)].push_back(to);
   };
-  for (size_t i = 0; i < plan.metrics.size(); ++i) connect(input_node(plan.metrics[i].input), metric_node[i]);
+  for (size_t i = 0; i < plan.metrics.size(); ++i) {
+    connect(input_node(plan.metrics[i].input), metric_node[i]);
+    if (const auto& join = plan.metrics[i].join)  // a join has a second input
+      connect(metric_node[static_cast<size_t>(join->right)], metric_node[i]);
+  }
   for (size_t i = 0; i < plan.rules.size(); ++i) connect(input_node(plan.rules[i].input), rule_node[i]);
 
   std::vector<Vertex> cycle, path;
@@ -93,13 +99,42 @@ std::vector<int> OperatorGraph::MetricOrder() const {
 
 namespace {
 
-std::string DurationText(int64_t us) {
-  static constexpr std::pair<int64_t, const char*> kUnits[] = {
-      {7 * 86'400'000'000LL, "w"}, {86'400'000'000LL, "d"}, {3'600'000'000LL, "h"},
-      {60'000'000LL, "m"},         {1'000'000LL, "s"},      {1'000LL, "ms"}};
-  for (const auto& [size, unit] : kUnits)
-    if (us != 0 && us % size == 0) return fmt::format("{}{}", us / size, unit);
-  return fmt::format("{}us", us);
+std::string DurationText(int64_t us) { return dsl::FormatDuration(us); }
+
+// "  select [..]  distinct [..]": what a metric does to its input records before the key.
+std::string PreStages(const dsl::plan::Metric& m) {
+  std::string out;
+  const auto& fields = m.projected.empty() ? m.input_fields : m.projected;
+  if (!m.project.empty()) {
+    std::string names;
+    for (const auto& f : m.projected) names += (names.empty() ? "" : ", ") + f.name;
+    out += "  select [" + names + "]";
+  }
+  if (!m.distinct.empty()) {
+    std::string names;
+    for (int f : m.distinct) names += (names.empty() ? "" : ", ") + fields[static_cast<size_t>(f)].name;
+    out += "  distinct [" + names + "]";
+  }
+  return out;
+}
+
+// "  then select [..]  then top K per [..]": the stages after agg (or after a join).
+std::string PostStages(const dsl::plan::Metric& m) {
+  std::string out;
+  const std::vector<dsl::plan::Field>* layout = &m.output;
+  for (const auto& p : m.post) {
+    if (p.kind == dsl::plan::PostStage::Kind::kSelect) {
+      std::string names;
+      for (size_t i = 0; i + 2 < p.fields.size(); ++i) names += (names.empty() ? "" : ", ") + p.fields[i].name;
+      out += "  then select [" + names + "]";
+    } else {
+      std::string per;
+      for (int f : p.top_per) per += (per.empty() ? "" : ", ") + (*layout)[static_cast<size_t>(f)].name;
+      out += fmt::format("  then top {}{}", p.top_count, per.empty() ? "" : " per [" + per + "]");
+    }
+    layout = &p.fields;
+  }
+  return out;
 }
 
 // One line of detail per operator: fingerprint, key, window, inputs.
@@ -118,7 +153,7 @@ std::string Describe(const OperatorNode& node, const dsl::plan::Plan& plan) {
     case OperatorNode::Kind::kMetric: {
       const auto& m = plan.metrics[static_cast<size_t>(node.index)];
       std::string keys;
-      for (int k : m.keys) keys += (keys.empty() ? "" : ", ") + m.input_fields[static_cast<size_t>(k)].name;
+      for (const auto& k : m.key_names) keys += (keys.empty() ? "" : ", ") + k;
       std::string aggs;
       for (const auto& a : m.aggregates) aggs += (aggs.empty() ? "" : ", ") + a.name;
       std::string window;
@@ -145,8 +180,15 @@ std::string Describe(const OperatorNode& node, const dsl::plan::Plan& plan) {
           break;
       }
       if (m.during_open_hours) window += "  during open_hours";
-      return fmt::format("metric {}  fp {:016x}  key [{}]  window {}  agg [{}]  <- {}", m.name,
-                         m.fingerprint, keys, window, aggs, input_name(m.input));
+      if (m.join) {
+        return fmt::format("metric {}  fp {:016x}  {}join on [{}]  window {}{}  <- {}, {}", m.name,
+                           m.fingerprint, m.join->outer ? "left " : "", keys, window, PostStages(m),
+                           plan.metrics[static_cast<size_t>(m.join->left)].name,
+                           plan.metrics[static_cast<size_t>(m.join->right)].name);
+      }
+      return fmt::format("metric {}  fp {:016x}{}  key [{}]  window {}  agg [{}]{}  <- {}", m.name,
+                         m.fingerprint, PreStages(m), keys, window, aggs, PostStages(m),
+                         input_name(m.input));
     }
     case OperatorNode::Kind::kRule: {
       const auto& r = plan.rules[static_cast<size_t>(node.index)];

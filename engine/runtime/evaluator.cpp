@@ -213,6 +213,18 @@ Value Evaluator::Eval(const dsl::plan::Expr& e, std::span<const Value> record,
       if (event == nullptr || !event->FindExtra(e.text, text)) return Value::Null();
       return Value::String(text);
     }
+    case ExprOp::kLookup: {
+      // One hash probe into the table's index, built when the rules were checked.
+      const int64_t row = e.table->Find(Eval(e.args[0], record, event));
+      if (row < 0) return Value::Null();
+      Value v = e.table->Cell(static_cast<size_t>(row), static_cast<size_t>(e.index));
+      if (v.type == Type::kMoney && v.currency == 0) {  // the table has no currency: the record's
+        const Value c = e.currency_field >= 0 ? record[static_cast<size_t>(e.currency_field)] : Value::Null();
+        v.currency = c.type == Type::kString ? dsl::PackCurrency(c.str()) : 0;
+        if (v.currency == 0) return Value::Null();
+      }
+      return v;
+    }
     case ExprOp::kCall: {
       // Scalar functions take few arguments; evaluate them into a small fixed array.
       Value args[8];

@@ -19,7 +19,15 @@ constexpr char kStateVersion = 3;
 constexpr char kWindowTag = 'W';
 constexpr char kMarkTag = 'F';       // version 2: one fired-through mark for the whole metric
 constexpr char kWatermarkTag = 'P';  // [P][partition] -> the partition's watermark
+constexpr char kDistinctTag = 'D';   // `distinct`: what each open window has seen
 constexpr unsigned char kFiredFlag = 1, kEmittedFlag = 2, kDirtyFlag = 4;
+
+// Whether a window ending at `end` is closed for good at `watermark`: it ended `lateness` or more
+// before (computed without overflow at the ends of int64).
+bool Closed(int64_t end, int64_t watermark, int64_t lateness) {
+  return end <= watermark &&
+         static_cast<uint64_t>(watermark) - static_cast<uint64_t>(end) >= static_cast<uint64_t>(lateness);
+}
 }  // namespace
 
 MetricOperator::MetricOperator(const dsl::plan::Metric& plan, const OperatorRegistry& registry,
@@ -31,9 +39,14 @@ MetricOperator::MetricOperator(const dsl::plan::Metric& plan, const OperatorRegi
       evaluator_(registry, policies) {
   for (size_t f = 0; f < plan_.input_fields.size(); ++f)
     if (plan_.input_fields[f].name == "store") input_store_field_ = static_cast<int>(f);
-  if (plan_.store_field >= 0) calendar_ = std::make_unique<Calendar>(plan_);
+  if (plan_.store_field >= 0 || plan_.during_open_hours) calendar_ = std::make_unique<Calendar>(plan_);
+  if (!plan_.project.empty()) projection_ = std::make_unique<Projection>(plan_, registry);
+  if (!plan_.distinct.empty()) distinct_ = std::make_unique<DistinctFilter>(plan_.distinct);
+  // Partitioned by store when keyed by it; the store is read from the input record (before any
+  // select), so the partition is known before the filters run.
+  const auto& key_fields = plan_.project.empty() ? plan_.input_fields : plan_.projected;
   for (int k : plan_.keys)
-    if (plan_.input_fields[static_cast<size_t>(k)].name == "store") partition_key_ = k;
+    if (key_fields[static_cast<size_t>(k)].name == "store") partition_key_ = input_store_field_;
   for (const auto& a : plan_.aggregates) {
     const AggregateImpl* impl = &registry.Get(a.function).aggregate;
     aggs_.push_back(impl);
@@ -91,6 +104,18 @@ void MetricOperator::Raise(Partition& p, int64_t watermark) {
   if (p.next_due <= watermark) Queue(p);
 }
 
+void MetricOperator::AdvanceAll(int64_t watermark) {
+  floor_ = std::max(floor_, watermark);
+  for (auto& [key, p] : partitions_) Raise(p, watermark);
+}
+
+int64_t MetricOperator::low_watermark() const {
+  if (partitions_.empty()) return INT64_MIN;
+  int64_t low = INT64_MAX;
+  for (const auto& [key, p] : partitions_) low = std::min(low, p.watermark);
+  return low;
+}
+
 void MetricOperator::AdvanceTo(std::string_view partition, int64_t watermark) {
   // A metric not keyed by store follows the most advanced store of its input: records of a store
   // that lags arrive later and, within lateness, correct what fired.
@@ -107,15 +132,24 @@ MetricOperator::AddResult MetricOperator::Add(std::span<const Value> record, int
 
   bool pass = true;
   if (plan_.during_open_hours) {
-    const Value& store = record[static_cast<size_t>(plan_.store_field)];
-    pass = calendar_->IsOpen(store.type == dsl::Type::kString ? store.str() : "", time);
+    const Value& s = record[static_cast<size_t>(plan_.hours_store_field)];
+    pass = calendar_->IsOpen(s.type == dsl::Type::kString ? s.str() : "", time);
   }
   for (size_t i = 0; pass && i < plan_.filters.size(); ++i)
     pass = evaluator_.Holds(plan_.filters[i], record, event, store);
+  // Over a metric the input record is kept as it came (and projected when the group fires).
+  std::span<const Value> projected = record;
+  if (pass && projection_ && !over_metric_) pass = projection_->Apply(projected, event);
   // A corrected input record that no longer passes still withdraws the one it corrects.
   if (!pass && !correction) return AddResult::kFiltered;
 
-  const Input in{record, event, source_key, time, pass, correction, store};
+  if (pass && projection_ && over_metric_) {
+    std::span<const Value> check = record;
+    pass = projection_->Apply(check, event);
+    projected = check;
+  }
+  const Input in{over_metric_ ? record : projected, projected, event, source_key, time, pass,
+                 correction, store};
   bool any = false;
   if (plan_.window_kind == dsl::plan::Metric::WindowKind::kHopping) {
     // Every window [k * step, k * step + size) that holds `time`, oldest first.
@@ -125,7 +159,7 @@ MetricOperator::AddResult MetricOperator::Add(std::span<const Value> record, int
   } else {
     int64_t start, end;
     if (plan_.window_kind != dsl::plan::Metric::WindowKind::kTumbling) {
-      const Value& store = record[static_cast<size_t>(plan_.store_field)];
+      const Value& store = projected[static_cast<size_t>(plan_.store_field)];
       std::tie(start, end) =
           calendar_->Period(store.type == dsl::Type::kString ? store.str() : "", time);
     } else {
@@ -141,7 +175,7 @@ MetricOperator::AddResult MetricOperator::Add(std::span<const Value> record, int
 
 bool MetricOperator::AddTo(Partition& p, const Input& in, int64_t start, int64_t end) {
   // Closed for good: the window ended more than `lateness` before the watermark.
-  if (end <= p.watermark && end + time_.lateness <= p.watermark) return false;
+  if (Closed(end, p.watermark, time_.lateness)) return false;
 
   auto window_it = p.windows.find(start);
   if (window_it == p.windows.end()) {
@@ -168,7 +202,8 @@ bool MetricOperator::AddTo(Partition& p, const Input& in, int64_t start, int64_t
     }
   }
   key_scratch_.clear();
-  for (int k : plan_.keys) EncodeValue(in.record[static_cast<size_t>(k)], key_scratch_);
+  for (int k : plan_.keys) EncodeValue(in.projected[static_cast<size_t>(k)], key_scratch_);
+  if (distinct_ && !distinct_->FirstSeen(start, key_scratch_, in.projected)) return true;
   Groups& groups = window.groups;
   auto it = groups.find(std::string_view(key_scratch_));
   if (it == groups.end()) it = groups.emplace(key_scratch_, NewGroup()).first;
@@ -180,7 +215,7 @@ bool MetricOperator::AddTo(Partition& p, const Input& in, int64_t start, int64_t
   } else {
     for (size_t i = 0; i < aggs_.size(); ++i) {
       const auto& agg = plan_.aggregates[i];
-      Value v = agg.argument ? evaluator_.Eval(*agg.argument, in.record, in.event, in.store)
+      Value v = agg.argument ? evaluator_.Eval(*agg.argument, in.projected, in.event, in.store)
                              : Value::Bool(true);
       if (v.type == dsl::Type::kMoney) {
         if (g.currency[i] == 0) g.currency[i] = v.currency;
@@ -223,6 +258,8 @@ void MetricOperator::FireGroup(int64_t start, int64_t end, std::string_view key,
     for (const auto& [identity, encoded] : g.inputs) {
       input_.clear();
       if (!DecodeValues(encoded, input_)) continue;
+      std::span<const Value> in = input_;
+      if (projection_ && !projection_->Apply(in, nullptr)) continue;
       int store = -1;
       if (policies_ && policies_->by_store && input_store_field_ >= 0 &&
           static_cast<size_t>(input_store_field_) < input_.size() &&
@@ -230,7 +267,7 @@ void MetricOperator::FireGroup(int64_t start, int64_t end, std::string_view key,
         store = policies_->StoreIndex(input_[static_cast<size_t>(input_store_field_)].str());
       for (size_t i = 0; i < aggs_.size(); ++i) {
         const auto& agg = plan_.aggregates[i];
-        Value v = agg.argument ? evaluator_.Eval(*agg.argument, input_, nullptr, store)
+        Value v = agg.argument ? evaluator_.Eval(*agg.argument, in, nullptr, store)
                                : Value::Bool(true);
         if (v.type == dsl::Type::kMoney) {
           if (scratch.currency[i] == 0) scratch.currency[i] = v.currency;
@@ -277,8 +314,11 @@ void MetricOperator::FirePartition(Partition& p, int64_t watermark, const Record
       w.fired = true;
       w.dirty = false;
     }
-    if (w.fired && w.end <= watermark - time_.lateness) {
-      for (auto& [key, g] : w.groups) DestroyGroup(g);
+    if (w.fired && Closed(w.end, watermark, time_.lateness)) {
+      for (auto& [key, g] : w.groups) {
+        if (distinct_) distinct_->Forget(start, key);
+        DestroyGroup(g);
+      }
       it = p.windows.erase(it);
     } else {
       ++it;
@@ -387,6 +427,7 @@ void MetricOperator::Save(WriteBatch& batch) const {
       }
     }
   }
+  if (distinct_) distinct_->Save(prefix + kDistinctTag, batch);
 }
 
 bool MetricOperator::Load(StateStore& store, std::string& error) {
@@ -407,6 +448,7 @@ bool MetricOperator::Load(StateStore& store, std::string& error) {
       for (auto& [pk, p] : partitions_) p.watermark = std::max(p.watermark, floor_);
       return true;
     }
+    if (rest[0] == kDistinctTag) return distinct_ && distinct_->Load(rest.substr(1)) ? true : (ok = false);
     if (rest[0] == kWatermarkTag) {
       if (value.size() != 8) return ok = false;
       Partition& p = PartitionFor(rest.substr(1));

@@ -27,7 +27,9 @@
 #include "dsl/plan.hpp"
 #include "engine/registry/registry.hpp"
 #include "engine/runtime/calendar.hpp"
+#include "engine/runtime/distinct_filter.hpp"
 #include "engine/runtime/evaluator.hpp"
+#include "engine/runtime/projection.hpp"
 
 namespace aisle::engine {
 
@@ -38,6 +40,9 @@ class StateStore;
 // window start, and whether it corrects a result fired before.
 using RecordHandler = std::function<void(std::span<const dsl::Value> record, std::string_view key,
                                          int64_t time, bool correction)>;
+// The same without the correction flag: what joins and the stages after `agg` pass records on with.
+using PlainRecordHandler =
+    std::function<void(std::span<const dsl::Value> record, std::string_view key, int64_t time)>;
 // A partition's watermark moved: `partition` is the encoded store ("" for a whole metric).
 using WatermarkHandler = std::function<void(std::string_view partition, int64_t watermark)>;
 
@@ -65,6 +70,11 @@ class MetricOperator {
                 std::string_view source_key = {}, bool correction = false, int store = -1);
   // Input from a metric: that input's partition `partition` has reached `watermark`.
   void AdvanceTo(std::string_view partition, int64_t watermark);
+  // Input from a join (one watermark for every store): every partition reaches `watermark`.
+  void AdvanceAll(int64_t watermark);
+  // The lowest watermark of any partition seen (INT64_MIN before any input): what a join over
+  // this metric may fire up to without losing a lagging store's records.
+  int64_t low_watermark() const;
 
   // Whether some partition has a window to fire, a correction to send or a window to drop.
   bool HasDue() const { return !due_.empty(); }
@@ -119,7 +129,8 @@ class MetricOperator {
   void Raise(Partition& p, int64_t watermark);
   void Queue(Partition& p);
   struct Input {
-    std::span<const dsl::Value> record;
+    std::span<const dsl::Value> record;     // as it came (kept, over a metric)
+    std::span<const dsl::Value> projected;  // after a `select`: what keys and aggregates read
     const Event* event;
     std::string_view source_key;
     int64_t time;
@@ -152,6 +163,8 @@ class MetricOperator {
   int64_t floor_ = INT64_MIN;  // watermark of a partition not seen yet (restored old state)
   int64_t corrections_ = 0;
   std::unique_ptr<Calendar> calendar_;  // calendar windows and opening hours
+  std::unique_ptr<Projection> projection_;    // `select` before agg only
+  std::unique_ptr<DistinctFilter> distinct_;  // `distinct` only
   std::string key_scratch_, partition_scratch_, identity_;
   std::vector<dsl::Value> record_, keys_, input_;  // scratch for firing
 };

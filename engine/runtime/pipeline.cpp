@@ -15,10 +15,14 @@ Pipeline::Pipeline(const dsl::plan::Plan& plan, const OperatorGraph& graph,
       metric_metrics_(plan.metrics.size()),
       metric_rules_(plan.metrics.size()) {
   for (const auto& m : plan_.metrics) {
-    metrics_.push_back(std::make_unique<MetricOperator>(m, registry, TimeOf(m), &plan_.policies));
+    metrics_.push_back(m.join ? nullptr
+                              : std::make_unique<MetricOperator>(m, registry, TimeOf(m), &plan_.policies));
+    joins_.push_back(m.join ? std::make_unique<JoinOperator>(m) : nullptr);
+    stages_.push_back(m.post.empty() ? nullptr : std::make_unique<OutputStages>(m, registry));
     int store = -1;
-    for (size_t f = 0; f < m.output.size(); ++f)
-      if (m.output[f].name == "store") store = static_cast<int>(f);
+    const auto& fields = m.result.empty() ? m.output : m.result;  // what consumers see
+    for (size_t f = 0; f < fields.size(); ++f)
+      if (fields[f].name == "store") store = static_cast<int>(f);
     metric_store_field_.push_back(store);
   }
   for (const auto& r : plan_.rules)
@@ -30,7 +34,12 @@ Pipeline::Pipeline(const dsl::plan::Plan& plan, const OperatorGraph& graph,
     (in.is_stream ? stream_metrics_[static_cast<size_t>(in.stream)]
                   : metric_metrics_[static_cast<size_t>(in.metric)])
         .push_back(static_cast<int>(i));
+    if (const auto& join = plan_.metrics[i].join)  // a join reads a second metric
+      metric_metrics_[static_cast<size_t>(join->right)].push_back(static_cast<int>(i));
   }
+  watermarks_.assign(plan_.metrics.size(), INT64_MIN);
+  pending_watermarks_.resize(plan_.metrics.size());
+  staged_correction_.assign(plan_.metrics.size(), 0);
   for (size_t i = 0; i < plan_.rules.size(); ++i) {
     const auto& in = plan_.rules[i].input;
     (in.is_stream ? stream_rules_[static_cast<size_t>(in.stream)]
@@ -44,17 +53,38 @@ Pipeline::Pipeline(const dsl::plan::Plan& plan, const OperatorGraph& graph,
                                             int64_t time, bool correction) {
       if (correction) ++stats_.corrections;
       const int store = StoreIndex(record, metric_store_field_[m]);
-      for (int d : metric_metrics_[m])
-        if (metrics_[static_cast<size_t>(d)]->Add(record, time, nullptr, key, correction, store) ==
-            MetricOperator::AddResult::kLate)
+      for (int d : metric_metrics_[m]) {
+        if (JoinOperator* j = joins_[static_cast<size_t>(d)].get()) {
+          if (!j->Add(static_cast<int>(m), record, time)) ++stats_.late;
+        } else if (metrics_[static_cast<size_t>(d)]->Add(record, time, nullptr, key, correction,
+                                                          store) == MetricOperator::AddResult::kLate) {
           ++stats_.late;
+        }
+      }
       for (int r : metric_rules_[m])
         rules_[static_cast<size_t>(r)]->Process(record, key, time, size, nullptr, *emit_, store,
                                                 correction);
     });
     on_watermark_.emplace_back([this, m](std::string_view partition, int64_t watermark) {
-      for (int d : metric_metrics_[m]) metrics_[static_cast<size_t>(d)]->AdvanceTo(partition, watermark);
+      if (stages_[m]) {  // `top` may still hold records of this watermark: pass it on after them
+        pending_watermarks_[m].emplace_back(partition, watermark);
+        return;
+      }
+      for (int d : metric_metrics_[m])
+        if (MetricOperator* op = metrics_[static_cast<size_t>(d)].get()) op->AdvanceTo(partition, watermark);
     });
+    on_staged_.emplace_back([this, m](std::span<const Value> record, std::string_view key, int64_t time) {
+      on_record_[m](record, key, time, staged_correction_[m] != 0);
+    });
+    if (stages_[m]) {
+      on_fire_.emplace_back([this, m](std::span<const Value> record, std::string_view key,
+                                      int64_t time, bool correction) {
+        staged_correction_[m] = correction;
+        stages_[m]->Push(record, key, time, on_staged_[m]);
+      });
+    } else {
+      on_fire_.push_back(on_record_[m]);
+    }
   }
 }
 
@@ -100,21 +130,67 @@ void Pipeline::Process(const Event& event, const EmissionHandler& emit) {
 
 void Pipeline::FireMetric(size_t m, const EmissionHandler& emit) {
   emit_ = &emit;
-  metrics_[m]->Fire(on_record_[m], on_watermark_[m]);
+  metrics_[m]->Fire(on_fire_[m], on_watermark_[m]);
+  FlushStages(m);
+  Route(m, emit);
+}
+
+void Pipeline::FlushStages(size_t m) {
+  if (!stages_[m]) return;
+  stages_[m]->Flush(on_staged_[m]);
+  for (const auto& [partition, watermark] : pending_watermarks_[m])
+    for (int d : metric_metrics_[m])
+      if (MetricOperator* op = metrics_[static_cast<size_t>(d)].get()) op->AdvanceTo(partition, watermark);
+  pending_watermarks_[m].clear();
+}
+
+int64_t Pipeline::LowWatermark(size_t m) const {
+  return metrics_[m] ? metrics_[m]->low_watermark() : watermarks_[m];
+}
+
+void Pipeline::FireJoin(size_t m, const EmissionHandler& emit) {
+  const auto& join = *plan_.metrics[m].join;
+  const int64_t watermark = std::min(LowWatermark(static_cast<size_t>(join.left)),
+                                     LowWatermark(static_cast<size_t>(join.right)));
+  if (watermark <= watermarks_[m]) return;
+  watermarks_[m] = watermark;
+  emit_ = &emit;
+  JoinOperator& j = *joins_[m];
+  if (j.HasDue(watermark)) {
+    j.Fire(watermark, [this, m](std::span<const Value> record, std::string_view key, int64_t time) {
+      on_fire_[m](record, key, time, false);
+    });
+    FlushStages(m);
+  }
+  for (int d : metric_metrics_[m])
+    if (MetricOperator* op = metrics_[static_cast<size_t>(d)].get()) op->AdvanceAll(watermark);
   Route(m, emit);
 }
 
 void Pipeline::Route(size_t m, const EmissionHandler& emit) {
   // Metrics built on this one received its records and watermarks: fire what that made due.
-  for (int d : metric_metrics_[m])
-    if (metrics_[static_cast<size_t>(d)]->HasDue()) FireMetric(static_cast<size_t>(d), emit);
+  for (int d : metric_metrics_[m]) {
+    const auto i = static_cast<size_t>(d);
+    if (joins_[i]) FireJoin(i, emit);
+    else if (metrics_[i]->HasDue()) FireMetric(i, emit);
+  }
 }
 
 void Pipeline::FireAll(const EmissionHandler& emit) {
   emit_ = &emit;
   for (int m : metric_order_) {
     const auto i = static_cast<size_t>(m);
-    metrics_[i]->FireAll(on_record_[i], on_watermark_[i]);
+    if (joins_[i]) {
+      watermarks_[i] = INT64_MAX;
+      joins_[i]->Fire(INT64_MAX, [this, i](std::span<const Value> record, std::string_view key,
+                                           int64_t time) { on_fire_[i](record, key, time, false); });
+      FlushStages(i);
+      for (int d : metric_metrics_[i])
+        if (MetricOperator* op = metrics_[static_cast<size_t>(d)].get()) op->AdvanceAll(INT64_MAX);
+    } else {
+      metrics_[i]->FireAll(on_fire_[i], on_watermark_[i]);
+      FlushStages(i);
+    }
   }
   emit_ = nullptr;
 }
@@ -130,18 +206,26 @@ PipelineStats Pipeline::stats() const { return stats_; }
 
 size_t Pipeline::open_windows() const {
   size_t n = 0;
-  for (const auto& m : metrics_) n += m->open_windows();
+  for (const auto& m : metrics_)
+    if (m) n += m->open_windows();
+  for (const auto& j : joins_)
+    if (j) n += j->open_windows();
   return n;
 }
 
 void Pipeline::Save(WriteBatch& batch) const {
-  for (const auto& m : metrics_) m->Save(batch);
+  for (const auto& m : metrics_)
+    if (m) m->Save(batch);
+  for (const auto& j : joins_)
+    if (j) j->Save(batch);
   for (const auto& r : rules_) r->Save(batch);
 }
 
 bool Pipeline::Load(StateStore& store, std::string& error) {
   for (auto& m : metrics_)
-    if (!m->Load(store, error)) return false;
+    if (m && !m->Load(store, error)) return false;
+  for (auto& j : joins_)
+    if (j && !j->Load(store, error)) return false;
   for (auto& r : rules_)
     if (!r->Load(store, error)) return false;
   return true;

@@ -18,7 +18,9 @@
 #include "engine/core/late_event.hpp"
 #include "engine/graph/operator_graph.hpp"
 #include "engine/registry/registry.hpp"
+#include "engine/runtime/join_operator.hpp"
 #include "engine/runtime/metric_operator.hpp"
+#include "engine/runtime/output_stages.hpp"
 #include "engine/runtime/rule_operator.hpp"
 
 namespace aisle::engine {
@@ -54,7 +56,13 @@ class Pipeline {
  private:
   // Fires what metric `m` has due, feeding its output and watermarks to what reads it.
   void FireMetric(size_t m, const EmissionHandler& emit);
+  // A join fires up to the lower of its inputs' lowest store watermarks, so a lagging store loses
+  // nothing; what reads it follows that one watermark.
+  void FireJoin(size_t m, const EmissionHandler& emit);
   void Route(size_t m, const EmissionHandler& emit);
+  // After metric `m` fired: what `top` held goes on.
+  void FlushStages(size_t m);
+  int64_t LowWatermark(size_t m) const;
   // The store index of a record's store field (-1 when the plan has nothing per store, or the
   // record has no store field): looked up once per record, for every operator it reaches.
   int StoreIndex(std::span<const dsl::Value> record, int field) const;
@@ -62,7 +70,10 @@ class Pipeline {
   EventTime TimeOf(const dsl::plan::Metric& metric) const;
 
   const dsl::plan::Plan& plan_;
-  std::vector<std::unique_ptr<MetricOperator>> metrics_;
+  std::vector<std::unique_ptr<MetricOperator>> metrics_;  // null for a join
+  std::vector<std::unique_ptr<JoinOperator>> joins_;      // per metric: set for a join
+  std::vector<std::unique_ptr<OutputStages>> stages_;     // per metric: select/top after agg
+  std::vector<int64_t> watermarks_;                        // per metric: the latest it was given
   std::vector<std::unique_ptr<RuleOperator>> rules_;
   std::vector<int> metric_order_;
   // Consumers per stream and per metric.
@@ -77,6 +88,11 @@ class Pipeline {
   // Per metric: what its records and watermarks do downstream (built once).
   std::vector<RecordHandler> on_record_;
   std::vector<WatermarkHandler> on_watermark_;
+  std::vector<RecordHandler> on_fire_;           // per metric: through its stages, if any
+  std::vector<PlainRecordHandler> on_staged_;    // per metric: what its stages pass on
+  std::vector<char> staged_correction_;          // per metric: the record in the stages is one
+  // Per metric with stages: watermarks to pass on once `top` has let its records go.
+  std::vector<std::vector<std::pair<std::string, int64_t>>> pending_watermarks_;
   const EmissionHandler* emit_ = nullptr;  // the handler of the event being processed
 };
 

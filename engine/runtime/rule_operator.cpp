@@ -90,11 +90,11 @@ Emission RuleOperator::Build(std::string_view key, std::string_view event_id, in
     e.key.emplace_back("id", ValueJson(Value::String(event_id)));
     e.ts = time;
   } else {
-    // A metric's keys are the first fields of its output record.
+    // The group key's values, named as the metric's key fields.
     std::vector<Value> keys;
     DecodeValues(key, keys);
-    for (size_t i = 0; i < keys.size() && i < plan_.fields.size(); ++i)
-      e.key.emplace_back(plan_.fields[i].name, ValueJson(keys[i]));
+    for (size_t i = 0; i < keys.size() && i < plan_.key_names.size(); ++i)
+      e.key.emplace_back(plan_.key_names[i], ValueJson(keys[i]));
     e.window = std::make_pair(time, time + window_size);
     e.ts = time + window_size;
   }

@@ -1,8 +1,9 @@
 // docs/diagnostics.md is tested: every code has a section, and every example in a section (one or
 // more ```aisle blocks, each starting with a `# rules/NAME.aisle` comment that names its file, or
 // `# rules/NAME.csv` for a table, whose file starts after that line; then the ```text block of
-// what it prints) is written to a fresh folder `rules/`, checked as one rule set, and must print
-// exactly the text block (trailing blanks aside).
+// what it prints) is written to a fresh folder `rules/`, checked as one rule set (beside the
+// tables cases/stores.csv and cases/products.csv), and must print exactly the text block
+// (trailing blanks aside).
 
 #include <algorithm>
 #include <filesystem>
@@ -105,8 +106,8 @@ using aisle::testing::TempDir;
 std::string RunExample(const std::vector<const Block*>& files, const fs::path& base) {
   const fs::path rules = base / "rules";
   fs::create_directories(rules);
-  fs::copy_file(fs::path(AISLE_DSL_CASES) / "stores.csv", rules / "stores.csv",
-                fs::copy_options::overwrite_existing);
+  for (const char* table : {"stores.csv", "products.csv"})
+    fs::copy_file(fs::path(AISLE_DSL_CASES) / table, rules / table, fs::copy_options::overwrite_existing);
   for (const Block* b : files) {
     const std::string first = b->body.substr(0, b->body.find('\n'));
     REQUIRE(first.rfind("# rules/", 0) == 0);
@@ -138,7 +139,9 @@ TEST_CASE("docs/diagnostics.md documents every code", "[dsl][docs]") {
                                      "E025", "E026", "E027", "E028", "E029", "E030", "E031",
                                      "E040", "E041", "E042", "E044", "E045", "E050", "E060",
                                      "E061", "E062", "E063", "E064", "E065", "E066", "E067",
-                                     "E070", "E071", "E072", "W001", "W010", "W011"};
+                                     "E070", "E071", "E072", "E080", "E081", "E082", "E083",
+                                     "E084", "E085", "E086", "E087", "E088", "W001", "W010",
+                                     "W011", "W020"};
   CHECK(codes == all);
   CHECK(sections.size() == all.size());  // one section per code
   CHECK(markdown.find("Codes are stable") != std::string::npos);

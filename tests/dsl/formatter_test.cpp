@@ -129,3 +129,29 @@ TEST_CASE("fmt keeps every token and comment of every rule file, and is idempote
   }
   CHECK(formatted >= 50);
 }
+
+TEST_CASE("fmt lays out lookups, select, distinct, top and joins", "[dsl][fmt]") {
+  const std::string messy =
+      "table products from \"p.csv\" key sku types unit_cost=money,lead_days = int\n"
+      "metric conv=hourly left join visitors_h on store,day|select store,conv=tx/visitors"
+      "|top 3 by -conv per store\n"
+      "metric m = line_item|select store,c=lookup( products,sku ).category|distinct c|key store"
+      "|window tumbling 1h|agg n=count()|top 1 by(n)\n";
+  // Worked out by hand: stages on their own lines, `-` after `by` is a sign, `(` after `by` is
+  // not a call.
+  const std::string expected =
+      "table products from \"p.csv\" key sku types unit_cost = money, lead_days = int\n"
+      "metric conv = hourly left join visitors_h on store, day\n"
+      "  | select store, conv = tx / visitors\n"
+      "  | top 3 by -conv per store\n"
+      "metric m = line_item\n"
+      "  | select store, c = lookup(products, sku).category\n"
+      "  | distinct c\n"
+      "  | key store\n"
+      "  | window tumbling 1h\n"
+      "  | agg n = count()\n"
+      "  | top 1 by (n)\n";
+  REQUIRE(Parses(messy));
+  CHECK(Format(messy) == expected);
+  CHECK(Format(expected) == expected);
+}

@@ -319,7 +319,7 @@ TEST_CASE("the parser reports every broken declaration and keeps the others", "[
   REQUIRE(d.size() == 3);
   for (const auto& x : d) CHECK(x.code == "E001");
   CHECK(d[0].message == "expected an expression");
-  CHECK(d[1].message == "expected a pipeline stage: where, key, window, during or agg");
+  CHECK(d[1].message == "expected a pipeline stage: where, select, distinct, during, key, window, agg or top");
   CHECK(d[2].message.rfind("unexpected 'metrc'", 0) == 0);
   CHECK(d[2].help == "did you mean 'metric'?");
   // Offsets: line 1 is 12 bytes, line 2 is 13 bytes, so line 3 starts at byte 25 and `group`
@@ -426,4 +426,78 @@ TEST_CASE("comments and blank space may appear between any tokens", "[dsl][parse
   CHECK_FALSE(q->diagnostics.has_errors());
   REQUIRE(q->module.rules.size() == 1);
   CHECK(Show(*q->module.rules[0].whens[0]) == "(> abs(total) money:50000USD)");
+}
+
+TEST_CASE("relations: table types, lookup, select, distinct, top and joins", "[dsl][parser]") {
+  auto p = ParseText(
+      "table products from \"p.csv\" key sku types unit_cost = money, lead_days = int\n"
+      "metric m = line_item | select store, c = lookup(products, sku).category, hourly.n\n"
+      "  | distinct order, c | key store | window tumbling 1h | agg n = count()\n"
+      "  | top 3 by -n per store, c\n"
+      "metric j = hourly left join visitors on store, day | select store\n"
+      "metric k = hourly join visitors on store\n");
+  REQUIRE_FALSE(p->diagnostics.has_errors());
+  const ast::Module& m = p->module;
+  REQUIRE(m.tables.size() == 1);
+  REQUIRE(m.tables[0].types.size() == 2);
+  CHECK(m.tables[0].types[0].column.name == "unit_cost");
+  CHECK(m.tables[0].types[0].type.name == "money");
+  CHECK(m.tables[0].types[1].column.name == "lead_days");
+  CHECK(m.tables[0].types[1].type.name == "int");
+  REQUIRE(m.metrics.size() == 3);
+
+  const ast::Metric& metric = m.metrics[0];
+  CHECK_FALSE(metric.join);
+  REQUIRE(metric.stages.size() == 6);
+  const ast::Stage& select = metric.stages[0];
+  CHECK(select.kind == ast::StageKind::kSelect);
+  REQUIRE(select.select.size() == 3);
+  CHECK(select.select[0].name.name == "store");
+  CHECK_FALSE(select.select[0].computed);
+  CHECK(Show(*select.select[0].value) == "store");
+  CHECK(select.select[1].name.name == "c");
+  CHECK(select.select[1].computed);
+  CHECK(Show(*select.select[1].value) == "(. lookup(products, sku) category)");
+  CHECK(select.select[2].name.name == "hourly.n");  // a kept field keeps its dotted name
+  CHECK(Show(*select.select[2].value) == "(. hourly n)");
+  CHECK(metric.stages[1].kind == ast::StageKind::kDistinct);
+  REQUIRE(metric.stages[1].fields.size() == 2);
+  CHECK(metric.stages[1].fields[1].name == "c");
+  const ast::Stage& top = metric.stages[5];
+  CHECK(top.kind == ast::StageKind::kTop);
+  CHECK(Show(*top.top_count) == "3");
+  CHECK(Show(*top.top_by) == "(neg n)");
+  REQUIRE(top.fields.size() == 2);
+  CHECK(top.fields[0].name == "store");
+
+  const ast::Metric& join = m.metrics[1];
+  CHECK(join.input.name == "hourly");
+  REQUIRE(join.join);
+  CHECK(join.join->left_outer);
+  CHECK(join.join->right.name == "visitors");
+  REQUIRE(join.join->on.size() == 2);
+  CHECK(join.join->on[1].name == "day");
+  REQUIRE(join.stages.size() == 1);
+  CHECK(join.stages[0].kind == ast::StageKind::kSelect);
+  REQUIRE(m.metrics[2].join);
+  CHECK_FALSE(m.metrics[2].join->left_outer);
+  CHECK(m.metrics[2].stages.empty());
+}
+
+TEST_CASE("relations: syntax errors name what is expected", "[dsl][parser]") {
+  auto p = ParseText(
+      "metric a = sale | top 3 total\n"
+      "metric b = hourly join visitors store\n"
+      "metric c = sale | select 3\n"
+      "table t from \"t.csv\" key sku types cost money\n"
+      "metric d = hourly left visitors on store\n");
+  const auto& d = p->diagnostics.all();
+  REQUIRE(d.size() == 5);
+  CHECK(d[0].message == "expected 'by' and what to rank by, e.g. top 5 by revenue");
+  CHECK(d[1].message == "expected 'on' and the key fields the join matches");
+  CHECK(d[2].message == "expected a field, or NAME = EXPRESSION");
+  CHECK(d[3].message == "expected '='");
+  // `left` without `join` is not part of the metric: the next declaration cannot start with it.
+  CHECK(d[4].code == "E001");
+  CHECK(d[4].message.rfind("unexpected 'left'", 0) == 0);
 }
