@@ -11,14 +11,16 @@ namespace {
 
 using Kind = Token::Kind;
 
-constexpr std::array<std::string_view, 6> kDeclarations = {"import", "param", "table",
-                                                           "stream", "metric", "rule"};
-constexpr std::array<std::string_view, 5> kClauses = {"label", "let", "when", "emit", "throttle"};
+constexpr std::array<std::string_view, 8> kDeclarations = {"import", "param", "table",  "stream",
+                                                           "metric", "rule",  "digest", "schedule"};
+// Clauses of a rule, and of a schedule (`from`).
+constexpr std::array<std::string_view, 8> kClauses = {"label",  "let",      "when", "emit",
+                                                      "throttle", "dedupe", "suppress", "from"};
 // Words after which `(` opens a parenthesized expression, not a call, and `-` is unary.
-constexpr std::array<std::string_view, 19> kKeywords = {
+constexpr std::array<std::string_view, 21> kKeywords = {
     "and",  "or",      "not",      "when", "where", "let",     "lateness", "offset",
     "tumbling", "to",  "message",  "severity", "on", "from", "hopping", "every",
-    "per",  "throttle", "delay"};
+    "per",  "throttle", "delay", "within", "for"};
 
 template <size_t N>
 bool In(const std::array<std::string_view, N>& set, std::string_view word) {
@@ -61,7 +63,7 @@ class Printer {
     int indent = BreakIndent(i);
     const bool declaration = indent == 0;
     if (declaration) {
-      in_rule_ = IsWord(t, "rule");
+      in_rule_ = IsWord(t, "rule") || IsWord(t, "schedule");
       after_emit_ = false;
     }
     if (IsWord(t, "emit") && depth_ == 0) after_emit_ = true;
@@ -89,6 +91,7 @@ class Printer {
       return x.kind == Kind::kOperator && x.text == s;
     };
     if (op(t, ")") || op(t, ",") || op(t, ".") || op(p, ".") || op(p, "(")) return false;
+    if (op(t, ":") || op(p, ":")) return false;  // a time of day: 06:00
     if (op(t, "(") && p.kind == Kind::kWord && !In(kKeywords, p.text)) return false;  // a call
     if (op(p, "-") && UnaryMinus(prev_)) return false;
     return true;

@@ -46,4 +46,20 @@ std::pair<int64_t, int64_t> CalendarDays::Day(std::string_view store, int64_t ts
   return {zone.start, zone.end};
 }
 
+int64_t CalendarDays::NextLocalTime(std::string_view store, int64_t after, int64_t time_of_day) const {
+  auto it = zones_.find(store);
+  const auto* tz = it == zones_.end() ? nullptr : static_cast<const date::time_zone*>(it->second.tz);
+  if (tz == nullptr)
+    return (dsl::FloorDiv(after - time_of_day, dsl::kMicrosPerDay) + 1) * dsl::kMicrosPerDay + time_of_day;
+  const date::sys_time<Micros> instant{Micros{after}};
+  // The local day before `after`'s, that day, the next, ...: the first match is at most two away.
+  auto day = date::floor<date::days>(tz->to_local(instant)) - date::days{1};
+  for (;; day += date::days{1}) {
+    const auto local = date::local_time<Micros>(day) + Micros{time_of_day};
+    const int64_t at =
+        date::floor<Micros>(tz->to_sys(local, date::choose::earliest)).time_since_epoch().count();
+    if (at > after) return at;
+  }
+}
+
 }  // namespace aisle::engine

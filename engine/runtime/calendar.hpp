@@ -20,6 +20,11 @@ class CalendarDays {
   // on the days clocks change).
   std::pair<int64_t, int64_t> Day(std::string_view store, int64_t ts);
 
+  // The first instant after `after` at which the store's local clock reads `time_of_day`
+  // (microseconds after midnight). A time the clocks skip maps to the instant they skip at; a
+  // time they repeat, to its first occurrence.
+  int64_t NextLocalTime(std::string_view store, int64_t after, int64_t time_of_day) const;
+
  private:
   struct Zone {
     const void* tz = nullptr;  // date::time_zone, or null for UTC

@@ -17,8 +17,10 @@
 #include "engine/core/late_event.hpp"
 #include "engine/graph/operator_graph.hpp"
 #include "engine/registry/registry.hpp"
+#include "engine/runtime/digest_operator.hpp"
 #include "engine/runtime/metric_operator.hpp"
 #include "engine/runtime/rule_operator.hpp"
+#include "engine/runtime/schedule_operator.hpp"
 
 namespace aisle::engine {
 
@@ -26,6 +28,11 @@ struct PipelineStats {
   int64_t events = 0;       // events processed
   int64_t late = 0;         // events whose window had closed (one per metric that refused them)
   int64_t corrections = 0;  // window results fired again because a late event changed them
+  int64_t suppressed = 0;   // emissions dropped by `suppress while`
+  int64_t deduped = 0;      // emissions dropped by `dedupe`
+  int64_t throttled = 0;    // emissions dropped by `throttle`
+  int64_t held = 0;         // emissions held for a digest (delivered inside its report)
+  int64_t reports = 0;      // schedule reports
 };
 
 
@@ -51,6 +58,9 @@ class Pipeline {
   bool Load(StateStore& store, std::string& error);
 
  private:
+  // After an event, or at the end of input: records the emissions rules made for other rules'
+  // `suppress while`, then delivers the digests whose interval the newest event time closed.
+  void Settle(bool final);
   // Fires what metric `m` has due, feeding its output and watermarks to what reads it.
   void FireMetric(size_t m, const EmissionHandler& emit);
   void Route(size_t m, const EmissionHandler& emit);
@@ -73,6 +83,14 @@ class Pipeline {
   std::vector<RecordHandler> on_record_;
   std::vector<WatermarkHandler> on_watermark_;
   const EmissionHandler* emit_ = nullptr;  // the handler of the event being processed
+  // Digests and schedules; per rule and schedule, where its emissions go (a digest, or out).
+  std::vector<std::unique_ptr<DigestOperator>> digests_;
+  std::vector<std::unique_ptr<ScheduleOperator>> schedules_;
+  std::vector<EmissionHandler> rule_emit_, schedule_emit_;
+  // Schedules per stream (the stream their metric's watermarks follow) and per metric.
+  std::vector<std::vector<int>> stream_schedules_, metric_schedules_;
+  std::vector<PendingActivity> pending_activity_;
+  std::string store_key_;
 };
 
 }  // namespace aisle::engine
