@@ -751,8 +751,8 @@ class Checker {
           if (fx < 0) {
             if (by_default) {
               diags_.Error("E092", k.span,
-                           fmt::format("rule '{}' has no field 'store' to match '{}' by", rule.name,
-                                       other.name),
+                           fmt::format("rule '{}' has no field 'store' to match with rule '{}'",
+                                       rule.name, other.name),
                            "name the fields the two rules share with 'per', e.g. per sku");
             } else {
               UnknownField(k.name, k.span, rule.fields);
@@ -767,7 +767,7 @@ class Checker {
             if (help.empty() && by_default)
               help = "name the fields the two rules share with 'per', e.g. per sku";
             diags_.Error("E092", k.span,
-                         fmt::format("rule '{}' has no field '{}' to match this rule's by",
+                         fmt::format("rule '{}' has no field '{}' to match with this rule",
                                      other.name, k.name),
                          help);
             ok = false;
