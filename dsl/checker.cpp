@@ -664,7 +664,14 @@ class Checker {
 
   // `digest "CHANNEL" every DURATION`: one per channel.
   void CheckDigest(const ast::Digest& d) {
-    auto period = ConstantDuration(*d.period, "a digest interval");
+    std::optional<int64_t> period;
+    if (d.period->kind == ast::ExprKind::kName && d.period->text == "day") {
+      // Digests cut event time in UTC intervals; `window day` style local days are not meant.
+      diags_.Error("E023", d.period->span, "a digest interval must be a positive duration such as 15m or 1h",
+                   "write 1d for UTC days");
+    } else {
+      period = ConstantDuration(*d.period, "a digest interval");
+    }
     if (d.channel.empty()) {
       diags_.Error("E096", d.channel_span, "a digest needs the name of the channel it collects");
       return;
