@@ -170,7 +170,6 @@ PipelineStats Pipeline::stats() const {
     s.throttled += r->throttled();
   }
   for (const auto& d : digests_) s.held += d->held();
-  for (const auto& sc : schedules_) s.reports += sc->fired();
   return s;
 }
 

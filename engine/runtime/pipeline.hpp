@@ -32,7 +32,6 @@ struct PipelineStats {
   int64_t deduped = 0;      // emissions dropped by `dedupe`
   int64_t throttled = 0;    // emissions dropped by `throttle`
   int64_t held = 0;         // emissions held for a digest (delivered inside its report)
-  int64_t reports = 0;      // schedule reports
 };
 
 
