@@ -163,6 +163,23 @@ struct Throttle {
   Span span;
 };
 
+// `dedupe [per FIELD, ...] within DURATION`: drops an emission when the rule let one with the same
+// field values (default: the store and the message text) through less than DURATION before.
+struct Dedupe {
+  std::vector<Ident> keys;
+  ExprPtr period;
+  Span span;
+};
+
+// `suppress while RULE [per FIELD, ...] for DURATION`: drops an emission while RULE has emitted,
+// for the same field values (default: the store), less than DURATION before.
+struct Suppress {
+  Ident rule;
+  std::vector<Ident> keys;
+  ExprPtr period;
+  Span span;
+};
+
 struct Rule {
   Ident name;
   Ident input;
@@ -171,6 +188,32 @@ struct Rule {
   std::vector<ExprPtr> whens;  // exactly one when checked
   std::vector<Emit> emits;     // exactly one when checked
   std::vector<Throttle> throttles;  // at most one
+  std::vector<Dedupe> dedupes;      // at most one
+  std::vector<Suppress> suppressions;
+  Span span;
+};
+
+// `digest "CHANNEL" every DURATION`: the channel's emissions are held and go out as one report
+// per interval.
+struct Digest {
+  std::string channel;
+  Span channel_span;
+  ExprPtr period;
+  Span span;
+};
+
+// `schedule NAME every DURATION` or `schedule NAME every day at HH:MM local|utc`, with `from
+// METRIC`, labels, an optional `when` and `emit report to "CHANNEL" message "..."`.
+struct Schedule {
+  Ident name;
+  ExprPtr period;             // `every DURATION`; null for `every day at`
+  std::string time_of_day;    // `every day at`: "06:00" as written
+  Span time_span;
+  std::optional<Ident> zone;  // `local` or `utc`
+  std::vector<Ident> from;    // exactly one when checked
+  std::vector<Label> labels;
+  std::vector<ExprPtr> whens;  // at most one
+  std::vector<Emit> emits;     // exactly one
   Span span;
 };
 
@@ -197,6 +240,8 @@ struct Module {
   std::vector<Metric> metrics;
   std::vector<Rule> rules;
   std::vector<Policy> policies;
+  std::vector<Digest> digests;
+  std::vector<Schedule> schedules;
 };
 
 }  // namespace aisle::dsl::ast

@@ -157,6 +157,8 @@ class Checker {
       }
     }
     for (const auto& [name, decl] : metric_decls_) ResolveMetric(name);
+    for (const auto& m : rules_.modules)
+      for (const auto& d : m.digests) CheckDigest(d);
     std::map<std::string, Span> rule_names;
     for (const auto& m : rules_.modules) {
       // Rules outside and inside policies share one namespace; check them in source order.
@@ -179,6 +181,17 @@ class Checker {
     }
     for (const auto& r : plan_.rules)
       if (!r.scope.empty()) plan_.policies.by_store = true;
+    for (const auto& m : rules_.modules)
+      for (const auto& schedule : m.schedules) {
+        auto [it, fresh] = rule_names.emplace(schedule.name.name, schedule.name.span);
+        if (!fresh) {
+          Duplicate("rule or schedule", schedule.name, it->second);
+          continue;
+        }
+        CheckSchedule(schedule);
+      }
+    ResolveSuppressions(rule_names);
+    UnusedDigests();
     for (const auto& [name, info] : params_) {
       if (!info.used) diags_.Warning("W001", info.name_span, "param '" + name + "' is never used");
     }
@@ -1126,6 +1139,9 @@ class Checker {
     if (r.throttles.size() > 1)
       diags_.Error("E027", r.throttles[1].span, "a rule has one 'throttle' clause");
     if (!r.throttles.empty()) CheckThrottle(r.throttles[0], rule, scope);
+    if (r.dedupes.size() > 1) diags_.Error("E027", r.dedupes[1].span, "a rule has one 'dedupe' clause");
+    if (!r.dedupes.empty()) CheckDedupe(r.dedupes[0], rule, scope);
+    rule.digest = DigestFor(rule.channel);
     // Values reported with an emission: a metric's whole record, or the stream fields used.
     for (int i = 0; i < static_cast<int>(rule.fields.size()); ++i) {
       if (i == rule.window_start_field || i == rule.window_end_field) continue;
@@ -1134,6 +1150,8 @@ class Checker {
     }
     rule.fingerprint =
         Fingerprint("rule", r.span, params_used, InputFingerprint(rule.input), rule.policy);
+    rule_index_[rule.name] = static_cast<int>(plan_.rules.size());
+    if (!r.suppressions.empty()) suppressing_.emplace_back(static_cast<int>(plan_.rules.size()), &r);
     plan_.rules.push_back(std::move(rule));
   }
 
@@ -1154,6 +1172,337 @@ class Checker {
       scope.used->insert(f);
       rule.throttle_keys.push_back(f);
     }
+  }
+
+  // ---------------------------------------------------------------- emission control, schedules
+  // `dedupe [per FIELDS] within DURATION`.
+  void CheckDedupe(const ast::Dedupe& d, plan::Rule& rule, Scope& scope) {
+    if (auto period = ConstantDuration(*d.period, "a dedupe period")) rule.dedupe_period = *period;
+    for (const ast::Ident& k : d.keys) {
+      int f = FieldIndex(rule.fields, k.name);
+      if (f < 0) {
+        UnknownField(k.name, k.span, rule.fields);
+        continue;
+      }
+      scope.used->insert(f);
+      rule.dedupe_keys.push_back(f);
+    }
+  }
+
+  // `digest "CHANNEL" every DURATION`: one per channel.
+  void CheckDigest(const ast::Digest& d) {
+    std::optional<int64_t> period;
+    if (d.period->kind == ast::ExprKind::kName && d.period->text == "day") {
+      // Digests cut event time in UTC intervals; `window day` style local days are not meant.
+      diags_.Error("E023", d.period->span, "a digest interval must be a positive duration such as 15m or 1h",
+                   "write 1d for UTC days");
+    } else {
+      period = ConstantDuration(*d.period, "a digest interval");
+    }
+    if (d.channel.empty()) {
+      diags_.Error("E096", d.channel_span, "a digest needs the name of the channel it collects");
+      return;
+    }
+    for (const plan::Digest& other : plan_.digests) {
+      if (other.channel != d.channel) continue;
+      LineCol at = rules_.sources.Locate(other.span.source, other.span.begin);
+      diags_.Error("E096", d.channel_span,
+                   fmt::format("channel '{}' already has a digest, at {}:{}:{}", d.channel,
+                               rules_.sources.path(other.span.source), at.line, at.column));
+      return;
+    }
+    plan::Digest digest;
+    digest.channel = d.channel;
+    digest.period = period.value_or(0);
+    digest.span = d.span;
+    digest.fingerprint = Fingerprint("digest", d.span, {}, 0);
+    plan_.digests.push_back(std::move(digest));
+  }
+
+  int DigestFor(std::string_view channel) const {
+    for (size_t i = 0; i < plan_.digests.size(); ++i)
+      if (plan_.digests[i].channel == channel) return static_cast<int>(i);
+    return -1;
+  }
+
+  // W030: a digest whose channel nothing emits to.
+  void UnusedDigests() {
+    std::vector<std::string_view> channels;
+    for (const auto& r : plan_.rules) channels.push_back(r.channel);
+    for (const auto& s : plan_.schedules) channels.push_back(s.channel);
+    for (const plan::Digest& d : plan_.digests) {
+      if (std::find(channels.begin(), channels.end(), d.channel) != channels.end()) continue;
+      Span span = d.span;
+      // The channel's string: after `digest` and blanks.
+      std::string_view text = rules_.sources.Slice(d.span);
+      size_t quote = text.find('"');
+      if (quote != std::string_view::npos) {
+        span.begin = d.span.begin + static_cast<uint32_t>(quote);
+        span.end = span.begin + static_cast<uint32_t>(d.channel.size() + 2);
+        if (span.end > d.span.end) span.end = d.span.end;
+      }
+      diags_.Warning("W030", span, "no rule or schedule emits to channel '" + d.channel + "'",
+                     DidYouMean(d.channel, channels));
+    }
+  }
+
+  // `suppress while RULE [per FIELDS] for DURATION`, once every rule is known.
+  void ResolveSuppressions(const std::map<std::string, Span>& declared) {
+    std::vector<std::string_view> names;
+    for (const auto& [name, _] : rule_index_) names.push_back(name);
+    for (const auto& [x, ast_rule] : suppressing_) {
+      for (const ast::Suppress& s : ast_rule->suppressions) {
+        auto period = ConstantDuration(*s.period, "a suppression period");
+        auto it = rule_index_.find(s.rule.name);
+        if (it == rule_index_.end()) {
+          // A declared rule that did not check was reported already; a schedule is not a rule.
+          if (declared.count(s.rule.name) && !IsSchedule(s.rule.name)) continue;
+          diags_.Error("E090", s.rule.span,
+                       IsSchedule(s.rule.name)
+                           ? "'" + s.rule.name + "' is a schedule; only a rule's emissions can suppress another rule's"
+                           : "unknown rule '" + s.rule.name + "'",
+                       IsSchedule(s.rule.name) ? "" : DidYouMean(s.rule.name, names));
+          continue;
+        }
+        const int y = it->second;
+        const plan::Rule& rule = plan_.rules[static_cast<size_t>(x)];
+        if (y == x) {
+          diags_.Error("E091", s.rule.span, "rule '" + rule.name + "' cannot suppress itself",
+                       "a rule that should wait after its own emissions wants 'dedupe' or 'throttle'");
+          continue;
+        }
+        const plan::Rule& other = plan_.rules[static_cast<size_t>(y)];
+        plan::Rule::Suppression out;
+        out.rule = y;
+        out.span = s.span;
+        bool ok = true;
+        std::vector<ast::Ident> keys = s.keys;
+        const bool by_default = keys.empty();
+        if (by_default) keys.push_back({"store", s.rule.span});
+        for (const ast::Ident& k : keys) {
+          const int fx = FieldIndex(rule.fields, k.name);
+          const int fy = FieldIndex(other.fields, k.name);
+          if (fx < 0) {
+            if (by_default) {
+              diags_.Error("E092", k.span,
+                           fmt::format("rule '{}' has no field 'store' to match with rule '{}'",
+                                       rule.name, other.name),
+                           "name the fields the two rules share with 'per', e.g. per sku");
+            } else {
+              UnknownField(k.name, k.span, rule.fields);
+            }
+            ok = false;
+            continue;
+          }
+          if (fy < 0) {
+            std::vector<std::string_view> fields;
+            for (const auto& f : other.fields) fields.push_back(f.name);
+            std::string help = DidYouMean(k.name, fields);
+            if (help.empty() && by_default)
+              help = "name the fields the two rules share with 'per', e.g. per sku";
+            diags_.Error("E092", k.span,
+                         fmt::format("rule '{}' has no field '{}' to match with this rule",
+                                     other.name, k.name),
+                         help);
+            ok = false;
+            continue;
+          }
+          const Type tx = rule.fields[static_cast<size_t>(fx)].type;
+          const Type ty = other.fields[static_cast<size_t>(fy)].type;
+          if (tx != ty) {
+            diags_.Error("E092", k.span,
+                         fmt::format("field '{}' is {} here but {} in rule '{}'", k.name,
+                                     WithArticle(tx), WithArticle(ty), other.name));
+            ok = false;
+            continue;
+          }
+          out.fields.push_back(fx);
+          out.other_fields.push_back(fy);
+        }
+        if (!ok || !period) continue;
+        out.period = *period;
+        plan_.rules[static_cast<size_t>(x)].suppressions.push_back(std::move(out));
+      }
+    }
+    SuppressionCycles();
+  }
+
+  bool IsSchedule(std::string_view name) const {
+    return std::any_of(plan_.schedules.begin(), plan_.schedules.end(),
+                       [&](const plan::Schedule& s) { return s.name == name; });
+  }
+
+  // E091: rules that suppress each other in a loop (each would wait for the other).
+  void SuppressionCycles() {
+    const size_t n = plan_.rules.size();
+    std::vector<int> state(n, 0);  // 0 unvisited, 1 on the path, 2 done
+    std::vector<int> path;
+    auto visit = [&](auto&& self, int x) -> void {
+      state[static_cast<size_t>(x)] = 1;
+      path.push_back(x);
+      for (const auto& s : plan_.rules[static_cast<size_t>(x)].suppressions) {
+        const int y = s.rule;
+        if (state[static_cast<size_t>(y)] == 1) {
+          std::string cycle;
+          for (auto p = std::find(path.begin(), path.end(), y); p != path.end(); ++p)
+            cycle += plan_.rules[static_cast<size_t>(*p)].name + " -> ";
+          cycle += plan_.rules[static_cast<size_t>(y)].name;
+          diags_.Error("E091", s.span, "rules suppress each other in a cycle: " + cycle,
+                       "'A -> B' reads 'A is suppressed while B is active'");
+        } else if (state[static_cast<size_t>(y)] == 0) {
+          self(self, y);
+        }
+      }
+      path.pop_back();
+      state[static_cast<size_t>(x)] = 2;
+    };
+    for (size_t x = 0; x < n; ++x)
+      if (state[x] == 0) visit(visit, static_cast<int>(x));
+  }
+
+  const plan::Table* StoresTable() const {
+    for (const plan::Table& t : plan_.tables)
+      if (t.key == "store" && std::find(t.columns.begin(), t.columns.end(), "timezone") != t.columns.end())
+        return &t;
+    return nullptr;
+  }
+
+  // "HH:MM" -> microseconds after midnight, or nullopt.
+  static std::optional<int64_t> TimeOfDay(std::string_view text) {
+    const size_t colon = text.find(':');
+    if (colon == std::string_view::npos || colon == 0 || colon > 2 || text.size() - colon != 3)
+      return std::nullopt;
+    int h = 0, m = 0;
+    for (char c : text.substr(0, colon)) h = h * 10 + (c - '0');
+    for (char c : text.substr(colon + 1)) m = m * 10 + (c - '0');
+    if (h > 23 || m > 59) return std::nullopt;
+    return h * kMicrosPerHour + m * kMicrosPerMinute;
+  }
+
+  void CheckSchedule(const ast::Schedule& s) {
+    plan::Schedule out;
+    out.name = s.name.name;
+    out.span = s.span;
+    if (s.period) {
+      if (auto period = ConstantDuration(*s.period, "a schedule period")) out.period = *period;
+    } else {
+      out.period = kMicrosPerDay;
+      if (auto at = TimeOfDay(s.time_of_day)) {
+        out.offset = *at;
+      } else {
+        diags_.Error("E093", s.time_span, "'" + s.time_of_day + "' is not a time of day",
+                     "write HH:MM, from 00:00 to 23:59");
+      }
+      if (s.zone && s.zone->name == "local") {
+        out.local = true;
+        if (const plan::Table* stores = StoresTable()) {
+          auto tz = std::find(stores->columns.begin(), stores->columns.end(), "timezone");
+          const size_t column = static_cast<size_t>(tz - stores->columns.begin());
+          for (const auto& [store, row] : stores->index)
+            out.store_timezones.emplace(store, stores->rows[row][column]);
+        } else {
+          diags_.Error("E095", s.zone->span, "a schedule in local time needs the stores' time zones",
+                       "declare a table keyed by store with a 'timezone' column, e.g. "
+                       "table stores from \"stores.csv\" key store");
+        }
+      }
+    }
+    // The metric it reads: keyed by store alone, so each store has one newest record.
+    std::vector<plan::Field> fields;
+    uint64_t input_fingerprint = 0;
+    if (s.from.empty()) {
+      diags_.Error("E097", s.name.span, "schedule '" + s.name.name + "' has no 'from' metric",
+                   "add a clause such as 'from daily_sales'");
+    } else {
+      if (s.from.size() > 1) diags_.Error("E027", s.from[1].span, "a schedule reads one metric");
+      out.metric = ScheduleMetric(s.from[0]);
+      if (out.metric >= 0) {
+        const plan::Metric& m = plan_.metrics[static_cast<size_t>(out.metric)];
+        fields = m.output;
+        input_fingerprint = m.fingerprint;
+        out.store_field = FieldIndex(fields, "store");
+      }
+    }
+    std::set<int> used;
+    std::set<std::string> params_used;
+    Scope scope;
+    scope.fields = &fields;
+    scope.used = &used;
+    scope.params_used = &params_used;
+    scope.what = "a schedule";
+    std::set<std::string> label_keys;
+    for (const auto& l : s.labels) {
+      if (!label_keys.insert(l.key.name).second) {
+        diags_.Error("E014", l.key.span, "label '" + l.key.name + "' is set twice");
+        continue;
+      }
+      out.labels.emplace_back(l.key.name, l.value);
+    }
+    if (s.whens.size() > 1)
+      diags_.Error("E027", s.whens[1]->span, "a schedule has one 'when'; combine conditions with 'and'");
+    if (!s.whens.empty() && out.metric >= 0) {
+      plan::Expr condition = Resolve(*s.whens[0], scope);
+      ExpectBool(condition, s.whens[0]->span, "a 'when' condition");
+      out.condition = std::move(condition);
+    }
+    if (s.emits.empty()) {
+      diags_.Error("E097", s.name.span, "schedule '" + s.name.name + "' has no 'emit' clause",
+                   "add a clause such as 'emit report to \"store-ops\" message \"...\"'");
+    } else {
+      if (s.emits.size() > 1) diags_.Error("E027", s.emits[1].span, "a schedule has one 'emit' clause");
+      const ast::Emit& e = s.emits[0];
+      if (e.kind.name != "report")
+        diags_.Error("E028", e.kind.span, "a schedule emits a report, not '" + e.kind.name + "'",
+                     "write 'emit report to \"CHANNEL\"'");
+      if (e.severity) {
+        const std::string& sev = e.severity->name;
+        if (sev == "info") out.severity = plan::Severity::kInfo;
+        else if (sev == "warning") out.severity = plan::Severity::kWarning;
+        else if (sev == "critical") out.severity = plan::Severity::kCritical;
+        else
+          diags_.Error("E028", e.severity->span, "unknown severity '" + sev + "'",
+                       DidYouMean(sev, {"info", "warning", "critical"}));
+      }
+      out.channel = e.channel;
+      if (e.channel.empty()) diags_.Error("E028", e.channel_span, "the channel name is empty");
+      if (!e.message) {
+        out.message.push_back({out.name, -1, {}});
+      } else if (out.metric >= 0) {
+        ParseTemplate(*e.message, e.message_span, out.message, scope);
+      }
+    }
+    out.digest = DigestFor(out.channel);
+    out.fingerprint = Fingerprint("schedule", s.span, params_used, input_fingerprint);
+    plan_.schedules.push_back(std::move(out));
+  }
+
+  // The metric of a schedule's `from`, or -1 (reported).
+  int ScheduleMetric(const ast::Ident& name) {
+    if (IsStreamName(name.name)) {
+      diags_.Error("E094", name.span,
+                   "a schedule reports from a metric keyed by store, not from the stream '" +
+                       name.name + "'");
+      return -1;
+    }
+    if (!metric_decls_.count(name.name)) {
+      std::vector<std::string_view> names;
+      for (const auto& [n, _] : metric_decls_) names.push_back(n);
+      diags_.Error("E010", name.span, "unknown metric '" + name.name + "'", DidYouMean(name.name, names));
+      return -1;
+    }
+    const int index = ResolveMetric(name.name);
+    if (index < 0) return -1;
+    const plan::Metric& m = plan_.metrics[static_cast<size_t>(index)];
+    if (m.keys.size() != 1 || m.input_fields[static_cast<size_t>(m.keys[0])].name != "store") {
+      std::string keys;
+      for (int k : m.keys) keys += (keys.empty() ? "" : ", ") + m.input_fields[static_cast<size_t>(k)].name;
+      diags_.Error("E094", name.span,
+                   "a schedule reads one record per store: metric '" + m.name +
+                       "' must be keyed by store alone" +
+                       (keys.empty() ? std::string(", not unkeyed") : ", not by " + keys));
+      return -1;
+    }
+    return index;
   }
 
   void CheckEmit(const ast::Emit& e, plan::Rule& rule, Scope& scope) {
@@ -1177,17 +1526,18 @@ class Checker {
     rule.channel = e.channel;
     if (e.channel.empty()) diags_.Error("E028", e.channel_span, "the channel name is empty");
     if (e.message) {
-      ParseTemplate(*e.message, e.message_span, rule, scope);
+      ParseTemplate(*e.message, e.message_span, rule.message, scope);
     } else {
       rule.message.push_back({rule.name, -1, {}});
     }
   }
 
   // "{field}" and "{field:spec}" template fields; "{{" and "}}" are literal braces.
-  void ParseTemplate(const std::string& text, Span span, plan::Rule& rule, Scope& scope) {
+  void ParseTemplate(const std::string& text, Span span, std::vector<plan::TemplatePart>& message,
+                     Scope& scope) {
     std::string literal;
     auto flush = [&] {
-      if (!literal.empty()) rule.message.push_back({std::move(literal), -1, {}});
+      if (!literal.empty()) message.push_back({std::move(literal), -1, {}});
       literal.clear();
     };
     // Map each byte of the unescaped text to its offset in the source (escapes are two bytes
@@ -1242,7 +1592,7 @@ class Checker {
           }
         }
         flush();
-        rule.message.push_back({{}, field, spec});
+        message.push_back({{}, field, spec});
         i = close;
       } else if (c == '}') {
         diags_.Error("E005", at(i, 1), "unmatched '}' in message", "write '}}' for a literal brace");
@@ -1713,6 +2063,8 @@ class Checker {
   std::map<std::string, int> metric_index_;
   std::vector<std::string> resolving_;
   std::set<std::string> declared_tables_;  // including those that failed to load
+  std::map<std::string, int> rule_index_;  // rule name -> index in plan_.rules
+  std::vector<std::pair<int, const ast::Rule*>> suppressing_;  // rules with `suppress` clauses
 };
 
 }  // namespace

@@ -11,14 +11,16 @@ namespace {
 
 using Kind = Token::Kind;
 
-constexpr std::array<std::string_view, 7> kDeclarations = {"import", "param",  "table", "stream",
-                                                           "metric", "rule", "policy"};
-constexpr std::array<std::string_view, 5> kClauses = {"label", "let", "when", "emit", "throttle"};
+constexpr std::array<std::string_view, 9> kDeclarations = {
+    "import", "param", "table", "stream", "metric", "rule", "policy", "digest", "schedule"};
+// Clauses of a rule, and of a schedule (`from`).
+constexpr std::array<std::string_view, 8> kClauses = {"label",  "let",      "when", "emit",
+                                                      "throttle", "dedupe", "suppress", "from"};
 // Words after which `(` opens a parenthesized expression, not a call, and `-` is unary.
-constexpr std::array<std::string_view, 20> kKeywords = {
+constexpr std::array<std::string_view, 22> kKeywords = {
     "and",  "or",      "not",      "when", "where", "let",     "lateness", "offset",
     "tumbling", "to",  "message",  "severity", "on", "from", "hopping", "every",
-    "per",  "throttle", "delay", "by"};
+    "per",  "throttle", "delay", "by", "within", "for"};
 
 template <size_t N>
 bool In(const std::array<std::string_view, N>& set, std::string_view word) {
@@ -72,7 +74,7 @@ class Printer {
     const bool declaration = IsDeclaration(t);
     const bool close = ClosesPolicy(t);
     if (declaration || close) {
-      in_rule_ = IsWord(t, "rule");
+      in_rule_ = IsWord(t, "rule") || IsWord(t, "schedule");
       after_emit_ = false;
       policy_header_ = IsWord(t, "policy");
     }
@@ -106,6 +108,7 @@ class Printer {
       return x.kind == Kind::kOperator && x.text == s;
     };
     if (op(t, ")") || op(t, ",") || op(t, ".") || op(p, ".") || op(p, "(")) return false;
+    if (op(t, ":") || op(p, ":")) return false;  // a time of day: 06:00
     if (op(t, "(") && p.kind == Kind::kWord && !In(kKeywords, p.text)) return false;  // a call
     if (op(p, "-") && UnaryMinus(prev_)) return false;
     return true;

@@ -65,6 +65,16 @@ AISLE_KW(not);
 AISLE_KW(true);
 AISLE_KW(false);
 AISLE_KW(null);
+AISLE_KW(dedupe);
+AISLE_KW(within);
+AISLE_KW(suppress);
+AISLE_KW(while);
+AISLE_KW(for);
+AISLE_KW(digest);
+AISLE_KW(schedule);
+AISLE_KW(at);
+AISLE_KW(local);
+AISLE_KW(utc);
 #undef AISLE_KW
 
 struct reserved : p::sor<kw_and, kw_or, kw_not, kw_true, kw_false, kw_null> {};
@@ -198,12 +208,43 @@ struct throttle_count : number_lit {};
 struct throttle_keys : p::seq<kw_per, _, p::must<ident>, p::star<_, p::one<','>, _, p::must<ident>>> {};
 struct throttle_clause : p::seq<kw_throttle, _, p::must<throttle_count>, _, p::must<kw_per>, _,
                                 p::must<expr>, p::opt<_, throttle_keys>> {};
-struct rule_clause : p::sor<label_clause, let_clause, when_clause, emit_clause, throttle_clause> {};
+// Emission control: `dedupe [per FIELDS] within DURATION`, `suppress while RULE [per FIELDS] for
+// DURATION`.
+struct emission_keys : p::seq<kw_per, _, p::must<ident>, p::star<_, p::one<','>, _, p::must<ident>>> {};
+struct dedupe_within : p::seq<kw_within, _, p::must<expr>> {};
+struct dedupe_clause : p::seq<kw_dedupe, p::opt<_, emission_keys>, _, p::must<dedupe_within>> {};
+struct suppress_while : kw_while {};
+struct suppress_rule : ident {};
+struct suppress_for : p::seq<kw_for, _, p::must<expr>> {};
+struct suppress_clause : p::seq<kw_suppress, _, p::must<suppress_while>, _, p::must<suppress_rule>,
+                                p::opt<_, emission_keys>, _, p::must<suppress_for>> {};
+struct rule_clause : p::sor<label_clause, let_clause, when_clause, emit_clause, throttle_clause,
+                            dedupe_clause, suppress_clause> {};
 struct rule_on : kw_on {};
 struct rule_decl : p::seq<kw_rule, _, p::must<ident>, _, p::must<rule_on>, _, p::must<ident>,
                           p::star<_, rule_clause>> {};
 
-struct decl : p::sor<import_decl, param_decl, table_decl, stream_decl, metric_decl, rule_decl> {};
+// `digest "CHANNEL" every DURATION`: the channel's emissions, one report per interval.
+struct digest_channel : string_lit {};
+struct digest_every : p::seq<kw_every, _, p::must<expr>> {};
+struct digest_decl : p::seq<kw_digest, _, p::must<digest_channel>, _, p::must<digest_every>> {};
+
+// `schedule NAME every DURATION | every day at HH:MM local|utc`, then `from METRIC`, `label`,
+// `when` and `emit report ...` clauses.
+struct time_of_day : p::seq<digits, p::one<':'>, digits, p::not_at<ident_char>> {};
+struct schedule_zone : p::sor<kw_local, kw_utc> {};
+struct schedule_at : p::seq<kw_at, _, p::must<time_of_day>, _, p::must<schedule_zone>> {};
+struct schedule_daily : p::seq<kw_day, _, p::must<schedule_at>> {};
+struct schedule_period : p::sor<schedule_daily, expr> {};
+struct schedule_every : p::seq<kw_every, _, p::must<schedule_period>> {};
+struct schedule_metric : ident {};
+struct schedule_from : p::seq<kw_from, _, p::must<schedule_metric>> {};
+struct schedule_clause : p::sor<schedule_from, label_clause, when_clause, emit_clause> {};
+struct schedule_decl : p::seq<kw_schedule, _, p::must<ident>, _, p::must<schedule_every>,
+                              p::star<_, schedule_clause>> {};
+
+struct decl : p::sor<import_decl, param_decl, table_decl, stream_decl, metric_decl, rule_decl,
+                     digest_decl, schedule_decl> {};
 // One declaration, with the blank space and comments before it.
 struct one_decl : p::seq<_, decl> {};
 
@@ -218,7 +259,7 @@ struct policy_close : p::one<'}'> {};
 // Where the parser may resume after a syntax error: a declaration keyword or a policy's '}' at
 // the start of a line.
 struct decl_start : p::sor<kw_import, kw_param, kw_table, kw_stream, kw_metric, kw_rule, kw_policy,
-                           policy_close> {};
+                           kw_digest, kw_schedule, policy_close> {};
 
 // ---- error messages: the one table ----
 struct errors {
@@ -261,6 +302,18 @@ template <> inline constexpr const char* errors::message<throttle_count> = "expe
 template <> inline constexpr const char* errors::message<kw_per> = "expected 'per' and a duration";
 template <> inline constexpr const char* errors::message<policy_level> = "expected what the policy covers: chain, district \"NAME\" or store \"ID\"";
 template <> inline constexpr const char* errors::message<policy_open> = "expected '{' to open the policy";
+template <> inline constexpr const char* errors::message<dedupe_within> = "expected 'within' and a duration, e.g. dedupe within 1h";
+template <> inline constexpr const char* errors::message<suppress_while> = "expected 'while' and a rule, e.g. suppress while reorder for 1d";
+template <> inline constexpr const char* errors::message<suppress_rule> = "expected the name of the rule that suppresses this one";
+template <> inline constexpr const char* errors::message<suppress_for> = "expected 'for' and how long the other rule's emission suppresses this one, e.g. for 1d";
+template <> inline constexpr const char* errors::message<digest_channel> = "expected the channel in double quotes, e.g. digest \"ops\" every 1h";
+template <> inline constexpr const char* errors::message<digest_every> = "expected 'every' and how often the digest goes out, e.g. every 1h";
+template <> inline constexpr const char* errors::message<schedule_every> = "expected 'every' and a duration, or 'every day at HH:MM local'";
+template <> inline constexpr const char* errors::message<schedule_period> = "expected a duration, or 'day at HH:MM local'";
+template <> inline constexpr const char* errors::message<schedule_at> = "expected 'at' and a time of day, e.g. every day at 06:00 local";
+template <> inline constexpr const char* errors::message<time_of_day> = "expected a time of day such as 06:00";
+template <> inline constexpr const char* errors::message<schedule_zone> = "expected 'local' (each store's time zone) or 'utc'";
+template <> inline constexpr const char* errors::message<schedule_metric> = "expected the metric the schedule reports from";
 
 // must<Rule> calls raise() when Rule fails: throw with the message from the table. Every rule
 // rewinds on failure (PEGTL lets rules under must<> stop mid-way), so a raised error points at

@@ -36,7 +36,10 @@ using selector = pt::selector<
                           g::policy_header, g::policy_level,
                           g::table_type, g::column_type, g::select_stage, g::select_computed,
                           g::select_field, g::distinct_stage, g::top_stage, g::top_by, g::top_per,
-                          g::join_clause, g::join_left>,
+                          g::join_clause, g::join_left,
+                          g::dedupe_clause, g::suppress_clause, g::suppress_rule, g::emission_keys,
+                          g::digest_decl, g::digest_channel, g::schedule_decl, g::time_of_day,
+                          g::schedule_zone, g::schedule_metric>,
     pt::fold_one::on<g::postfix, g::product, g::sum, g::comparison, g::conjunction,
                      g::disjunction>>;
 
@@ -76,6 +79,15 @@ class Builder {
       m.metrics.push_back(Metric(n));
     } else if (n.is_type<g::rule_decl>()) {
       m.rules.push_back(Rule(n));
+    } else if (n.is_type<g::digest_decl>()) {
+      ast::Digest d;
+      d.channel = Unquote(*n.children[0]);
+      d.channel_span = SpanOf(*n.children[0]);
+      d.period = Expression(*n.children[1]);
+      d.span = SpanOf(n);
+      m.digests.push_back(std::move(d));
+    } else if (n.is_type<g::schedule_decl>()) {
+      m.schedules.push_back(Schedule(n));
     }
   }
 
@@ -240,25 +252,79 @@ class Builder {
           for (const auto& k : c.children[2]->children) t.keys.push_back(Id(*k));
         rule.throttles.push_back(std::move(t));
       } else if (c.is_type<g::emit_clause>()) {
-        ast::Emit e;
-        e.span = SpanOf(c);
+        rule.emits.push_back(Emit(c));
+      } else if (c.is_type<g::dedupe_clause>()) {
+        ast::Dedupe d;
+        d.span = SpanOf(c);
         for (const auto& part : c.children) {
-          if (part->is_type<g::emit_kind>()) {
-            e.kind = Id(*part);
-          } else if (part->is_type<g::severity_level>()) {
-            e.severity = Id(*part);
-          } else if (part->is_type<g::string_lit>()) {
-            e.channel = Unquote(*part);
-            e.channel_span = SpanOf(*part);
-          } else if (part->is_type<g::message_clause>()) {
-            e.message = Unquote(*part->children[0]);
-            e.message_span = SpanOf(*part->children[0]);
+          if (part->is_type<g::emission_keys>()) {
+            for (const auto& k : part->children) d.keys.push_back(Id(*k));
+          } else {
+            d.period = Expression(*part);
           }
         }
-        rule.emits.push_back(std::move(e));
+        rule.dedupes.push_back(std::move(d));
+      } else if (c.is_type<g::suppress_clause>()) {
+        ast::Suppress s;
+        s.span = SpanOf(c);
+        for (const auto& part : c.children) {
+          if (part->is_type<g::suppress_rule>()) {
+            s.rule = Id(*part);
+          } else if (part->is_type<g::emission_keys>()) {
+            for (const auto& k : part->children) s.keys.push_back(Id(*k));
+          } else {
+            s.period = Expression(*part);
+          }
+        }
+        rule.suppressions.push_back(std::move(s));
       }
     }
     return rule;
+  }
+
+  ast::Emit Emit(const Node& c) {
+    ast::Emit e;
+    e.span = SpanOf(c);
+    for (const auto& part : c.children) {
+      if (part->is_type<g::emit_kind>()) {
+        e.kind = Id(*part);
+      } else if (part->is_type<g::severity_level>()) {
+        e.severity = Id(*part);
+      } else if (part->is_type<g::string_lit>()) {
+        e.channel = Unquote(*part);
+        e.channel_span = SpanOf(*part);
+      } else if (part->is_type<g::message_clause>()) {
+        e.message = Unquote(*part->children[0]);
+        e.message_span = SpanOf(*part->children[0]);
+      }
+    }
+    return e;
+  }
+
+  ast::Schedule Schedule(const Node& n) {
+    ast::Schedule s;
+    s.name = Id(*n.children[0]);
+    s.span = SpanOf(n);
+    for (size_t i = 1; i < n.children.size(); ++i) {
+      const Node& c = *n.children[i];
+      if (c.is_type<g::time_of_day>()) {
+        s.time_of_day = c.string();
+        s.time_span = SpanOf(c);
+      } else if (c.is_type<g::schedule_zone>()) {
+        s.zone = Id(c);
+      } else if (c.is_type<g::schedule_metric>()) {
+        s.from.push_back(Id(c));
+      } else if (c.is_type<g::label_clause>()) {
+        s.labels.push_back({Id(*c.children[0]), Unquote(*c.children[1]), SpanOf(c)});
+      } else if (c.is_type<g::when_clause>()) {
+        s.whens.push_back(Expression(*c.children[0]));
+      } else if (c.is_type<g::emit_clause>()) {
+        s.emits.push_back(Emit(c));
+      } else if (i == 1) {
+        s.period = Expression(c);  // `every DURATION`
+      }
+    }
+    return s;
   }
 
   ast::ExprPtr Make(ast::ExprKind kind, const Node& n) {
@@ -582,9 +648,10 @@ ast::Module Parse(const SourceManager& sources, SourceId source, Diagnostics& di
         std::string_view word = WordAt(text, start);
         std::string help;
         const std::vector<std::string_view> keywords = {
-            "import", "param", "table", "stream",   "metric", "rule", "policy", "label", "let",
-            "when",   "emit",  "where", "key",      "window", "agg",  "select", "distinct", "top",
-            "during"};
+            "import", "param",  "table",    "stream",   "metric", "rule",   "policy",
+            "digest", "schedule", "label",  "let",      "when",   "emit",   "dedupe",
+            "suppress", "from", "where",    "key",      "window", "agg",    "select",
+            "distinct", "top",  "during"};
         // A clause keyword out of place (its rule was lost to an earlier error) is spelled right.
         if (!word.empty() && std::find(keywords.begin(), keywords.end(), word) == keywords.end())
           help = DidYouMean(word, keywords);

@@ -162,7 +162,7 @@ struct TemplatePart {
   std::string spec;  // after ':' in "{aov:money}"
 };
 
-enum class EmitKind { kAlert, kTask };
+enum class EmitKind { kAlert, kTask, kReport };
 enum class Severity { kInfo, kWarning, kCritical };
 
 struct Rule {
@@ -199,6 +199,52 @@ struct Rule {
   // Empty: every record.
   std::string policy;
   std::vector<uint8_t> scope;
+  // dedupe: an emission is dropped when the rule let one with the same dedupe key through less
+  // than `dedupe_period` of event time before (0: no dedupe). Keys are record fields; empty: the
+  // store and the message text.
+  int64_t dedupe_period = 0;
+  std::vector<int> dedupe_keys;
+  // `suppress while RULE`: an emission is dropped while `rule` has emitted, for the same values
+  // of `fields` (here) and `other_fields` (there), less than `period` of event time before.
+  struct Suppression {
+    int rule = -1;  // index into Plan::rules
+    std::vector<int> fields, other_fields;
+    int64_t period = 0;
+    Span span;
+  };
+  std::vector<Suppression> suppressions;
+  int digest = -1;  // index into Plan::digests when the channel is digested
+  uint64_t fingerprint = 0;
+};
+
+// `digest "CHANNEL" every DURATION`: emissions to the channel are held and delivered as one
+// report per interval [k * period, (k + 1) * period) of event time.
+struct Digest {
+  std::string channel;
+  int64_t period = 0;
+  Span span;
+  uint64_t fingerprint = 0;
+};
+
+// A schedule: per store, at instants of event time, a report from the newest record of a metric
+// keyed by store.
+struct Schedule {
+  std::string name;
+  Span span;
+  int metric = -1;  // index into Plan::metrics; its output is the record the schedule reads
+  // Instants: UTC `offset + k * period`, or, when `local`, `offset` after each local midnight in
+  // the store's time zone (`store_timezones`; unknown stores use UTC).
+  int64_t period = 0;
+  int64_t offset = 0;
+  bool local = false;
+  std::unordered_map<std::string, std::string> store_timezones;
+  std::optional<Expr> condition;  // on the record; none: always
+  Severity severity = Severity::kInfo;
+  std::string channel;
+  std::vector<TemplatePart> message;
+  std::vector<std::pair<std::string, std::string>> labels;
+  int store_field = -1;  // in the metric's output
+  int digest = -1;       // index into Plan::digests when the channel is digested
   uint64_t fingerprint = 0;
 };
 
@@ -280,6 +326,8 @@ struct Plan {
   std::vector<Metric> metrics;  // in dependency order: a metric's input precedes it
   std::vector<Rule> rules;
   std::vector<Table> tables;
+  std::vector<Digest> digests;
+  std::vector<Schedule> schedules;
   StreamSettings streams[kStreamKindCount];
   Policies policies;
   std::string ruleset_hash;  // hex, over every source file of the rule set

@@ -83,6 +83,10 @@ EngineStats Engine::stats() const {
   const PipelineStats p = pipeline_->stats();
   s.late = p.late;
   s.corrections = p.corrections;
+  s.suppressed = p.suppressed;
+  s.deduped = p.deduped;
+  s.throttled = p.throttled;
+  s.held = p.held;
   s.open_windows = pipeline_->open_windows();
   return s;
 }

@@ -36,6 +36,10 @@ struct EngineStats {
   int64_t late = 0;        // events that arrived after their window closed (beyond lateness)
   int64_t corrections = 0; // window results fired again because a late event changed them
   int64_t emissions = 0;
+  int64_t suppressed = 0;  // emissions dropped by `suppress while`
+  int64_t deduped = 0;     // emissions dropped by `dedupe`
+  int64_t throttled = 0;   // emissions dropped by `throttle`
+  int64_t held = 0;        // emissions held for a digest (each digest counts once in `emissions`)
   size_t open_windows = 0;
 };
 

@@ -123,6 +123,9 @@ int RunReplay(const ReplayArgs& args) {
       s.open_windows, args.final ? "" : " (kept for the next replay; --final closes them)", seconds,
       seconds > 0 ? static_cast<double>(total.events) / seconds : 0.0,
       seconds > 0 ? static_cast<double>(total.bytes) / seconds / 1e6 : 0.0);
+  if (s.suppressed + s.deduped + s.throttled + s.held > 0)
+    summary += fmt::format("emission control: {} suppressed, {} deduped, {} throttled, {} held for digests\n",
+                           s.suppressed, s.deduped, s.throttled, s.held);
   std::fputs(summary.c_str(), stderr);
   return 0;
 }

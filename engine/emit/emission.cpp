@@ -16,7 +16,12 @@ namespace aisle::engine {
 using dsl::Type;
 
 std::string_view KindName(dsl::plan::EmitKind kind) {
-  return kind == dsl::plan::EmitKind::kAlert ? "alert" : "task";
+  switch (kind) {
+    case dsl::plan::EmitKind::kAlert: return "alert";
+    case dsl::plan::EmitKind::kTask: return "task";
+    case dsl::plan::EmitKind::kReport: return "report";
+  }
+  return "alert";
 }
 
 std::string_view SeverityName(dsl::plan::Severity s) {

@@ -53,6 +53,15 @@ Result<OperatorGraph> OperatorGraph::Build(const dsl::plan::Plan& plan) {
     rule_node[i] = static_cast<int>(out.nodes_.size());
     out.nodes_.push_back({OperatorNode::Kind::kRule, static_cast<int>(i), plan.rules[i].name});
   }
+  std::vector<int> schedule_node(plan.schedules.size()), digest_node(plan.digests.size());
+  for (size_t i = 0; i < plan.schedules.size(); ++i) {
+    schedule_node[i] = static_cast<int>(out.nodes_.size());
+    out.nodes_.push_back({OperatorNode::Kind::kSchedule, static_cast<int>(i), plan.schedules[i].name});
+  }
+  for (size_t i = 0; i < plan.digests.size(); ++i) {
+    digest_node[i] = static_cast<int>(out.nodes_.size());
+    out.nodes_.push_back({OperatorNode::Kind::kDigest, static_cast<int>(i), "digest " + plan.digests[i].channel});
+  }
   Graph g(out.nodes_.size());
   out.consumers_.resize(out.nodes_.size());
   auto input_node = [&](const dsl::plan::Input& in) {
@@ -69,6 +78,13 @@ Result<OperatorGraph> OperatorGraph::Build(const dsl::plan::Plan& plan) {
       connect(metric_node[static_cast<size_t>(join->right)], metric_node[i]);
   }
   for (size_t i = 0; i < plan.rules.size(); ++i) connect(input_node(plan.rules[i].input), rule_node[i]);
+  for (size_t i = 0; i < plan.schedules.size(); ++i)
+    connect(metric_node[static_cast<size_t>(plan.schedules[i].metric)], schedule_node[i]);
+  for (size_t i = 0; i < plan.rules.size(); ++i)
+    if (plan.rules[i].digest >= 0) connect(rule_node[i], digest_node[static_cast<size_t>(plan.rules[i].digest)]);
+  for (size_t i = 0; i < plan.schedules.size(); ++i)
+    if (plan.schedules[i].digest >= 0)
+      connect(schedule_node[i], digest_node[static_cast<size_t>(plan.schedules[i].digest)]);
 
   std::vector<Vertex> cycle, path;
   CycleFinder finder;
@@ -192,9 +208,44 @@ std::string Describe(const OperatorNode& node, const dsl::plan::Plan& plan) {
     }
     case OperatorNode::Kind::kRule: {
       const auto& r = plan.rules[static_cast<size_t>(node.index)];
+      std::string control;
+      for (const auto& s : r.suppressions) {
+        std::string fields;
+        for (int f : s.fields) fields += (fields.empty() ? "" : ", ") + r.fields[static_cast<size_t>(f)].name;
+        control += fmt::format("  suppressed while {} per [{}] for {}",
+                               plan.rules[static_cast<size_t>(s.rule)].name, fields, DurationText(s.period));
+      }
+      if (r.dedupe_period > 0) {
+        std::string fields;
+        for (int f : r.dedupe_keys) fields += (fields.empty() ? "" : ", ") + r.fields[static_cast<size_t>(f)].name;
+        control += fmt::format("  dedupe per [{}] within {}", fields.empty() ? "store, message" : fields,
+                               DurationText(r.dedupe_period));
+      }
+      if (r.throttle_count > 0)
+        control += fmt::format("  throttle {} per {}", r.throttle_count, DurationText(r.throttle_period));
+      if (!r.policy.empty()) control += "  policy " + r.policy;
       return fmt::format("rule {}  fp {:016x}  emits {} to \"{}\"{}  <- {}", r.name, r.fingerprint,
-                         r.kind == dsl::plan::EmitKind::kAlert ? "alert" : "task", r.channel,
-                         r.policy.empty() ? "" : "  policy " + r.policy, input_name(r.input));
+                         r.kind == dsl::plan::EmitKind::kAlert ? "alert" : "task", r.channel, control,
+                         input_name(r.input));
+    }
+    case OperatorNode::Kind::kSchedule: {
+      const auto& s = plan.schedules[static_cast<size_t>(node.index)];
+      std::string when;
+      if (s.local || (s.period == 86'400'000'000LL && s.offset > 0)) {
+        const int64_t minutes = s.offset / 60'000'000LL;
+        when = fmt::format("every day at {:02}:{:02} {}", minutes / 60, minutes % 60,
+                           s.local ? "(each store's time zone)" : "UTC");
+      } else {
+        when = "every " + DurationText(s.period) + (s.offset ? " offset " + DurationText(s.offset) : "");
+      }
+      return fmt::format("schedule {}  fp {:016x}  {}  emits report to \"{}\"  <- {}", s.name,
+                         s.fingerprint, when, s.channel,
+                         plan.metrics[static_cast<size_t>(s.metric)].name);
+    }
+    case OperatorNode::Kind::kDigest: {
+      const auto& d = plan.digests[static_cast<size_t>(node.index)];
+      return fmt::format("digest \"{}\"  fp {:016x}  every {}  one report per interval", d.channel,
+                         d.fingerprint, DurationText(d.period));
     }
   }
   return node.name;
@@ -234,9 +285,11 @@ std::string OperatorGraph::ExplainDot(const dsl::plan::Plan& plan) const {
       out, g,
       [&](std::ostream& os, Vertex v) {
         const auto& node = nodes_[v];
-        const char* shape = node.kind == OperatorNode::Kind::kSource   ? "cds"
-                            : node.kind == OperatorNode::Kind::kMetric ? "box"
-                                                                       : "ellipse";
+        const char* shape = node.kind == OperatorNode::Kind::kSource     ? "cds"
+                            : node.kind == OperatorNode::Kind::kMetric   ? "box"
+                            : node.kind == OperatorNode::Kind::kSchedule ? "hexagon"
+                            : node.kind == OperatorNode::Kind::kDigest   ? "folder"
+                                                                         : "ellipse";
         std::string label = labels[v];
         for (size_t p = 0; (p = label.find("  ", p)) != std::string::npos;) label.replace(p, 2, "\\n");
         std::string escaped;

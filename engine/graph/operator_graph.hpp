@@ -1,6 +1,7 @@
 #pragma once
-// The operator graph of a plan: sources (one per stream), metrics and rules as vertices, an edge
-// from each operator to every operator that consumes its output. Held in Boost.Graph (behind this
+// The operator graph of a plan: sources (one per stream), metrics, rules, schedules and digests as
+// vertices, an edge from each operator to every operator that consumes its output (a digest
+// consumes the emissions of the rules and schedules that emit to its channel). Held in Boost.Graph (behind this
 // header); gives the topological order the runtime fires in, and names a cycle if there is one.
 
 #include <memory>
@@ -13,8 +14,8 @@
 namespace aisle::engine {
 
 struct OperatorNode {
-  enum class Kind { kSource, kMetric, kRule } kind;
-  int index;  // stream kind, metric or rule index in the plan
+  enum class Kind { kSource, kMetric, kRule, kSchedule, kDigest } kind;
+  int index;  // stream kind, or metric, rule, schedule or digest index in the plan
   std::string name;
 };
 

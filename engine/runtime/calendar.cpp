@@ -24,15 +24,24 @@ date::local_days LocalDay(const date::time_zone* tz, int64_t ts) {
 }
 }  // namespace
 
-Calendar::Calendar(const dsl::plan::Metric& plan) : plan_(plan) {
-  for (const auto& [store, name] : plan_.store_timezones) {
+Calendar::Calendar(const dsl::plan::Metric& plan) : plan_(&plan) {
+  AddZones(plan.store_timezones);
+  for (auto& [store, zone] : zones_)
+    if (auto h = plan.store_hours.find(store); h != plan.store_hours.end()) zone.hours = &h->second;
+}
+
+Calendar::Calendar(const std::unordered_map<std::string, std::string>& store_timezones) {
+  AddZones(store_timezones);
+}
+
+void Calendar::AddZones(const std::unordered_map<std::string, std::string>& store_timezones) {
+  for (const auto& [store, name] : store_timezones) {
     Zone zone;
     try {
       zone.tz = date::locate_zone(name);
     } catch (const std::exception&) {
       zone.tz = nullptr;  // not a zone the system knows: UTC
     }
-    if (auto h = plan_.store_hours.find(store); h != plan_.store_hours.end()) zone.hours = &h->second;
     zones_.emplace(store, zone);
   }
 }
@@ -44,7 +53,7 @@ Calendar::Zone& Calendar::Find(std::string_view store) {
 
 int64_t Calendar::FiscalYearStart(int64_t year) const {
   // The anchor's weekday nearest the anchor's month and day in `year`.
-  const date::sys_days anchor{date::days{plan_.fiscal_anchor}};
+  const date::sys_days anchor{date::days{plan_->fiscal_anchor}};
   const date::year_month_day a{anchor};
   date::year_month_day target{date::year{static_cast<int>(year)}, a.month(), a.day()};
   if (!target.ok()) target = date::year{static_cast<int>(year)} / a.month() / date::last;  // Feb 29
@@ -58,10 +67,10 @@ void Calendar::Compute(const Zone& zone, int64_t ts, int64_t& start, int64_t& en
   const auto* tz = static_cast<const date::time_zone*>(zone.tz);
   const date::local_days day = LocalDay(tz, ts);
   date::local_days first = day, next = day + date::days{1};
-  switch (plan_.window_kind) {
+  switch ((plan_ ? plan_->window_kind : Kind::kDay)) {
     case Kind::kWeek: {
       const int wd = static_cast<int>(date::weekday{day}.c_encoding());
-      first = day - date::days{(wd - plan_.week_start + 7) % 7};
+      first = day - date::days{(wd - plan_->week_start + 7) % 7};
       next = first + date::days{7};
       break;
     }
@@ -86,7 +95,7 @@ void Calendar::Compute(const Zone& zone, int64_t ts, int64_t& start, int64_t& en
       const int64_t week = (d - year_start) / 7;
       int64_t from = 0;
       for (int p = 0; p < 12; ++p) {
-        int64_t to = from + plan_.fiscal_pattern[static_cast<size_t>(p % 3)];
+        int64_t to = from + plan_->fiscal_pattern[static_cast<size_t>(p % 3)];
         if (p == 11) to = weeks;
         if (week < to || p == 11) {
           first = date::local_days{date::days{year_start + from * 7}};
@@ -132,6 +141,22 @@ bool Calendar::IsOpen(std::string_view store, int64_t ts) {
   const int weekday = static_cast<int>(((days + 4) % 7 + 7) % 7);  // 1970-01-01 was a Thursday
   const int minute = static_cast<int>((local - days * dsl::kMicrosPerDay) / 60'000'000);
   return dsl::IsOpen(*zone.hours, weekday, minute);
+}
+
+int64_t Calendar::NextLocalTime(std::string_view store, int64_t after, int64_t time_of_day) const {
+  auto it = zones_.find(store);
+  const auto* tz = it == zones_.end() ? nullptr : static_cast<const date::time_zone*>(it->second.tz);
+  if (tz == nullptr)
+    return (dsl::FloorDiv(after - time_of_day, dsl::kMicrosPerDay) + 1) * dsl::kMicrosPerDay + time_of_day;
+  const date::sys_time<Micros> instant{Micros{after}};
+  // The local day before `after`'s, that day, the next, ...: the first match is at most two away.
+  auto day = date::floor<date::days>(tz->to_local(instant)) - date::days{1};
+  for (;; day += date::days{1}) {
+    const auto local = date::local_time<Micros>(day) + Micros{time_of_day};
+    const int64_t at =
+        date::floor<Micros>(tz->to_sys(local, date::choose::earliest)).time_since_epoch().count();
+    if (at > after) return at;
+  }
 }
 
 }  // namespace aisle::engine

@@ -19,12 +19,18 @@ class Calendar {
   // Stores, zones, period kind and hours come from the metric's plan, which must outlive this.
   // Unknown stores and zones use UTC; stores without hours count as always open.
   explicit Calendar(const dsl::plan::Metric& plan);
+  // Days only, for these stores' zones (schedules).
+  explicit Calendar(const std::unordered_map<std::string, std::string>& store_timezones);
 
   // The store's local period [start, end) that holds `ts`, in UTC microseconds (a day is 23 or
   // 25 hours long when clocks change).
   std::pair<int64_t, int64_t> Period(std::string_view store, int64_t ts);
   // Whether `ts` falls in the store's opening hours.
   bool IsOpen(std::string_view store, int64_t ts);
+  // The first instant after `after` at which the store's local clock reads `time_of_day`
+  // (microseconds after midnight). A time the clocks skip maps to the instant they skip at; a
+  // time they repeat, to its first occurrence.
+  int64_t NextLocalTime(std::string_view store, int64_t after, int64_t time_of_day) const;
 
  private:
   struct Zone {
@@ -38,12 +44,13 @@ class Calendar {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
+  void AddZones(const std::unordered_map<std::string, std::string>& store_timezones);
   Zone& Find(std::string_view store);
   void Compute(const Zone& zone, int64_t ts, int64_t& start, int64_t& end) const;
   // First local day of the fiscal year of `year` (days since 1970-01-01).
   int64_t FiscalYearStart(int64_t year) const;
 
-  const dsl::plan::Metric& plan_;
+  const dsl::plan::Metric* plan_ = nullptr;  // null: days only
   std::unordered_map<std::string, Zone, Hash, std::equal_to<>> zones_;
   Zone utc_;
 };

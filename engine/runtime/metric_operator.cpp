@@ -82,6 +82,11 @@ void MetricOperator::PartitionOf(std::span<const Value> record, std::string& out
   if (partition_key_ >= 0) EncodeValue(record[static_cast<size_t>(partition_key_)], out);
 }
 
+int64_t MetricOperator::WatermarkOf(std::string_view partition) const {
+  auto it = partitions_.find(partition);
+  return it == partitions_.end() ? floor_ : it->second.watermark;
+}
+
 MetricOperator::Partition& MetricOperator::PartitionFor(std::string_view key) {
   auto it = partitions_.find(key);
   if (it == partitions_.end()) {

@@ -89,6 +89,9 @@ class MetricOperator {
   bool partitioned() const { return partition_key_ >= 0; }
   const dsl::plan::Metric& plan() const { return plan_; }
 
+  // The watermark of a partition (the encoded store, or "" for a metric not keyed by store).
+  int64_t WatermarkOf(std::string_view partition) const;
+
   // The partition of a record of this metric's input (the encoded store, or "").
   void PartitionOf(std::span<const dsl::Value> record, std::string& out) const;
 

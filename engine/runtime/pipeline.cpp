@@ -13,7 +13,9 @@ Pipeline::Pipeline(const dsl::plan::Plan& plan, const OperatorGraph& graph,
       stream_metrics_(dsl::kStreamKindCount),
       stream_rules_(dsl::kStreamKindCount),
       metric_metrics_(plan.metrics.size()),
-      metric_rules_(plan.metrics.size()) {
+      metric_rules_(plan.metrics.size()),
+      stream_schedules_(dsl::kStreamKindCount),
+      metric_schedules_(plan.metrics.size()) {
   for (const auto& m : plan_.metrics) {
     metrics_.push_back(m.join ? nullptr
                               : std::make_unique<MetricOperator>(m, registry, TimeOf(m), &plan_.policies));
@@ -28,6 +30,32 @@ Pipeline::Pipeline(const dsl::plan::Plan& plan, const OperatorGraph& graph,
   for (const auto& r : plan_.rules)
     rules_.push_back(
         std::make_unique<RuleOperator>(r, registry, plan_.ruleset_hash, &plan_.policies));
+  for (const auto& d : plan_.digests)
+    digests_.push_back(std::make_unique<DigestOperator>(d, plan_.ruleset_hash));
+  for (size_t i = 0; i < plan_.schedules.size(); ++i) {
+    const auto& s = plan_.schedules[i];
+    const auto& m = plan_.metrics[static_cast<size_t>(s.metric)];
+    schedules_.push_back(std::make_unique<ScheduleOperator>(s, m, registry, plan_.ruleset_hash));
+    metric_schedules_[static_cast<size_t>(s.metric)].push_back(static_cast<int>(i));
+    const dsl::plan::Metric* root = &m;
+    while (!root->input.is_stream) root = &plan_.metrics[static_cast<size_t>(root->input.metric)];
+    stream_schedules_[static_cast<size_t>(root->input.stream)].push_back(static_cast<int>(i));
+  }
+  // Where emissions go: held by their channel's digest, or out through the current handler.
+  auto route = [this](int digest) -> EmissionHandler {
+    if (digest >= 0)
+      return [this, digest](Emission&& e) { digests_[static_cast<size_t>(digest)]->Hold(e); };
+    return [this](Emission&& e) { (*emit_)(std::move(e)); };
+  };
+  for (const auto& r : plan_.rules) rule_emit_.push_back(route(r.digest));
+  for (const auto& s : plan_.schedules) schedule_emit_.push_back(route(s.digest));
+  // `suppress while`: the suppressing rule's emissions are recorded for the suppressed rule.
+  for (size_t x = 0; x < plan_.rules.size(); ++x) {
+    const auto& suppressions = plan_.rules[x].suppressions;
+    for (size_t i = 0; i < suppressions.size(); ++i)
+      rules_[static_cast<size_t>(suppressions[i].rule)]->AddListener(
+          &rules_[x]->activity(i), &suppressions[i].other_fields, &pending_activity_);
+  }
   metric_order_ = graph.MetricOrder();
   for (size_t i = 0; i < plan_.metrics.size(); ++i) {
     const auto& in = plan_.metrics[i].input;
@@ -62,8 +90,9 @@ Pipeline::Pipeline(const dsl::plan::Plan& plan, const OperatorGraph& graph,
         }
       }
       for (int r : metric_rules_[m])
-        rules_[static_cast<size_t>(r)]->Process(record, key, time, size, nullptr, *emit_, store,
-                                                correction);
+        rules_[static_cast<size_t>(r)]->Process(record, key, time, size, nullptr,
+                                                rule_emit_[static_cast<size_t>(r)], store, correction);
+      for (int s : metric_schedules_[m]) schedules_[static_cast<size_t>(s)]->Record(record, key, time);
     });
     on_watermark_.emplace_back([this, m](std::string_view partition, int64_t watermark) {
       if (stages_[m]) {  // `top` may still hold records of this watermark: pass it on after them
@@ -120,12 +149,34 @@ void Pipeline::Process(const Event& event, const EmissionHandler& emit) {
     key_scratch_.clear();
     EncodeValue(record[dsl::kSlotStore], key_scratch_);
     for (int r : stream_rules_[kind])
-      rules_[static_cast<size_t>(r)]->Process(record, key_scratch_, ts, 0, &event, emit, store);
+      rules_[static_cast<size_t>(r)]->Process(record, key_scratch_, ts, 0, &event,
+                                              rule_emit_[static_cast<size_t>(r)], store);
   }
   max_ts_ = std::max(max_ts_, ts);
   for (int m : stream_metrics_[kind])
     if (metrics_[static_cast<size_t>(m)]->HasDue()) FireMetric(static_cast<size_t>(m), emit);
+  if (!stream_schedules_[kind].empty()) {
+    // The event moved its store's watermarks: report the instants they reached.
+    store_key_.clear();
+    EncodeValue(record[dsl::kSlotStore], store_key_);
+    for (int s : stream_schedules_[kind]) {
+      const auto i = static_cast<size_t>(s);
+      const auto mi = static_cast<size_t>(plan_.schedules[i].metric);
+      const int64_t watermark = metrics_[mi] ? metrics_[mi]->WatermarkOf(store_key_) : watermarks_[mi];
+      schedules_[i]->Advance(store_key_, watermark, schedule_emit_[i]);
+    }
+  }
+  Settle(/*final=*/false);
   emit_ = nullptr;
+}
+
+void Pipeline::Settle(bool final) {
+  for (PendingActivity& a : pending_activity_) a.table->Record(a.key, a.time);
+  pending_activity_.clear();
+  for (auto& d : digests_) {
+    if (final) d->FireAll(*emit_);
+    else if (d->Due(max_ts_)) d->Advance(max_ts_, *emit_);
+  }
 }
 
 void Pipeline::FireMetric(size_t m, const EmissionHandler& emit) {
@@ -192,6 +243,7 @@ void Pipeline::FireAll(const EmissionHandler& emit) {
       FlushStages(i);
     }
   }
+  Settle(/*final=*/true);
   emit_ = nullptr;
 }
 
@@ -202,7 +254,16 @@ int Pipeline::StoreIndex(std::span<const Value> record, int field) const {
   return plan_.policies.StoreIndex(store.str());
 }
 
-PipelineStats Pipeline::stats() const { return stats_; }
+PipelineStats Pipeline::stats() const {
+  PipelineStats s = stats_;
+  for (const auto& r : rules_) {
+    s.suppressed += r->suppressed();
+    s.deduped += r->deduped();
+    s.throttled += r->throttled();
+  }
+  for (const auto& d : digests_) s.held += d->held();
+  return s;
+}
 
 size_t Pipeline::open_windows() const {
   size_t n = 0;
@@ -219,6 +280,11 @@ void Pipeline::Save(WriteBatch& batch) const {
   for (const auto& j : joins_)
     if (j) j->Save(batch);
   for (const auto& r : rules_) r->Save(batch);
+  for (const auto& s : schedules_) s->Save(batch);
+  // Every digest's outbox entries are rewritten: those of digests no longer declared go.
+  batch.DeleteRange(Family::kOutbox, std::string(1, DigestOperator::kOutboxTag),
+                    std::string(1, DigestOperator::kOutboxTag + 1));
+  for (const auto& d : digests_) d->Save(batch);
 }
 
 bool Pipeline::Load(StateStore& store, std::string& error) {
@@ -228,6 +294,10 @@ bool Pipeline::Load(StateStore& store, std::string& error) {
     if (j && !j->Load(store, error)) return false;
   for (auto& r : rules_)
     if (!r->Load(store, error)) return false;
+  for (auto& s : schedules_)
+    if (!s->Load(store, error)) return false;
+  for (auto& d : digests_)
+    if (!d->Load(store, error)) return false;
   return true;
 }
 

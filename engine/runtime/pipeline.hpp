@@ -19,9 +19,11 @@
 #include "engine/graph/operator_graph.hpp"
 #include "engine/registry/registry.hpp"
 #include "engine/runtime/join_operator.hpp"
+#include "engine/runtime/digest_operator.hpp"
 #include "engine/runtime/metric_operator.hpp"
 #include "engine/runtime/output_stages.hpp"
 #include "engine/runtime/rule_operator.hpp"
+#include "engine/runtime/schedule_operator.hpp"
 
 namespace aisle::engine {
 
@@ -29,6 +31,10 @@ struct PipelineStats {
   int64_t events = 0;       // events processed
   int64_t late = 0;         // events whose window had closed (one per metric that refused them)
   int64_t corrections = 0;  // window results fired again because a late event changed them
+  int64_t suppressed = 0;   // emissions dropped by `suppress while`
+  int64_t deduped = 0;      // emissions dropped by `dedupe`
+  int64_t throttled = 0;    // emissions dropped by `throttle`
+  int64_t held = 0;         // emissions held for a digest (delivered inside its report)
 };
 
 
@@ -54,6 +60,9 @@ class Pipeline {
   bool Load(StateStore& store, std::string& error);
 
  private:
+  // After an event, or at the end of input: records the emissions rules made for other rules'
+  // `suppress while`, then delivers the digests whose interval the newest event time closed.
+  void Settle(bool final);
   // Fires what metric `m` has due, feeding its output and watermarks to what reads it.
   void FireMetric(size_t m, const EmissionHandler& emit);
   // A join fires up to the lower of its inputs' lowest store watermarks, so a lagging store loses
@@ -94,6 +103,14 @@ class Pipeline {
   // Per metric with stages: watermarks to pass on once `top` has let its records go.
   std::vector<std::vector<std::pair<std::string, int64_t>>> pending_watermarks_;
   const EmissionHandler* emit_ = nullptr;  // the handler of the event being processed
+  // Digests and schedules; per rule and schedule, where its emissions go (a digest, or out).
+  std::vector<std::unique_ptr<DigestOperator>> digests_;
+  std::vector<std::unique_ptr<ScheduleOperator>> schedules_;
+  std::vector<EmissionHandler> rule_emit_, schedule_emit_;
+  // Schedules per stream (the stream their metric's watermarks follow) and per metric.
+  std::vector<std::vector<int>> stream_schedules_, metric_schedules_;
+  std::vector<PendingActivity> pending_activity_;
+  std::string store_key_;
 };
 
 }  // namespace aisle::engine

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include "dsl/time.hpp"
 #include "engine/runtime/key_codec.hpp"
 #include "engine/state/store.hpp"
 
@@ -12,11 +13,18 @@ using dsl::Value;
 
 namespace {
 constexpr char kStateVersion = 1;
-}
+// Emission times are remembered for a day longer than any look-back needs, so that a store whose
+// events lag the others' by less than that still finds them.
+constexpr int64_t kRecentMargin = dsl::kMicrosPerDay;
+}  // namespace
 
 RuleOperator::RuleOperator(const dsl::plan::Rule& plan, const OperatorRegistry& registry,
                            std::string ruleset, const dsl::plan::Policies* policies)
-    : plan_(plan), evaluator_(registry, policies), ruleset_(std::move(ruleset)) {
+    : plan_(plan),
+      evaluator_(registry, policies),
+      ruleset_(std::move(ruleset)),
+      dedupe_(plan.dedupe_period + kRecentMargin) {
+  for (const auto& s : plan_.suppressions) activity_.emplace_back(s.period + kRecentMargin);
   record_.resize(plan_.fields.size());
   for (const auto& step : plan_.steps) {
     if (!step.stateful) {
@@ -64,12 +72,60 @@ void RuleOperator::Process(std::span<const Value> input, std::string_view key, i
     record_[static_cast<size_t>(step.slot)] = result;
   }
   if (!evaluator_.Holds(plan_.condition, record_, event, store)) return;
-  if (plan_.throttle_count > 0 && !Admit(key, plan_.input.is_stream ? time : time + window_size)) {
+  const int64_t at = plan_.input.is_stream ? time : time + window_size;  // the emission's time
+  if (!activity_.empty() && Suppressed(at)) {
+    ++suppressed_;
+    return;
+  }
+  const std::string_view event_id = event ? event->id() : std::string_view();
+  std::optional<Emission> built;
+  if (plan_.dedupe_period > 0) {
+    dedupe_scratch_.clear();
+    if (plan_.dedupe_keys.empty()) {
+      // The store and the message text (hashed: messages can be long).
+      built = Build(key, event_id, time, window_size, correction);
+      EncodeValue(plan_.store_field >= 0 ? record_[static_cast<size_t>(plan_.store_field)] : Value::Null(),
+                  dedupe_scratch_);
+      PutU64BE(dedupe_scratch_, XXH3_64bits(built->message.data(), built->message.size()));
+    } else {
+      AppendKey(plan_.dedupe_keys, dedupe_scratch_);
+    }
+    if (dedupe_.Within(dedupe_scratch_, at, plan_.dedupe_period)) {
+      ++deduped_;
+      return;
+    }
+  }
+  if (plan_.throttle_count > 0 && !Admit(key, at)) {
     ++throttled_;
     return;
   }
+  if (plan_.dedupe_period > 0) dedupe_.Record(dedupe_scratch_, at);
+  for (const Listener& l : listeners_) {
+    PendingActivity activity{l.table, {}, at};
+    AppendKey(*l.fields, activity.key);
+    l.pending->push_back(std::move(activity));
+  }
   ++fired_;
-  emit(Build(key, event ? event->id() : std::string_view(), time, window_size, correction));
+  emit(built ? std::move(*built) : Build(key, event_id, time, window_size, correction));
+}
+
+void RuleOperator::AppendKey(const std::vector<int>& fields, std::string& out) const {
+  for (int f : fields) EncodeValue(record_[static_cast<size_t>(f)], out);
+}
+
+bool RuleOperator::Suppressed(int64_t time) {
+  for (size_t i = 0; i < activity_.size(); ++i) {
+    const auto& s = plan_.suppressions[i];
+    suppress_scratch_.clear();
+    AppendKey(s.fields, suppress_scratch_);
+    if (activity_[i].Within(suppress_scratch_, time, s.period)) return true;
+  }
+  return false;
+}
+
+void RuleOperator::AddListener(RecentEmissions* table, const std::vector<int>* fields,
+                               std::vector<PendingActivity>* pending) {
+  listeners_.push_back({table, fields, pending});
 }
 
 Emission RuleOperator::Build(std::string_view key, std::string_view event_id, int64_t time,
@@ -157,8 +213,24 @@ std::string RuleOperator::Prefix() const {
 
 // Keys: [fingerprint]['S'][u32 step][group key] -> [version][operator state]
 //       [fingerprint]['T'][throttle key] -> [version][u32 n][n big-endian event times]
+//       [fingerprint]['A'][u32 suppression][field values] -> [version][the other rule's last emission time]
+//       [fingerprint]['D'][dedupe key] -> [version][last emission time]
 void RuleOperator::Save(WriteBatch& batch) const {
   std::string prefix = Prefix();
+  {
+    std::string a = prefix, e = prefix;
+    a.back() = 'A';
+    e.back() = 'E';  // 'A' (suppression) to 'D' (dedupe)
+    batch.DeleteRange(Family::kWindows, a, e);
+    for (size_t i = 0; i < activity_.size(); ++i) {
+      std::string p = a;
+      PutU32(p, static_cast<uint32_t>(i));
+      activity_[i].Save(batch, p);
+    }
+    std::string d = prefix;
+    d.back() = 'D';
+    dedupe_.Save(batch, d);
+  }
   std::string range_end = prefix;
   range_end.back() = 'U';  // 'S' (stateful calls) and 'T' (throttle)
   batch.DeleteRange(Family::kWindows, prefix, range_end);
@@ -218,8 +290,26 @@ bool RuleOperator::Load(StateStore& store, std::string& error) {
     error = st.message();
     return false;
   }
-  if (!ok) error = "rule '" + plan_.name + "': unreadable saved state";
-  return ok;
+  if (!ok) {
+    error = "rule '" + plan_.name + "': unreadable saved state";
+    return false;
+  }
+  for (size_t i = 0; i < activity_.size(); ++i) {
+    std::string p = prefix;
+    p.back() = 'A';
+    PutU32(p, static_cast<uint32_t>(i));
+    if (!activity_[i].Load(store, p, error)) {
+      error = "rule '" + plan_.name + "': " + error;
+      return false;
+    }
+  }
+  std::string d = prefix;
+  d.back() = 'D';
+  if (!dedupe_.Load(store, d, error)) {
+    error = "rule '" + plan_.name + "': " + error;
+    return false;
+  }
+  return true;
 }
 
 }  // namespace aisle::engine

@@ -2,6 +2,8 @@
 // A rule: evaluates its lets and stateful calls in order, then its condition, on each input
 // record (an event of a stream, or a fired metric group); when the condition holds it builds an
 // emission. Stateful calls keep one state per key (the metric's group key, or the store).
+// Emission control, in this order: `suppress while` (another rule emitted lately), `dedupe` (this
+// rule emitted the same lately), `throttle` (too many lately); each counts what it drops.
 
 #include <cstdint>
 #include <deque>
@@ -18,6 +20,7 @@
 #include "engine/emit/emission.hpp"
 #include "engine/registry/registry.hpp"
 #include "engine/runtime/evaluator.hpp"
+#include "engine/runtime/recent_emissions.hpp"
 
 namespace aisle::engine {
 
@@ -25,6 +28,15 @@ class WriteBatch;
 class StateStore;
 
 using EmissionHandler = std::function<void(Emission&&)>;
+
+// An emission of a rule, for another rule's `suppress while` to see: the pipeline records it in
+// `table` once the event being processed is done, so rules see each other's emissions alike
+// whatever order they run in.
+struct PendingActivity {
+  RecentEmissions* table = nullptr;
+  std::string key;
+  int64_t time = 0;
+};
 
 class RuleOperator {
  public:
@@ -44,6 +56,15 @@ class RuleOperator {
   const dsl::plan::Rule& plan() const { return plan_; }
   int64_t fired() const { return fired_; }
   int64_t throttled() const { return throttled_; }
+  int64_t deduped() const { return deduped_; }
+  int64_t suppressed() const { return suppressed_; }
+
+  // What the rule of this rule's suppression `i` (plan order) emitted, by the suppression's fields.
+  RecentEmissions& activity(size_t i) { return activity_[i]; }
+  // From now on, each emission of this rule goes to `pending` for `table`, keyed by the values of
+  // `fields` (of this rule's record). The vectors must outlive the operator.
+  void AddListener(RecentEmissions* table, const std::vector<int>* fields,
+                   std::vector<PendingActivity>* pending);
 
   void Save(WriteBatch& batch) const;
   bool Load(StateStore& store, std::string& error);
@@ -70,6 +91,21 @@ class RuleOperator {
   // Throttle key -> event times of the emissions let through within the period, oldest first.
   std::map<std::string, std::deque<int64_t>, std::less<>> recent_;
   std::string throttle_scratch_;
+
+  // Whether a rule this one is suppressed by emitted, for this record's fields, lately.
+  bool Suppressed(int64_t time);
+  void AppendKey(const std::vector<int>& fields, std::string& out) const;
+  struct Listener {
+    RecentEmissions* table;
+    const std::vector<int>* fields;
+    std::vector<PendingActivity>* pending;
+  };
+  std::vector<RecentEmissions> activity_;  // per suppression
+  std::vector<Listener> listeners_;
+  RecentEmissions dedupe_;
+  int64_t deduped_ = 0;
+  int64_t suppressed_ = 0;
+  std::string dedupe_scratch_, suppress_scratch_;
 };
 
 }  // namespace aisle::engine

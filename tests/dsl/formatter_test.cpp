@@ -105,6 +105,42 @@ TEST_CASE("fmt lays out policies with their items indented by two inside the bra
   CHECK(Format(expected) == expected);
 }
 
+TEST_CASE("fmt lays out emission control, digests and schedules", "[dsl][fmt]") {
+  const std::string messy =
+      "rule low on inventory when on_hand<=2 emit alert to \"ops\" message \"{sku}\" "
+      "suppress while reorder per store,sku for 1d dedupe per sku within 2h\n"
+      "rule reorder on inventory when on_hand<=3 emit task to \"p\"\n"
+      "digest   \"ops\"   every 1h\n"
+      "schedule briefing every day at 06:00 local from daily # morning\n"
+      "  when n>0 label audience = \"managers\" emit report to \"m\" message \"{n}\"\n"
+      "schedule pulse every 1h from daily emit report to \"m\"\n";
+  // Worked out by hand from the rules in dsl/formatter.hpp: no space around the ':' of a time.
+  const std::string expected =
+      "rule low on inventory\n"
+      "  when on_hand <= 2\n"
+      "  emit alert to \"ops\"\n"
+      "    message \"{sku}\"\n"
+      "  suppress while reorder per store, sku for 1d\n"
+      "  dedupe per sku within 2h\n"
+      "rule reorder on inventory\n"
+      "  when on_hand <= 3\n"
+      "  emit task to \"p\"\n"
+      "digest \"ops\" every 1h\n"
+      "schedule briefing every day at 06:00 local\n"
+      "  from daily  # morning\n"
+      "  when n > 0\n"
+      "  label audience = \"managers\"\n"
+      "  emit report to \"m\"\n"
+      "    message \"{n}\"\n"
+      "schedule pulse every 1h\n"
+      "  from daily\n"
+      "  emit report to \"m\"\n";
+  REQUIRE(Parses(messy));
+  CHECK(Format(messy) == expected);
+  CHECK(Format(expected) == expected);
+  CHECK(aisle::dsl::CanonicalTokens(Format(messy)) == aisle::dsl::CanonicalTokens(messy));
+}
+
 TEST_CASE("fmt keeps every token and comment of every rule file, and is idempotent", "[dsl][fmt]") {
   namespace fs = std::filesystem;
   const fs::path root = fs::path(AISLE_DSL_CASES).parent_path().parent_path().parent_path();

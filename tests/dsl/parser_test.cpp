@@ -307,6 +307,66 @@ rule aov_drop on hourly
   CHECK(*emit.message == "low {revenue:money}");
 }
 
+TEST_CASE("emission control, digest and schedule declarations build their nodes", "[dsl][parser]") {
+  auto p = ParseText(R"(rule low on inventory
+  when on_hand <= 2
+  emit alert to "ops"
+  dedupe per store, sku within 2h
+  suppress while reorder per sku for 1d
+  suppress while recount for 30m
+digest "ops" every 1h
+schedule briefing every day at 06:00 local
+  from daily_sales
+  label audience = "managers"
+  when orders > 0
+  emit report to "managers" message "{revenue:money}"
+schedule pulse every 1h from hourly emit report to "ops"
+)");
+  REQUIRE_FALSE(p->diagnostics.has_errors());
+  const ast::Module& m = p->module;
+  REQUIRE(m.rules.size() == 1);
+  const ast::Rule& rule = m.rules[0];
+  REQUIRE(rule.dedupes.size() == 1);
+  REQUIRE(rule.dedupes[0].keys.size() == 2);
+  CHECK(rule.dedupes[0].keys[1].name == "sku");
+  CHECK(Show(*rule.dedupes[0].period) == "dur:7200000000");
+  REQUIRE(rule.suppressions.size() == 2);
+  CHECK(rule.suppressions[0].rule.name == "reorder");
+  REQUIRE(rule.suppressions[0].keys.size() == 1);
+  CHECK(rule.suppressions[0].keys[0].name == "sku");
+  CHECK(Show(*rule.suppressions[0].period) == "dur:86400000000");
+  CHECK(rule.suppressions[1].rule.name == "recount");
+  CHECK(rule.suppressions[1].keys.empty());
+  CHECK(Show(*rule.suppressions[1].period) == "dur:1800000000");
+
+  REQUIRE(m.digests.size() == 1);
+  CHECK(m.digests[0].channel == "ops");
+  CHECK(Show(*m.digests[0].period) == "dur:3600000000");
+
+  REQUIRE(m.schedules.size() == 2);
+  const ast::Schedule& briefing = m.schedules[0];
+  CHECK(briefing.name.name == "briefing");
+  CHECK_FALSE(briefing.period);
+  CHECK(briefing.time_of_day == "06:00");
+  REQUIRE(briefing.zone);
+  CHECK(briefing.zone->name == "local");
+  REQUIRE(briefing.from.size() == 1);
+  CHECK(briefing.from[0].name == "daily_sales");
+  REQUIRE(briefing.labels.size() == 1);
+  CHECK(briefing.labels[0].value == "managers");
+  REQUIRE(briefing.whens.size() == 1);
+  CHECK(Show(*briefing.whens[0]) == "(> orders 0)");
+  REQUIRE(briefing.emits.size() == 1);
+  CHECK(briefing.emits[0].kind.name == "report");
+  CHECK(*briefing.emits[0].message == "{revenue:money}");
+  const ast::Schedule& pulse = m.schedules[1];
+  REQUIRE(pulse.period);
+  CHECK(Show(*pulse.period) == "dur:3600000000");
+  CHECK(pulse.time_of_day.empty());
+  CHECK(pulse.from[0].name == "hourly");
+  CHECK(pulse.emits[0].channel == "ops");
+}
+
 TEST_CASE("the parser reports every broken declaration and keeps the others", "[dsl][parser]") {
   // Three broken declarations (lines 1, 3 and 5) around two good ones.
   auto p = ParseText(

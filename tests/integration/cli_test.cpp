@@ -201,6 +201,59 @@ TEST_CASE("help and version", "[cli]") {
   CHECK(bad.code != 0);
 }
 
+TEST_CASE("explain shows schedules under their metric and digests under what feeds them", "[cli][explain]") {
+  TempDir dir;
+  auto rules = dir.Write("r.aisle",
+                         "metric hourly = sale | key store | window tumbling 1h | agg n = count()\n"
+                         "rule busy on hourly when n > 100 emit alert to \"ops\"\n"
+                         "rule big on sale when total > 50.00 USD emit alert to \"ops\"\n"
+                         "  dedupe within 1h suppress while busy for 2h\n"
+                         "schedule noon every day at 12:00 utc from hourly emit report to \"ops\"\n"
+                         "digest \"ops\" every 1d\n");
+  Output text = Aisle("explain " + rules, dir);
+  REQUIRE(text.code == 0);
+  std::istringstream lines(text.out);
+  std::vector<std::string> got;
+  for (std::string line; std::getline(lines, line);) got.push_back(line.substr(0, line.find("  fp ")));
+  // The digest collects "ops": under each rule and schedule that emits there.
+  CHECK(got == std::vector<std::string>{"source sale  delay 0  lateness 0", "  metric hourly",
+                                        "    rule busy", "      digest \"ops\"", "    schedule noon",
+                                        "      digest \"ops\"", "  rule big", "    digest \"ops\""});
+  CHECK(text.out.find("every day at 12:00 UTC  emits report to \"ops\"  <- hourly") != std::string::npos);
+  CHECK(text.out.find("suppressed while busy per [store] for 2h  dedupe per [store, message] within 1h") !=
+        std::string::npos);
+  CHECK(text.out.find("every 1d  one report per interval") != std::string::npos);
+  Output dot = Aisle("explain --dot " + rules, dir);
+  REQUIRE(dot.code == 0);
+  // sale -> hourly, sale -> big, hourly -> busy, hourly -> noon, busy, noon and big -> the digest.
+  size_t edges = 0;
+  for (size_t p = 0; (p = dot.out.find("->", p)) != std::string::npos; ++p) ++edges;
+  CHECK(edges == 7);
+}
+
+TEST_CASE("replay counts what emission control dropped and held", "[cli][replay]") {
+  TempDir dir;
+  auto rules = dir.Write("r.aisle",
+                         "rule big on sale when total > 5.00 USD emit alert to \"ops\" message \"{store}\"\n"
+                         "  dedupe within 1h\n"
+                         "digest \"ops\" every 1h\n");
+  auto sale = [](const char* id, const char* ts) {
+    return fmt::format(
+        R"({{"type":"sale","id":"{}","store":"S1","ts":"{}","source":"file","currency":"USD","total":"9.00","status":"completed"}})",
+        id, ts);
+  };
+  auto events = dir.Write("e.ndjson", sale("a", "2025-03-14T10:00:00Z") + "\n" +
+                                          sale("b", "2025-03-14T10:10:00Z") + "\n" +
+                                          sale("c", "2025-03-14T11:10:00Z") + "\n");
+  Output o = Aisle(fmt::format("replay --rules '{}' --events '{}' --final --quiet", rules, events), dir);
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  // b repeats a within the hour; a and c are held, each delivered in its hour's digest.
+  CHECK(o.err.find("; 2 emissions;") != std::string::npos);
+  CHECK(o.err.find("emission control: 0 suppressed, 1 deduped, 0 throttled, 2 held for digests") !=
+        std::string::npos);
+}
+
 TEST_CASE("explain prints the operator graph as a tree and as DOT", "[cli][explain]") {
   TempDir dir;
   auto rules = dir.Write("r.aisle",
