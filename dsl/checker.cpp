@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include "dsl/constant.hpp"
 #include "dsl/csv.hpp"
 #include "dsl/lexer.hpp"
 #include "dsl/open_hours.hpp"
@@ -817,6 +818,28 @@ class Checker {
     return input.metric;
   }
 
+  // W002: a rule whose condition, or the `where` of a metric it reads, is false for every record.
+  void WarnUnreachable(const ast::Rule& r, const plan::Rule& rule) {
+    if (auto t = ConstantTruth(rule.condition); t && !*t) {
+      diags_.Warning("W002", r.whens[0]->span,
+                     "rule '" + r.name.name + "' can never fire: its 'when' is always false");
+      return;
+    }
+    for (int m = rule.input.is_stream ? -1 : rule.input.metric; m >= 0;) {
+      const plan::Metric& metric = plan_.metrics[static_cast<size_t>(m)];
+      for (const auto& f : metric.filters) {
+        if (auto t = ConstantTruth(f); t && !*t) {
+          diags_.Warning("W002", r.input.span,
+                         "rule '" + r.name.name + "' can never fire: metric '" + metric.name +
+                             "' keeps no record, its 'where' is always false");
+          return;
+        }
+      }
+      if (metric.input.is_stream || metric.join) break;
+      m = metric.input.metric;
+    }
+  }
+
   // Marks a stage kind as seen; a second one is E027.
   bool FirstStage(bool& seen, Span span, const char* message) {
     const bool first = !seen;
@@ -1129,6 +1152,7 @@ class Checker {
         diags_.Error("E027", r.whens[1]->span, "a rule has one 'when'; combine conditions with 'and'");
       rule.condition = Resolve(*r.whens[0], scope);
       ExpectBool(rule.condition, r.whens[0]->span, "a 'when' condition");
+      WarnUnreachable(r, rule);
     }
     if (r.emits.empty()) {
       diags_.Error("E026", r.name.span, "rule '" + r.name.name + "' has no 'emit' clause");

@@ -1,5 +1,6 @@
 // Fuzz target: parse + check of rule text. Any bytes must give diagnostics, never a crash, a hang
-// or a sanitizer report; diagnostics must render.
+// or a sanitizer report; diagnostics must render. Tables resolve against tests/dsl/cases (its
+// stores.csv and products.csv).
 
 #include <cstdint>
 #include <string>
@@ -14,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return r;
   }();
   std::string text(reinterpret_cast<const char*>(data), size);
-  auto compiled = aisle::engine::CompileRuleText("fuzz.aisle", text, *registry);
+  auto compiled = aisle::engine::CompileRuleText("fuzz.aisle", text, *registry, AISLE_FUZZ_TABLES);
   std::string rendered = compiled->Render();
   (void)rendered;
   return 0;
