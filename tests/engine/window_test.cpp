@@ -9,19 +9,14 @@
 
 #include "dsl/time.hpp"
 #include "tests/support/engine_harness.hpp"
+#include "tests/support/events.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using aisle::testing::RunLines;
+using aisle::testing::Sale;
 using aisle::testing::TempDir;
 
 namespace {
-
-std::string Sale(const std::string& id, const std::string& store, const std::string& ts,
-                 const std::string& total) {
-  return fmt::format(
-      R"({{"type":"sale","id":"{}","store":"{}","ts":"{}","source":"file","currency":"USD","total":"{}","status":"completed"}})",
-      id, store, ts, total);
-}
 
 constexpr const char* kHourly = R"(
 metric hourly = sale
