@@ -84,7 +84,7 @@ struct Agg {
   Span span;
 };
 
-enum class StageKind { kWhere, kKey, kWindow, kAgg, kDuring, kSelect, kDistinct, kTop };
+enum class StageKind { kWhere, kKey, kWindow, kAgg, kDuring, kAttribute, kSelect, kDistinct, kTop };
 
 // One item of a `select`: a field kept as is (`store`, `hourly.tx`: `value` is that field), or
 // a new field `name = value`.
@@ -110,6 +110,8 @@ struct Stage {
   std::string fiscal_anchor;        // kWindow, fiscal: the first day of a fiscal year
   Span fiscal_anchor_span;
   Ident during;                     // kDuring: `during open_hours`
+  Ident attribute_target;           // kAttribute: `attribute to sale within DURATION`
+  ExprPtr attribute_within;
   std::vector<Agg> aggs;     // kAgg
   std::vector<SelectItem> select;  // kSelect
   std::vector<Ident> fields;  // kDistinct: the fields; kTop: the `per` fields

@@ -440,7 +440,7 @@ class Checker {
     const std::string what = "'" + m.input.name + "'";
     scope.what = what;
     bool have_window = false, have_agg = false, have_key = false, have_select = false,
-         have_distinct = false, have_during = false;
+         have_distinct = false, have_during = false, have_attribute = false;
     bool ok = true;
     std::vector<const ast::Stage*> post;  // select and top after agg, in order
     std::vector<plan::Field> key_fields;
@@ -550,6 +550,14 @@ class Checker {
               metric.window_offset = *offset;
             }
           }
+          break;
+        case ast::StageKind::kAttribute:
+          ok &= FirstStage(have_attribute, stage.span, "a metric has one 'attribute' stage");
+          if (have_agg) {
+            diags_.Error("E025", stage.span, "'attribute' must come before 'agg'");
+            ok = false;
+          }
+          ok &= AttributeToSale(stage, metric);
           break;
         case ast::StageKind::kDuring:
           ok &= FirstStage(have_during, stage.span, "a metric has one 'during' stage");
@@ -904,6 +912,30 @@ class Checker {
         break;
     }
     return StoreTimezones(stage, metric, fields, "a calendar window") && ok;
+  }
+
+  // `attribute to sale within D`: refunds counted at the time of their order's sale.
+  bool AttributeToSale(const ast::Stage& stage, plan::Metric& metric) {
+    bool ok = true;
+    if (stage.attribute_target.name != "sale") {
+      diags_.Error("E098", stage.attribute_target.span,
+                   "refunds are attributed to a sale, not '" + stage.attribute_target.name + "'",
+                   DidYouMean(stage.attribute_target.name, {"sale"}));
+      ok = false;
+    }
+    if (!metric.input.is_stream || metric.input.stream != StreamKind::kRefund) {
+      diags_.Error("E098", stage.span,
+                   "'attribute to sale' counts refunds in their sale's window: it needs a metric "
+                   "over refund");
+      ok = false;
+    }
+    auto within = ConstantDuration(*stage.attribute_within, "attribution window");
+    if (!within) ok = false;
+    if (!ok) return false;
+    metric.attribute_within = *within;
+    metric.attribute_order_field = FieldIndex(metric.input_fields, "order");
+    metric.attribute_store_field = FieldIndex(metric.input_fields, "store");
+    return true;
   }
 
   // `during open_hours`: the opening hours of each store, from the stores table.

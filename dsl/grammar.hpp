@@ -38,6 +38,7 @@ AISLE_KW(month);
 AISLE_KW(fiscal);
 AISLE_KW(starting);
 AISLE_KW(during);
+AISLE_KW(attribute);
 AISLE_KW(hopping);
 AISLE_KW(every);
 AISLE_KW(throttle);
@@ -172,6 +173,12 @@ struct agg_def : p::seq<ident, _, p::must<equals>, _, p::must<agg_call>> {};
 struct agg_stage : p::seq<kw_agg, _, p::must<agg_def>, p::star<_, p::one<','>, _, p::must<agg_def>>> {};
 struct hours_name : ident {};
 struct during_stage : p::seq<kw_during, _, p::must<hours_name>> {};
+// `attribute to sale within 30d`: refunds count in the window of the sale of their order.
+struct attribute_to : kw_to {};
+struct attribute_target : ident {};
+struct attribute_within : p::seq<kw_within, _, p::must<expr>> {};
+struct attribute_stage : p::seq<kw_attribute, _, p::must<attribute_to>, _, p::must<attribute_target>,
+                                _, p::must<attribute_within>> {};
 // `select store, revenue = price * qty`: a field as is (`hourly.tx` in a join), or a new one.
 struct select_computed : p::seq<ident, _, p::one<'='>, p::not_at<p::one<'='>>, _, p::must<expr>> {};
 struct select_field : p::seq<ident, p::opt<_, p::one<'.'>, _, p::must<member_name>>> {};
@@ -183,7 +190,7 @@ struct distinct_stage : p::seq<kw_distinct, _, p::must<ident>,
 struct top_by : p::seq<kw_by, _, p::must<expr>> {};
 struct top_per : p::seq<kw_per, _, p::must<ident>, p::star<_, p::one<','>, _, p::must<ident>>> {};
 struct top_stage : p::seq<kw_top, _, p::must<expr>, _, p::must<top_by>, p::opt<_, top_per>> {};
-struct stage : p::sor<where_stage, key_stage, window_stage, agg_stage, during_stage, select_stage,
+struct stage : p::sor<where_stage, key_stage, window_stage, agg_stage, during_stage, attribute_stage, select_stage,
                       distinct_stage, top_stage> {};
 struct pipe : p::one<'|'> {};
 // `hourly join visitors_h on store`, `hourly left join visitors_h on store`.
@@ -290,6 +297,9 @@ template <> inline constexpr const char* errors::message<column_type> = "expecte
 template <> inline constexpr const char* errors::message<window_spec> = "expected a window: tumbling DURATION, hopping DURATION every DURATION, day, week, month, or fiscal \"4-4-5\" from \"YYYY-MM-DD\"";
 template <> inline constexpr const char* errors::message<weekday_name> = "expected the day a week starts on, e.g. week starting sunday";
 template <> inline constexpr const char* errors::message<fiscal_from> = "expected 'from' and the first day of a fiscal year, e.g. fiscal \"4-4-5\" from \"2025-02-02\"";
+template <> inline constexpr const char* errors::message<attribute_to> = "expected 'to' and what refunds are attributed to, e.g. attribute to sale within 30d";
+template <> inline constexpr const char* errors::message<attribute_target> = "expected what refunds are attributed to: sale";
+template <> inline constexpr const char* errors::message<attribute_within> = "expected 'within' and how long after a sale its refunds are attributed to it, e.g. within 30d";
 template <> inline constexpr const char* errors::message<hours_name> = "expected what the stage keeps, e.g. during open_hours";
 template <> inline constexpr const char* errors::message<hop_every> = "expected 'every' and how often a hopping window starts";
 template <> inline constexpr const char* errors::message<agg_def> = "expected an aggregate: NAME = FUNCTION(...)";

@@ -138,6 +138,10 @@ struct Metric {
   // `during open_hours`: only records whose local time falls in their store's opening hours.
   bool during_open_hours = false;
   int hours_store_field = -1;  // the input record's store, for opening hours
+  // `attribute to sale within D` (refunds only): a refund counts in the window of its order's
+  // sale when that sale came at most D before it; else at its own time. Input fields used.
+  int64_t attribute_within = 0;
+  int attribute_order_field = -1, attribute_store_field = -1;
   std::unordered_map<std::string, WeeklyHours> store_hours;
   std::optional<Join> join;      // a join of two metrics: no aggregates, keys, filters
   std::vector<PostStage> post;

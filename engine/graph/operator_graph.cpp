@@ -126,6 +126,7 @@ std::string PreStages(const dsl::plan::Metric& m) {
     for (const auto& f : m.projected) names += (names.empty() ? "" : ", ") + f.name;
     out += "  select [" + names + "]";
   }
+  if (m.attribute_within > 0) out += "  attribute to sale within " + DurationText(m.attribute_within);
   if (!m.distinct.empty()) {
     std::string names;
     for (int f : m.distinct) names += (names.empty() ? "" : ", ") + fields[static_cast<size_t>(f)].name;

@@ -6,6 +6,7 @@
 
 #include "dsl/time.hpp"
 #include "engine/runtime/key_codec.hpp"
+#include "engine/runtime/sale_index.hpp"
 #include "engine/state/store.hpp"
 
 namespace aisle::engine {
@@ -31,11 +32,13 @@ bool Closed(int64_t end, int64_t watermark, int64_t lateness) {
 }  // namespace
 
 MetricOperator::MetricOperator(const dsl::plan::Metric& plan, const OperatorRegistry& registry,
-                               EventTime time, const dsl::plan::Policies* policies)
+                               EventTime time, const dsl::plan::Policies* policies,
+                               const SaleIndex* sales)
     : plan_(plan),
       time_(time),
       over_metric_(!plan.input.is_stream),
       policies_(policies),
+      sales_(sales),
       evaluator_(registry, policies) {
   for (size_t f = 0; f < plan_.input_fields.size(); ++f)
     if (plan_.input_fields[f].name == "store") input_store_field_ = static_cast<int>(f);
@@ -153,23 +156,32 @@ MetricOperator::AddResult MetricOperator::Add(std::span<const Value> record, int
     pass = projection_->Apply(check, event);
     projected = check;
   }
+  // `attribute to sale`: the refund's window is its sale's, when the sale is known.
+  int64_t window_time = time;
+  if (plan_.attribute_within > 0 && sales_ && pass) {
+    const Value& order = record[static_cast<size_t>(plan_.attribute_order_field)];
+    const Value& shop = record[static_cast<size_t>(plan_.attribute_store_field)];
+    if (order.type == dsl::Type::kString && shop.type == dsl::Type::kString)
+      if (auto sold = sales_->Find(shop.str(), order.str(), time, plan_.attribute_within))
+        window_time = *sold;
+  }
   const Input in{over_metric_ ? record : projected, projected, event, source_key, time, pass,
                  correction, store};
   bool any = false;
   if (plan_.window_kind == dsl::plan::Metric::WindowKind::kHopping) {
     // Every window [k * step, k * step + size) that holds `time`, oldest first.
     const int64_t step = plan_.window_step, size = plan_.window_size;
-    for (int64_t start = (dsl::FloorDiv(time - size, step) + 1) * step; start <= time; start += step)
+    for (int64_t start = (dsl::FloorDiv(window_time - size, step) + 1) * step; start <= window_time; start += step)
       any |= AddTo(p, in, start, start + size);
   } else {
     int64_t start, end;
     if (plan_.window_kind != dsl::plan::Metric::WindowKind::kTumbling) {
       const Value& store = projected[static_cast<size_t>(plan_.store_field)];
       std::tie(start, end) =
-          calendar_->Period(store.type == dsl::Type::kString ? store.str() : "", time);
+          calendar_->Period(store.type == dsl::Type::kString ? store.str() : "", window_time);
     } else {
       const int64_t size = plan_.window_size;
-      start = dsl::FloorDiv(time - plan_.window_offset, size) * size + plan_.window_offset;
+      start = dsl::FloorDiv(window_time - plan_.window_offset, size) * size + plan_.window_offset;
       end = start + size;
     }
     any = AddTo(p, in, start, end);

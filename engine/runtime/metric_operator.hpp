@@ -35,6 +35,7 @@ namespace aisle::engine {
 
 class WriteBatch;
 class StateStore;
+class SaleIndex;
 
 // A fired group: the output record (keys, aggregates, window bounds), its encoded key, the
 // window start, and whether it corrects a result fired before.
@@ -54,8 +55,9 @@ struct EventTime {
 class MetricOperator {
  public:
   // `policies` (may be null) gives the values of params that vary by store.
+  // `sales` (may be null) tells when an order was sold, for `attribute to sale`.
   MetricOperator(const dsl::plan::Metric& plan, const OperatorRegistry& registry, EventTime time,
-                 const dsl::plan::Policies* policies = nullptr);
+                 const dsl::plan::Policies* policies = nullptr, const SaleIndex* sales = nullptr);
   ~MetricOperator();
   MetricOperator(const MetricOperator&) = delete;
   MetricOperator& operator=(const MetricOperator&) = delete;
@@ -155,6 +157,7 @@ class MetricOperator {
   const EventTime time_;
   const bool over_metric_;
   const dsl::plan::Policies* policies_;
+  const SaleIndex* sales_;
   int input_store_field_ = -1;  // the input's `store` field, if any
   int partition_key_ = -1;  // input field of the store when the metric is keyed by it
   Evaluator evaluator_;

@@ -16,9 +16,13 @@ Pipeline::Pipeline(const dsl::plan::Plan& plan, const OperatorGraph& graph,
       metric_rules_(plan.metrics.size()),
       stream_schedules_(dsl::kStreamKindCount),
       metric_schedules_(plan.metrics.size()) {
+  int64_t attribution = 0;  // the longest `attribute to sale within`
+  for (const auto& m : plan_.metrics) attribution = std::max(attribution, m.attribute_within);
+  if (attribution > 0) sales_ = std::make_unique<SaleIndex>(attribution);
   for (const auto& m : plan_.metrics) {
     metrics_.push_back(m.join ? nullptr
-                              : std::make_unique<MetricOperator>(m, registry, TimeOf(m), &plan_.policies));
+                              : std::make_unique<MetricOperator>(m, registry, TimeOf(m),
+                                                                 &plan_.policies, sales_.get()));
     joins_.push_back(m.join ? std::make_unique<JoinOperator>(m) : nullptr);
     stages_.push_back(m.post.empty() ? nullptr : std::make_unique<OutputStages>(m, registry));
     int store = -1;
@@ -122,7 +126,8 @@ EventTime Pipeline::TimeOf(const dsl::plan::Metric& metric) const {
   while (!root->input.is_stream) root = &plan_.metrics[static_cast<size_t>(root->input.metric)];
   const auto& stream = plan_.streams[static_cast<size_t>(root->input.stream)];
   EventTime t;
-  t.lateness = stream.lateness;
+  // Refunds attributed to their sale may correct a window up to the attribution's length later.
+  t.lateness = std::max(stream.lateness, metric.attribute_within);
   // A metric over a metric waits for nothing more than its input did.
   t.delay = root == &metric ? stream.delay : 0;
   return t;
@@ -137,6 +142,11 @@ void Pipeline::Process(const Event& event, const EmissionHandler& emit) {
   const std::span<const Value> record(record_.data(), n);
   const int64_t ts = event.ts();
   const int store = StoreIndex(record, dsl::kSlotStore);
+  if (sales_ && event.kind() == dsl::StreamKind::kSale) {
+    static const int order = *dsl::Schema(dsl::StreamKind::kSale).Slot("order");
+    const Value& o = record[static_cast<size_t>(order)];
+    if (o.type == dsl::Type::kString) sales_->Record(event.store(), o.str(), ts);
+  }
   for (int m : stream_metrics_[kind]) {
     MetricOperator& op = *metrics_[static_cast<size_t>(m)];
     if (op.Add(record, ts, &event, {}, false, store) == MetricOperator::AddResult::kLate) {
@@ -280,6 +290,7 @@ void Pipeline::Save(WriteBatch& batch) const {
   for (const auto& j : joins_)
     if (j) j->Save(batch);
   for (const auto& r : rules_) r->Save(batch);
+  if (sales_) sales_->Save(batch, max_ts_);
   for (const auto& s : schedules_) s->Save(batch);
   // Every digest's outbox entries are rewritten: those of digests no longer declared go.
   batch.DeleteRange(Family::kOutbox, std::string(1, DigestOperator::kOutboxTag),
@@ -294,6 +305,7 @@ bool Pipeline::Load(StateStore& store, std::string& error) {
     if (j && !j->Load(store, error)) return false;
   for (auto& r : rules_)
     if (!r->Load(store, error)) return false;
+  if (sales_ && !sales_->Load(store, error)) return false;
   for (auto& s : schedules_)
     if (!s->Load(store, error)) return false;
   for (auto& d : digests_)

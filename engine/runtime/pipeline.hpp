@@ -23,6 +23,7 @@
 #include "engine/runtime/metric_operator.hpp"
 #include "engine/runtime/output_stages.hpp"
 #include "engine/runtime/rule_operator.hpp"
+#include "engine/runtime/sale_index.hpp"
 #include "engine/runtime/schedule_operator.hpp"
 
 namespace aisle::engine {
@@ -94,6 +95,7 @@ class Pipeline {
   int64_t max_ts_ = INT64_MIN;
   PipelineStats stats_;
   LateHandler late_;
+  std::unique_ptr<SaleIndex> sales_;  // when some metric attributes refunds to their sale
   // Per metric: what its records and watermarks do downstream (built once).
   std::vector<RecordHandler> on_record_;
   std::vector<WatermarkHandler> on_watermark_;

@@ -214,3 +214,94 @@ rule day on daily
     CHECK(both == got);
   }
 }
+
+namespace {
+
+std::string Refund(const std::string& id, const std::string& order, const std::string& ts,
+                   const std::string& amount) {
+  return fmt::format(
+      R"({{"type":"refund","id":"{}","store":"S1","ts":"{}","source":"file","currency":"USD","order":"{}","refund":"{}","amount":"{}"}})",
+      id, ts, order, id, amount);
+}
+
+std::string OrderSale(const std::string& id, const std::string& order, const std::string& ts) {
+  return fmt::format(
+      R"({{"type":"sale","id":"{}","store":"S1","ts":"{}","source":"file","currency":"USD","order":"{}","total":"50.00","status":"completed"}})",
+      id, ts, order);
+}
+
+}  // namespace
+
+TEST_CASE("refunds attributed to their sale correct the sale's window, others count at their own time", "[engine][event-time]") {
+  TempDir dir;
+  auto rules = dir.Write("r.aisle", R"(
+stream refund lateness 1h
+
+metric by_sale = refund
+  | key store
+  | attribute to sale within 30d
+  | window tumbling 1d
+  | agg refunded = sum(amount), n = count()
+
+metric by_own = refund
+  | key store
+  | window tumbling 1d
+  | agg refunded = sum(amount), n = count()
+
+rule sale_day on by_sale
+  when n >= 1
+  emit alert to "ops" message "sale-day {store} {n} {refunded:money}"
+
+rule own_day on by_own
+  when n >= 1
+  emit alert to "ops" message "own-day {store} {n} {refunded:money}"
+)");
+  const std::vector<std::string> lines = {
+      OrderSale("s1", "o1", "2025-03-10T10:00:00Z"),
+      OrderSale("s2", "o2", "2025-03-10T11:00:00Z"),
+      // o1's sale day (03-10) has ended for the refund stream: its window opens and fires at once.
+      Refund("r1", "o1", "2025-03-11T09:00:00Z", "20.00"),
+      Refund("r2", "o9", "2025-03-11T10:00:00Z", "5.00"),  // no such sale: its own day
+      // o2 was sold on 03-10: that window fires again, corrected; 03-11 closes for both metrics.
+      Refund("r3", "o2", "2025-03-12T08:00:00Z", "7.00"),
+      // o1's sale is 41 days back, beyond 30d: its own day. 03-12 closes for by_own.
+      Refund("r4", "o1", "2025-04-20T10:00:00Z", "3.00"),
+  };
+  auto whole = RunLines(rules, dir / "whole", lines, /*final=*/true);
+  REQUIRE(whole.error.empty());
+  // Each rule's emissions in order (two metrics that one event closes fire in plan order).
+  auto of = [](const aisle::testing::RunResult& r, const std::string& rule) {
+    std::vector<Seen> out;
+    for (const auto& s : Emitted(r))
+      if (s.message.starts_with(rule)) out.push_back(s);
+    return out;
+  };
+  CHECK(of(whole, "sale-day") == std::vector<Seen>{
+                                     {"2025-03-10T00:00:00Z", "sale-day S1 1 20.00 USD", false, 3},
+                                     {"2025-03-10T00:00:00Z", "sale-day S1 2 27.00 USD", true, 5},
+                                     {"2025-03-11T00:00:00Z", "sale-day S1 1 5.00 USD", false, 5},
+                                     {"2025-04-20T00:00:00Z", "sale-day S1 1 3.00 USD", false, 7},
+                                 });
+  CHECK(of(whole, "own-day") == std::vector<Seen>{
+                                    {"2025-03-11T00:00:00Z", "own-day S1 2 25.00 USD", false, 5},
+                                    {"2025-03-12T00:00:00Z", "own-day S1 1 7.00 USD", false, 6},
+                                    {"2025-04-20T00:00:00Z", "own-day S1 1 3.00 USD", false, 7},
+                                });
+  CHECK(whole.stats.late == 0);
+
+  // The same in two runs over one data folder: the sales index survives a restart.
+  std::vector<std::string> expected;
+  for (const auto& s : Emitted(whole)) expected.push_back(s.window + " " + s.message);
+  for (size_t split = 1; split < lines.size(); ++split) {
+    INFO("split after line " << split);
+    auto state = dir / fmt::format("split{}", split);
+    auto first = RunLines(rules, state, {lines.begin(), lines.begin() + static_cast<long>(split)}, false);
+    auto second = RunLines(rules, state, {lines.begin() + static_cast<long>(split), lines.end()}, true);
+    REQUIRE(first.error.empty());
+    REQUIRE(second.error.empty());
+    std::vector<std::string> both;
+    for (const auto* run : {&first, &second})
+      for (const auto& s : Emitted(*run)) both.push_back(s.window + " " + s.message);
+    CHECK(both == expected);
+  }
+}
