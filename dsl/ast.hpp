@@ -76,7 +76,7 @@ struct Stream {
   Span span;
 };
 
-enum class WindowKind { kTumbling, kHopping, kDay, kWeek, kMonth, kFiscal };
+enum class WindowKind { kTumbling, kHopping, kSliding, kSession, kDay, kWeek, kMonth, kFiscal };
 
 struct Agg {
   Ident name;
@@ -101,7 +101,7 @@ struct Stage {
   ExprPtr where;             // kWhere
   std::vector<Ident> keys;   // kKey
   WindowKind window = WindowKind::kTumbling;
-  ExprPtr window_size;       // kWindow
+  ExprPtr window_size;       // kWindow (kSession: the gap)
   ExprPtr window_offset;     // kWindow, optional: windows start at epoch + offset + k * size
   ExprPtr window_step;       // kWindow, hopping: a window starts every step
   std::optional<Ident> week_start;  // kWindow, week: `starting sunday`

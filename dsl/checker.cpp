@@ -430,6 +430,14 @@ class Checker {
     metric.span = m.span;
     if (m.join) return BuildJoin(m, std::move(metric));
     if (!ResolveInput(m.input, metric.input, metric.input_fields)) return -1;
+    if (!metric.input.is_stream && RecordWindowKind(plan_.metrics[static_cast<size_t>(metric.input.metric)])) {
+      diags_.Error("E076", m.input.span,
+                   "'" + m.input.name + "' has " + WindowText(plan_.metrics[static_cast<size_t>(metric.input.metric)]) +
+                       " windows, whose records do not fit in another metric's windows",
+                   "build this metric on the stream that '" + m.input.name +
+                       "' reads, or write a rule on '" + m.input.name + "'");
+      return -1;
+    }
     std::set<std::string> params_used;
     std::set<int> used;
     Scope scope;
@@ -522,6 +530,10 @@ class Checker {
             ok &= CalendarWindow(stage, metric, fields);
             break;
           }
+          if (stage.window == ast::WindowKind::kSliding || stage.window == ast::WindowKind::kSession) {
+            ok &= RecordWindow(stage, metric);
+            break;
+          }
           if (auto size = ConstantDuration(*stage.window_size, "window size")) {
             metric.window_size = *size;
           } else {
@@ -573,6 +585,7 @@ class Checker {
           break;
       }
     }
+    if (RecordWindowKind(metric)) ok &= RecordWindowInput(m, metric, have_distinct);
     if (!have_window) {
       diags_.Error("E024", m.name.span, "metric '" + m.name.name + "' has no window",
                    "add a stage such as '| window tumbling 1h'");
@@ -729,6 +742,14 @@ class Checker {
     const plan::Metric* in[2] = {&plan_.metrics[static_cast<size_t>(sides[0])],
                                  &plan_.metrics[static_cast<size_t>(sides[1])]};
     bool ok = true;
+    for (int s = 0; s < 2; ++s) {
+      if (!RecordWindowKind(*in[s])) continue;
+      diags_.Error("E077", s == 0 ? m.input.span : j.right.span,
+                   "'" + side_names[s] + "' has " + WindowText(*in[s]) +
+                       " windows, which differ from key to key: a join needs windows both sides share",
+                   "join metrics with tumbling, hopping or calendar windows");
+      return -1;
+    }
     if (!SameWindow(*in[0], *in[1])) {
       diags_.Error("E085", j.span,
                    fmt::format("window mismatch: '{}' has window {}, '{}' has window {}", side_names[0],
@@ -854,6 +875,54 @@ class Checker {
     if (!first) diags_.Error("E027", span, message);
     seen = true;
     return first;
+  }
+
+  static bool RecordWindowKind(const plan::Metric& metric) {
+    return metric.window_kind == plan::Metric::WindowKind::kSliding ||
+           metric.window_kind == plan::Metric::WindowKind::kSession;
+  }
+
+  // `window sliding DURATION` and `window session gap DURATION`: windows that follow the records
+  // of each key instead of the clock.
+  bool RecordWindow(const ast::Stage& stage, plan::Metric& metric) {
+    const bool session = stage.window == ast::WindowKind::kSession;
+    metric.window_kind = session ? plan::Metric::WindowKind::kSession : plan::Metric::WindowKind::kSliding;
+    bool ok = true;
+    if (auto size = ConstantDuration(*stage.window_size, session ? "a session gap" : "window size")) {
+      metric.window_size = *size;
+    } else {
+      ok = false;
+    }
+    if (stage.window_offset) {
+      diags_.Error("E073", stage.window_offset->span,
+                   "a sliding window has no offset: each record's window ends at the record",
+                   "remove the offset, or use 'tumbling DURATION offset DURATION'");
+      ok = false;
+    }
+    return ok;
+  }
+
+  // What a sliding or session window needs of the rest of its metric: a stream to read, and no
+  // `distinct`, whose memory is kept per clock window.
+  bool RecordWindowInput(const ast::Metric& m, const plan::Metric& metric, bool have_distinct) {
+    const std::string kind = metric.window_kind == plan::Metric::WindowKind::kSliding ? "sliding" : "session";
+    bool ok = true;
+    if (!metric.input.is_stream) {
+      diags_.Error("E074", m.input.span,
+                   "a " + kind + " window reads a stream, and '" + m.input.name + "' is a metric",
+                   "build this metric on the stream that '" + m.input.name + "' reads");
+      ok = false;
+    }
+    if (have_distinct) {
+      for (const ast::Stage& stage : m.stages) {
+        if (stage.kind != ast::StageKind::kDistinct) continue;
+        diags_.Error("E075", stage.span,
+                     "'distinct' does not combine with a " + kind + " window",
+                     "use a tumbling or hopping window, or count_distinct() in 'agg'");
+        ok = false;
+      }
+    }
+    return ok;
   }
 
   // `window day|week|month|fiscal`: periods of the store's local calendar, in the time zone the

@@ -30,6 +30,9 @@ AISLE_KW(delay);
 AISLE_KW(metric);
 AISLE_KW(where);
 AISLE_KW(window);
+AISLE_KW(sliding);
+AISLE_KW(session);
+AISLE_KW(gap);
 AISLE_KW(tumbling);
 AISLE_KW(offset);
 AISLE_KW(day);
@@ -165,8 +168,13 @@ struct week_window : p::seq<kw_week, p::opt<_, week_start>> {};
 struct month_window : kw_month {};
 struct fiscal_from : p::seq<kw_from, _, p::must<string_lit>> {};
 struct fiscal_window : p::seq<kw_fiscal, _, p::must<string_lit>, _, p::must<fiscal_from>> {};
-struct window_spec : p::sor<tumbling_window, hopping_window, day_window, week_window, month_window,
-                            fiscal_window> {};
+// `sliding 30m`: per record, the window that ends at it. The offset is parsed only to be refused
+// with a reason.
+struct sliding_window : p::seq<kw_sliding, _, p::must<expr>, p::opt<_, window_offset>> {};
+struct session_gap : p::seq<kw_gap, _, p::must<expr>> {};
+struct session_window : p::seq<kw_session, _, p::must<session_gap>> {};
+struct window_spec : p::sor<tumbling_window, hopping_window, sliding_window, session_window,
+                            day_window, week_window, month_window, fiscal_window> {};
 struct window_stage : p::seq<kw_window, _, p::must<window_spec>> {};
 struct agg_call : call {};
 struct agg_def : p::seq<ident, _, p::must<equals>, _, p::must<agg_call>> {};
@@ -294,13 +302,14 @@ template <> inline constexpr const char* errors::message<top_by> = "expected 'by
 template <> inline constexpr const char* errors::message<join_on> = "expected 'on' and the key fields the join matches";
 template <> inline constexpr const char* errors::message<table_type> = "expected a column type: COLUMN = TYPE";
 template <> inline constexpr const char* errors::message<column_type> = "expected a type: string, int, decimal, money, percent or bool";
-template <> inline constexpr const char* errors::message<window_spec> = "expected a window: tumbling DURATION, hopping DURATION every DURATION, day, week, month, or fiscal \"4-4-5\" from \"YYYY-MM-DD\"";
+template <> inline constexpr const char* errors::message<window_spec> = "expected a window: tumbling DURATION, hopping DURATION every DURATION, sliding DURATION, session gap DURATION, day, week, month, or fiscal \"4-4-5\" from \"YYYY-MM-DD\"";
 template <> inline constexpr const char* errors::message<weekday_name> = "expected the day a week starts on, e.g. week starting sunday";
 template <> inline constexpr const char* errors::message<fiscal_from> = "expected 'from' and the first day of a fiscal year, e.g. fiscal \"4-4-5\" from \"2025-02-02\"";
 template <> inline constexpr const char* errors::message<attribute_to> = "expected 'to' and what refunds are attributed to, e.g. attribute to sale within 30d";
 template <> inline constexpr const char* errors::message<attribute_target> = "expected what refunds are attributed to: sale";
 template <> inline constexpr const char* errors::message<attribute_within> = "expected 'within' and how long after a sale its refunds are attributed to it, e.g. within 30d";
 template <> inline constexpr const char* errors::message<hours_name> = "expected what the stage keeps, e.g. during open_hours";
+template <> inline constexpr const char* errors::message<session_gap> = "expected 'gap' and the longest pause inside a session, such as 'session gap 20m'";
 template <> inline constexpr const char* errors::message<hop_every> = "expected 'every' and how often a hopping window starts";
 template <> inline constexpr const char* errors::message<agg_def> = "expected an aggregate: NAME = FUNCTION(...)";
 template <> inline constexpr const char* errors::message<agg_call> = "expected an aggregate call such as sum(total)";

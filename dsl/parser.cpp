@@ -29,7 +29,7 @@ using selector = pt::selector<
                           g::inversion, g::mul_op, g::add_op, g::cmp_op, g::and_op, g::or_op,
                           g::import_decl, g::param_decl, g::table_decl, g::stream_decl,
                           g::lateness_clause, g::delay_clause, g::metric_decl, g::where_stage, g::key_stage,
-                          g::window_stage, g::tumbling_window, g::hopping_window, g::hop_every, g::day_window, g::week_window, g::month_window, g::fiscal_window, g::week_start, g::weekday_name, g::fiscal_from, g::during_stage, g::hours_name, g::attribute_stage, g::attribute_target, g::attribute_within, g::window_offset, g::agg_stage, g::agg_def,
+                          g::window_stage, g::tumbling_window, g::hopping_window, g::hop_every, g::sliding_window, g::session_window, g::session_gap, g::day_window, g::week_window, g::month_window, g::fiscal_window, g::week_start, g::weekday_name, g::fiscal_from, g::during_stage, g::hours_name, g::attribute_stage, g::attribute_target, g::attribute_within, g::window_offset, g::agg_stage, g::agg_def,
                           g::label_clause, g::let_clause, g::when_clause, g::emit_clause,
                           g::emit_kind, g::severity_level, g::message_clause, g::rule_decl,
                           g::throttle_clause, g::throttle_count, g::throttle_keys,
@@ -182,12 +182,16 @@ class Builder {
           stage.fiscal_pattern_span = SpanOf(*spec.children[0]);
           stage.fiscal_anchor = Unquote(*spec.children[1]->children[0]);
           stage.fiscal_anchor_span = SpanOf(*spec.children[1]->children[0]);
+        } else if (spec.is_type<g::session_window>()) {
+          stage.window = ast::WindowKind::kSession;
+          stage.window_size = Expression(*spec.children[0]->children[0]);
         } else if (spec.is_type<g::hopping_window>()) {
           stage.window = ast::WindowKind::kHopping;
           stage.window_size = Expression(*spec.children[0]);
           stage.window_step = Expression(*spec.children[1]->children[0]);
         } else {
-          stage.window = ast::WindowKind::kTumbling;
+          stage.window = spec.is_type<g::sliding_window>() ? ast::WindowKind::kSliding
+                                                           : ast::WindowKind::kTumbling;
           stage.window_size = Expression(*spec.children[0]);
           if (spec.children.size() > 1) stage.window_offset = Expression(*spec.children[1]->children[0]);
         }

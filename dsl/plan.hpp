@@ -116,7 +116,9 @@ struct Metric {
   std::vector<int> keys;      // fields of the (projected) input record
   std::vector<std::string> key_names;
   // kDay, kWeek, kMonth, kFiscal: periods of each store's local calendar.
-  enum class WindowKind { kTumbling, kHopping, kDay, kWeek, kMonth, kFiscal };
+  // kSliding: per input record at t, the window (t - size, t]. kSession: per key, records less
+  // than `size` (the gap) apart, [first, last + gap).
+  enum class WindowKind { kTumbling, kHopping, kSliding, kSession, kDay, kWeek, kMonth, kFiscal };
   WindowKind window_kind = WindowKind::kTumbling;
   int64_t window_step = 0;    // hopping: windows [k * step, k * step + size); 0 otherwise
   int64_t window_size = 0;    // tumbling, microseconds (kDay: 24h, the nominal length)

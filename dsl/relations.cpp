@@ -95,6 +95,10 @@ std::string WindowText(const plan::Metric& m) {
              "\" from day " + std::to_string(m.fiscal_anchor);
     case plan::Metric::WindowKind::kHopping:
       return "hopping " + FormatDuration(m.window_size) + " every " + FormatDuration(m.window_step);
+    case plan::Metric::WindowKind::kSliding:
+      return "sliding " + FormatDuration(m.window_size);
+    case plan::Metric::WindowKind::kSession:
+      return "session gap " + FormatDuration(m.window_size);
     case plan::Metric::WindowKind::kTumbling:
       break;
   }

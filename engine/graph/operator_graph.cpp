@@ -191,6 +191,12 @@ std::string Describe(const OperatorNode& node, const dsl::plan::Plan& plan) {
         case dsl::plan::Metric::WindowKind::kHopping:
           window = "hopping " + DurationText(m.window_size) + " every " + DurationText(m.window_step);
           break;
+        case dsl::plan::Metric::WindowKind::kSliding:
+          window = "sliding " + DurationText(m.window_size) + " (per record, each key)";
+          break;
+        case dsl::plan::Metric::WindowKind::kSession:
+          window = "session gap " + DurationText(m.window_size) + " (each key)";
+          break;
         case dsl::plan::Metric::WindowKind::kTumbling:
           window = "tumbling " + DurationText(m.window_size) +
                    (m.window_offset ? " offset " + DurationText(m.window_offset) : "");

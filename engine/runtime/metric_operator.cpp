@@ -21,6 +21,7 @@ constexpr char kWindowTag = 'W';
 constexpr char kMarkTag = 'F';       // version 2: one fired-through mark for the whole metric
 constexpr char kWatermarkTag = 'P';  // [P][partition] -> the partition's watermark
 constexpr char kDistinctTag = 'D';   // `distinct`: what each open window has seen
+constexpr char kTrailTag = 'T';      // sliding and session windows: one group's records
 constexpr unsigned char kFiredFlag = 1, kEmittedFlag = 2, kDirtyFlag = 4;
 
 // Whether a window ending at `end` is closed for good at `watermark`: it ended `lateness` or more
@@ -37,6 +38,8 @@ MetricOperator::MetricOperator(const dsl::plan::Metric& plan, const OperatorRegi
     : plan_(plan),
       time_(time),
       over_metric_(!plan.input.is_stream),
+      record_windows_(plan.window_kind == dsl::plan::Metric::WindowKind::kSliding ||
+                      plan.window_kind == dsl::plan::Metric::WindowKind::kSession),
       policies_(policies),
       sales_(sales),
       evaluator_(registry, policies) {
@@ -168,7 +171,9 @@ MetricOperator::AddResult MetricOperator::Add(std::span<const Value> record, int
   const Input in{over_metric_ ? record : projected, projected, event, source_key, time, pass,
                  correction, store};
   bool any = false;
-  if (plan_.window_kind == dsl::plan::Metric::WindowKind::kHopping) {
+  if (record_windows_) {
+    any = AddToTrail(p, in);
+  } else if (plan_.window_kind == dsl::plan::Metric::WindowKind::kHopping) {
     // Every window [k * step, k * step + size) that holds `time`, oldest first.
     const int64_t step = plan_.window_step, size = plan_.window_size;
     for (int64_t start = (dsl::FloorDiv(window_time - size, step) + 1) * step; start <= window_time; start += step)
@@ -251,6 +256,9 @@ bool MetricOperator::AddTo(Partition& p, const Input& in, int64_t start, int64_t
 
 void MetricOperator::UpdateNextDue(Partition& p) const {
   p.next_due = INT64_MAX;
+  if (!p.pending.empty()) p.next_due = std::get<0>(*p.pending.begin());
+  if (!p.trails.empty() && plan_.window_kind == dsl::plan::Metric::WindowKind::kSliding)
+    p.next_due = std::min(p.next_due, p.next_sweep);
   for (const auto& [start, w] : p.windows) {
     const int64_t due =
         w.fired ? (w.end > INT64_MAX - time_.lateness ? INT64_MAX : w.end + time_.lateness) : w.end;
@@ -315,6 +323,11 @@ void MetricOperator::FireGroup(int64_t start, int64_t end, std::string_view key,
 }
 
 void MetricOperator::FirePartition(Partition& p, int64_t watermark, const RecordHandler& emit) {
+  if (record_windows_) {
+    FireTrails(p, watermark, emit);
+    UpdateNextDue(p);
+    return;
+  }
   // Windows in start order; one that starts at or after the watermark has neither ended nor fired.
   for (auto it = p.windows.begin(); it != p.windows.end() && it->first < watermark;) {
     const int64_t start = it->first;
@@ -376,7 +389,7 @@ void MetricOperator::FireAll(const RecordHandler& emit, const WatermarkHandler& 
 
 size_t MetricOperator::open_windows() const {
   size_t n = 0;
-  for (const auto& [key, p] : partitions_) n += p.windows.size();
+  for (const auto& [key, p] : partitions_) n += p.windows.size() + p.pending.size();
   return n;
 }
 
@@ -445,16 +458,25 @@ void MetricOperator::Save(WriteBatch& batch) const {
     }
   }
   if (distinct_) distinct_->Save(prefix + kDistinctTag, batch);
+  if (record_windows_) SaveTrails(prefix, batch);
+}
+
+bool MetricOperator::PartitionOfGroup(std::string_view group_key, std::string& out) const {
+  out.clear();
+  // Where the store sits among the group key's values.
+  int partition_index = -1;
+  for (size_t i = 0; i < plan_.keys.size(); ++i)
+    if (plan_.keys[i] == partition_key_) partition_index = static_cast<int>(i);
+  if (partition_index < 0) return true;
+  std::vector<Value> keys;
+  if (!DecodeValues(group_key, keys) || keys.size() != plan_.keys.size()) return false;
+  EncodeValue(keys[static_cast<size_t>(partition_index)], out);
+  return true;
 }
 
 bool MetricOperator::Load(StateStore& store, std::string& error) {
   std::string prefix = Prefix();
-  // Where the store sits among the group key's values, to find a saved group's partition.
-  int partition_index = -1;
-  for (size_t i = 0; i < plan_.keys.size(); ++i)
-    if (plan_.keys[i] == partition_key_) partition_index = static_cast<int>(i);
   bool ok = true;
-  std::vector<Value> keys;
   std::string partition;
   Status s = store.Scan(Family::kWindows, prefix, [&](std::string_view key, std::string_view value) {
     std::string_view rest = key.substr(prefix.size());
@@ -472,6 +494,7 @@ bool MetricOperator::Load(StateStore& store, std::string& error) {
       p.watermark = std::max(p.watermark, GetI64Ordered(value.data()));
       return true;
     }
+    if (rest[0] == kTrailTag) return LoadTrail(rest.substr(1), value) ? true : (ok = false);
     if (rest.size() < 13 || rest[0] != kWindowTag) return ok = false;
     uint32_t n = GetU32(rest.data() + 1);
     if (rest.size() != 1 + 4 + uint64_t{n} + 8) return ok = false;
@@ -529,12 +552,7 @@ bool MetricOperator::Load(StateStore& store, std::string& error) {
         }
       }
     }
-    partition.clear();
-    if (partition_index >= 0) {
-      keys.clear();
-      if (!DecodeValues(group_key, keys) || keys.size() != plan_.keys.size()) return ok = false;
-      EncodeValue(keys[static_cast<size_t>(partition_index)], partition);
-    }
+    if (!PartitionOfGroup(group_key, partition)) return ok = false;
     g.emitted = (flags & kEmittedFlag) != 0;
     g.dirty = (flags & kDirtyFlag) != 0;
     Window& window = PartitionFor(partition).windows[start];

@@ -10,6 +10,13 @@
 // again as a correction; a record whose window ended more than `lateness` before the watermark
 // is late, reported and not counted.
 //
+// Sliding and session windows (stream input only) follow each group's records instead of the
+// clock. A group keeps the aggregate arguments of its recent records, by event time, and the
+// windows still to fire: sliding, one per record time t, the window (t - size, t], fired once the
+// watermark passes t; session, one per run of records less than the gap apart, [first, last +
+// gap), fired once the watermark reaches last + gap. They fire once, never as corrections: a
+// record older than its partition's watermark is late, whatever the stream's `lateness`.
+//
 // Over a stream, groups fold records into aggregate states as they come. Over a metric, a group
 // keeps the input records it holds, one per input group and window, so a corrected input record
 // replaces the one it corrects instead of being counted twice; aggregates are computed on firing.
@@ -18,9 +25,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -121,8 +130,19 @@ class MetricOperator {
     bool dirty = false;  // fired, and some group changed since
     Groups groups;
   };
+  // Sliding and session windows: one group's records (time -> encoded aggregate arguments) and,
+  // session only, its open sessions (first record time -> last record time).
+  struct Trail {
+    std::multimap<int64_t, std::string> records;
+    std::map<int64_t, int64_t> sessions;
+  };
+  // A sliding or session window still to fire: (watermark it fires at, group key, window start).
+  using Pending = std::tuple<int64_t, std::string, int64_t>;
   struct Partition {
     std::map<int64_t, Window> windows;  // by window start
+    std::map<std::string, Trail, std::less<>> trails;  // sliding and session windows, by group
+    std::set<Pending> pending;                          // sliding and session windows
+    int64_t next_sweep = INT64_MIN;  // sliding: when to drop records no window can reach
     int64_t watermark = INT64_MIN;
     int64_t next_due = INT64_MAX;  // earliest watermark at which a window fires or expires
     bool queued = false;          // in due_
@@ -146,6 +166,14 @@ class MetricOperator {
   // Folds the record into one window; false when that window has closed for good.
   bool AddTo(Partition& p, const Input& in, int64_t start, int64_t end);
   void FirePartition(Partition& p, int64_t watermark, const RecordHandler& emit);
+  // Sliding and session windows (record_windows.cpp).
+  bool AddToTrail(Partition& p, const Input& in);
+  void FireTrails(Partition& p, int64_t watermark, const RecordHandler& emit);
+  void EmitTrail(int64_t start, int64_t end, std::string_view key, const Trail& trail,
+                 int64_t from, int64_t to, const RecordHandler& emit);
+  void SaveTrails(const std::string& prefix, WriteBatch& batch) const;
+  bool LoadTrail(std::string_view group_key, std::string_view value);
+  bool PartitionOfGroup(std::string_view group_key, std::string& out) const;
   void FireGroup(int64_t start, int64_t end, std::string_view key, Group& g,
                  const RecordHandler& emit);
   void UpdateNextDue(Partition& p) const;
@@ -156,6 +184,7 @@ class MetricOperator {
   const dsl::plan::Metric& plan_;
   const EventTime time_;
   const bool over_metric_;
+  const bool record_windows_;  // sliding or session
   const dsl::plan::Policies* policies_;
   const SaleIndex* sales_;
   int input_store_field_ = -1;  // the input's `store` field, if any

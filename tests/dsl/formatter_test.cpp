@@ -191,3 +191,22 @@ TEST_CASE("fmt lays out lookups, select, distinct, top and joins", "[dsl][fmt]")
   CHECK(Format(messy) == expected);
   CHECK(Format(expected) == expected);
 }
+
+TEST_CASE("fmt lays out sliding and session windows", "[dsl][fmt]") {
+  const std::string messy =
+      "metric a=sale|key store|window sliding(30m)|agg n=count()\n"
+      "metric b=sale|key store|window   session  gap(20m)|agg n=count()\n";
+  // Worked out by hand: `(` after `sliding` and `gap` opens an operand, not a call.
+  const std::string expected =
+      "metric a = sale\n"
+      "  | key store\n"
+      "  | window sliding (30m)\n"
+      "  | agg n = count()\n"
+      "metric b = sale\n"
+      "  | key store\n"
+      "  | window session gap (20m)\n"
+      "  | agg n = count()\n";
+  REQUIRE(Parses(messy));
+  CHECK(Format(messy) == expected);
+  CHECK(Format(expected) == expected);
+}

@@ -561,3 +561,40 @@ TEST_CASE("relations: syntax errors name what is expected", "[dsl][parser]") {
   CHECK(d[4].code == "E001");
   CHECK(d[4].message.rfind("unexpected 'left'", 0) == 0);
 }
+
+TEST_CASE("sliding and session windows build their stages", "[dsl][parser]") {
+  auto p = ParseText(
+      "metric a = sale | key store | window sliding 30m | agg n = count()\n"
+      "metric b = sale | key store | window sliding 30m offset 5m | agg n = count()\n"
+      "metric c = sale | window session gap 20m | agg n = count()\n");
+  REQUIRE_FALSE(p->diagnostics.has_errors());
+  const auto& m = p->module.metrics;
+  REQUIRE(m.size() == 3);
+  const ast::Stage& a = m[0].stages[1];
+  CHECK(a.kind == ast::StageKind::kWindow);
+  CHECK(a.window == ast::WindowKind::kSliding);
+  CHECK(Show(*a.window_size) == "dur:1800000000");  // microseconds
+  CHECK_FALSE(a.window_offset);
+  // The offset parses, for the checker to refuse with a reason (E073).
+  const ast::Stage& b = m[1].stages[1];
+  CHECK(b.window == ast::WindowKind::kSliding);
+  REQUIRE(b.window_offset);
+  CHECK(Show(*b.window_offset) == "dur:300000000");
+  const ast::Stage& c = m[2].stages[0];
+  CHECK(c.window == ast::WindowKind::kSession);
+  CHECK(Show(*c.window_size) == "dur:1200000000");
+}
+
+TEST_CASE("sliding and session windows: syntax errors name what is expected", "[dsl][parser]") {
+  auto p = ParseText(
+      "metric a = sale | window session 20m | agg n = count()\n"
+      "metric b = sale | window sliding | agg n = count()\n"
+      "metric c = sale | window rolling 30m | agg n = count()\n");
+  const auto& d = p->diagnostics.all();
+  REQUIRE(d.size() == 3);
+  CHECK(d[0].message == "expected 'gap' and the longest pause inside a session, such as 'session gap 20m'");
+  CHECK(d[1].message == "expected an expression");
+  CHECK(d[2].message.rfind("expected a window: tumbling DURATION, hopping DURATION every DURATION, "
+                           "sliding DURATION, session gap DURATION, day",
+                           0) == 0);
+}

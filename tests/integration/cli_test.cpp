@@ -303,3 +303,15 @@ TEST_CASE("fmt rewrites a file, and --check reports without writing", "[cli][fmt
   CHECK(bad.err.find("error[E002]: expected an operand") != std::string::npos);
   CHECK(ReadFile(broken) == "rule r on sale when total >\n");
 }
+
+TEST_CASE("explain names sliding and session windows", "[cli][explain]") {
+  TempDir dir;
+  auto rules = dir.Write("r.aisle",
+                         "metric recent = sale | key store | window sliding 30m | agg n = count()\n"
+                         "metric visits = sale | key store | window session gap 20m | agg n = count()\n");
+  Output text = Aisle("explain " + rules, dir);
+  REQUIRE(text.code == 0);
+  CHECK(text.out.find("key [store]  window sliding 30m (per record, each key)  agg [n]") !=
+        std::string::npos);
+  CHECK(text.out.find("key [store]  window session gap 20m (each key)  agg [n]") != std::string::npos);
+}
