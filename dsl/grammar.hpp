@@ -3,6 +3,8 @@
 // message is in the one table at the end. `must<>` appears only at commit points: after a keyword,
 // an operator or an opening bracket. Include this header only from parser.cpp and its tests.
 
+#include <type_traits>
+
 #include <tao/pegtl.hpp>
 
 namespace aisle::dsl::grammar {
@@ -116,9 +118,10 @@ struct primary : p::sor<literal, call, name, paren> {};
 struct member_name : ident {};
 struct postfix : p::seq<primary, p::star<_, p::one<'.'>, _, p::must<member_name>>> {};
 struct neg_op : p::one<'-'> {};
-struct unary;
-struct negation : p::seq<neg_op, _, p::must<unary>> {};
+struct unary_operand;  // a unary after '-': where the nesting depth is counted
+struct negation : p::seq<neg_op, _, p::must<unary_operand>> {};
 struct unary : p::sor<negation, postfix> {};
+struct unary_operand : unary {};
 struct mul_op : p::one<'*', '/'> {};
 struct product : p::seq<unary, p::star<_, mul_op, _, p::must<unary>>> {};
 struct add_op : p::one<'+', '-'> {};
@@ -127,9 +130,10 @@ struct cmp_op : p::sor<TAO_PEGTL_STRING("=="), TAO_PEGTL_STRING("!="), TAO_PEGTL
                        TAO_PEGTL_STRING(">="), p::one<'<'>, p::one<'>'>> {};
 struct comparison : p::seq<sum, p::opt<_, cmp_op, _, p::must<sum>>> {};
 struct not_op : kw_not {};
-struct logical_not;
-struct inversion : p::seq<not_op, _, p::must<logical_not>> {};
+struct not_operand;  // what follows `not`: where the nesting depth is counted
+struct inversion : p::seq<not_op, _, p::must<not_operand>> {};
 struct logical_not : p::sor<inversion, comparison> {};
+struct not_operand : logical_not {};
 struct and_op : kw_and {};
 struct conjunction : p::seq<logical_not, p::star<_, and_op, _, p::must<logical_not>>> {};
 struct or_op : kw_or {};
@@ -289,6 +293,8 @@ template <> inline constexpr const char* errors::message<expr> = "expected an ex
 template <> inline constexpr const char* errors::message<arg> = "expected an argument";
 template <> inline constexpr const char* errors::message<close_paren> = "expected ')'";
 template <> inline constexpr const char* errors::message<unary> = "expected an operand";
+template <> inline constexpr const char* errors::message<unary_operand> = "expected an operand";
+template <> inline constexpr const char* errors::message<not_operand> = "expected an operand";
 template <> inline constexpr const char* errors::message<product> = "expected an operand";
 template <> inline constexpr const char* errors::message<sum> = "expected an operand";
 template <> inline constexpr const char* errors::message<logical_not> = "expected an operand";
@@ -334,6 +340,19 @@ template <> inline constexpr const char* errors::message<time_of_day> = "expecte
 template <> inline constexpr const char* errors::message<schedule_zone> = "expected 'local' (each store's time zone) or 'utc'";
 template <> inline constexpr const char* errors::message<schedule_metric> = "expected the metric the schedule reports from";
 
+// How deeply expressions may nest (parentheses, calls, unary operators): far beyond any real rule,
+// well within the stack. The parser passes a Depth as a parse state; the control counts in it.
+inline constexpr int kMaxExpressionDepth = 100;
+struct Depth {
+  int level = 0;
+};
+inline Depth* DepthOf() { return nullptr; }
+template <typename First, typename... Rest>
+Depth* DepthOf(First& first, Rest&... rest) {
+  if constexpr (std::is_same_v<std::remove_cvref_t<First>, Depth>) return &first;
+  else return DepthOf(rest...);
+}
+
 // must<Rule> calls raise() when Rule fails: throw with the message from the table. Every rule
 // rewinds on failure (PEGTL lets rules under must<> stop mid-way), so a raised error points at
 // the start of what was expected, not past a partial match such as "key" in "keys".
@@ -342,6 +361,21 @@ struct control : p::normal<Rule> {
   template <p::apply_mode A, p::rewind_mode M, template <typename...> class Action,
             template <typename...> class Control, typename ParseInput, typename... States>
   static bool match(ParseInput& in, States&&... st) {
+    // The ways an expression recurses: through `expr` (parentheses, call arguments), and after
+    // a `-` or a `not`.
+    if constexpr (std::is_same_v<Rule, expr> || std::is_same_v<Rule, unary_operand> ||
+                  std::is_same_v<Rule, not_operand>) {
+      if (Depth* depth = DepthOf(st...)) {
+        if (depth->level >= kMaxExpressionDepth)
+          throw p::parse_error("expression nested too deeply (more than 100 levels)", in);
+        ++depth->level;
+        struct Leave {
+          Depth* d;
+          ~Leave() { --d->level; }
+        } leave{depth};
+        return p::normal<Rule>::template match<A, p::rewind_mode::required, Action, Control>(in, st...);
+      }
+    }
     return p::normal<Rule>::template match<A, p::rewind_mode::required, Action, Control>(in, st...);
   }
 

@@ -645,13 +645,15 @@ ast::Module Parse(const SourceManager& sources, SourceId source, Diagnostics& di
     try {
       if (header) {
         const bool nested = policies.Before(text, start, false);
-        auto root = pt::parse<g::policy_header, selector, tp::nothing, g::control>(in);
+        g::Depth depth;
+        auto root = pt::parse<g::policy_header, selector, tp::nothing, g::control>(in, depth);
         if (nested) policies.Misplaced(start, "policy");
         policies.Open(builder.PolicyHeader(*root->children[0]));
         pos = static_cast<size_t>(in.current() - text.data());
         continue;
       }
-      auto root = pt::parse<g::decl, selector, tp::nothing, g::control>(in);
+      g::Depth depth;
+      auto root = pt::parse<g::decl, selector, tp::nothing, g::control>(in, depth);
       if (!root) {
         std::string_view word = WordAt(text, start);
         std::string help;

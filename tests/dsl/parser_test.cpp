@@ -598,3 +598,23 @@ TEST_CASE("sliding and session windows: syntax errors name what is expected", "[
                            "sliding DURATION, session gap DURATION, day",
                            0) == 0);
 }
+
+TEST_CASE("expressions nest up to 100 levels, deeper is a syntax error, not a stack overflow", "[dsl][parser]") {
+  // 99 parentheses, then 150, then 150 minus signs and 150 `not`s: one error for each deep one,
+  // and the declarations around them still parse.
+  const std::string ok = "param a = " + std::string(99, '(') + "1" + std::string(99, ')') + "\n";
+  const std::string parens = "param b = " + std::string(150, '(') + "1" + std::string(150, ')') + "\n";
+  std::string minus = "param c = ";
+  for (int i = 0; i < 150; ++i) minus += "- ";
+  minus += "1\n";
+  std::string nots = "param d = ";
+  for (int i = 0; i < 150; ++i) nots += "not ";
+  nots += "true\n";
+  auto p = ParseText(ok + parens + minus + nots + "param e = 2\n");
+  const auto& d = p->diagnostics.all();
+  REQUIRE(d.size() == 3);
+  for (const auto& diag : d) CHECK(diag.message == "expression nested too deeply (more than 100 levels)");
+  REQUIRE(p->module.params.size() == 2);
+  CHECK(p->module.params[0].name.name == "a");
+  CHECK(p->module.params[1].name.name == "e");
+}
