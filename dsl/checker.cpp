@@ -1655,6 +1655,26 @@ class Checker {
     } else {
       rule.message.push_back({rule.name, -1, {}});
     }
+    // `{window.start:local %H:%M}`: times in the store's own zone, from the stores table.
+    const bool local = std::any_of(rule.message.begin(), rule.message.end(), [](const auto& part) {
+      return part.spec.rfind("local %", 0) == 0;
+    });
+    if (!local) return;
+    if (FieldIndex(rule.fields, "store") < 0) {
+      diags_.Error("E045", e.message_span,
+                   "local times in a message need a 'store' field in the record, to know the time zone");
+      return;
+    }
+    for (const plan::Table& t : plan_.tables) {
+      auto tz = std::find(t.columns.begin(), t.columns.end(), "timezone");
+      if (t.key != "store" || tz == t.columns.end()) continue;
+      const size_t column = static_cast<size_t>(tz - t.columns.begin());
+      for (const auto& [store, row] : t.index) rule.store_timezones.emplace(store, t.rows[row][column]);
+      return;
+    }
+    diags_.Error("E044", e.message_span, "local times in a message need the stores' time zones",
+                 "declare a table keyed by store with a 'timezone' column, e.g. "
+                 "table stores from \"stores.csv\" key store");
   }
 
   // "{field}" and "{field:spec}" template fields; "{{" and "}}" are literal braces.
@@ -1713,7 +1733,8 @@ class Checker {
             diags_.Error("E006", at(i + 1 + inner.size() + 1, spec.size()),
                          "unknown format '" + spec + "' for " +
                              WithArticle((*scope.fields)[static_cast<size_t>(field)].type),
-                         "formats: money, .Nf, .N%, int, and for times strftime patterns like %a %H:%M");
+                         "formats: money, .Nf, .N%, int, and for times strftime patterns like %a %H:%M "
+                         "(UTC) or local %a %H:%M (the store's time zone)");
           }
         }
         flush();
@@ -1732,6 +1753,7 @@ class Checker {
   static bool ValidSpec(const std::string& spec, Type type) {
     if (spec == "money") return type == Type::kMoney;
     if (!spec.empty() && spec[0] == '%') return type == Type::kTimestamp;  // strftime-style
+    if (spec.rfind("local %", 0) == 0) return type == Type::kTimestamp;     // in the store's zone
     if (spec == "int") return true;
     if (spec.size() >= 3 && spec[0] == '.' && std::isdigit(static_cast<unsigned char>(spec[1])) &&
         spec.size() == 3 && (spec[2] == 'f' || spec[2] == '%'))

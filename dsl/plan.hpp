@@ -189,6 +189,8 @@ struct Rule {
   Severity severity = Severity::kWarning;
   std::string channel;
   std::vector<TemplatePart> message;
+  // `{field:local %H:%M}` in the message: store -> IANA time zone, from the stores table.
+  std::unordered_map<std::string, std::string> store_timezones;
   std::vector<std::pair<std::string, std::string>> labels;
   std::vector<int> value_fields;  // fields reported in an emission's "values"
   int store_field = -1;           // the record's `store`, if it has one

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include <date/date.h>
+#include <date/tz.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -78,7 +79,7 @@ std::string ValueJson(const dsl::Value& v) {
   return "null";
 }
 
-std::string FormatValue(const dsl::Value& v, std::string_view spec) {
+std::string FormatValue(const dsl::Value& v, std::string_view spec, std::string_view timezone) {
   if (v.is_null()) return "null";
   if (spec.size() == 3 && spec[0] == '.' && (spec[2] == 'f' || spec[2] == '%')) {
     int digits = spec[1] - '0';
@@ -88,6 +89,24 @@ std::string FormatValue(const dsl::Value& v, std::string_view spec) {
                    : v.d;
     if (spec[2] == '%') return fmt::format("{:.{}f}%", d * 100.0, digits);
     return fmt::format("{:.{}f}", d, digits);
+  }
+  if (spec.rfind("local %", 0) == 0 && v.type == Type::kTimestamp) {
+    // strftime-style patterns in the store's own time zone.
+    const std::string pattern(spec.substr(6));
+    const auto instant = date::floor<std::chrono::seconds>(
+        date::sys_time<std::chrono::microseconds>{std::chrono::microseconds{v.i}});
+    const date::time_zone* tz = nullptr;
+    if (!timezone.empty()) {
+      try {
+        tz = date::locate_zone(timezone);
+      } catch (const std::exception&) {
+        tz = nullptr;  // not a zone the system knows: UTC
+      }
+    }
+    std::ostringstream out;
+    if (tz) date::to_stream(out, pattern.c_str(), date::make_zoned(tz, instant).get_local_time());
+    else date::to_stream(out, pattern.c_str(), instant);
+    return out.str();
   }
   if (!spec.empty() && spec[0] == '%' && v.type == Type::kTimestamp) {
     // strftime-style patterns (%a %d %b %H:%M ...), in UTC.

@@ -43,7 +43,8 @@ std::string ToReadableLine(const Emission& e);
 // RFC 3339 strings, durations as "90s"-style strings, decimals as numbers.
 std::string ValueJson(const dsl::Value& v);
 // A value as message text, with an optional format spec: money, int, .Nf, .N%.
-std::string FormatValue(const dsl::Value& v, std::string_view spec);
+// `local %...` patterns render times in the IANA zone `timezone` (UTC when empty or unknown).
+std::string FormatValue(const dsl::Value& v, std::string_view spec, std::string_view timezone = {});
 
 // Receives emissions. Implementations live in connectors/ (stdout, JSONL file, ...).
 class Sink {

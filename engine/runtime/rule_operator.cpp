@@ -157,9 +157,13 @@ Emission RuleOperator::Build(std::string_view key, std::string_view event_id, in
   for (int f : plan_.value_fields)
     e.values.emplace_back(plan_.fields[static_cast<size_t>(f)].name,
                           ValueJson(record_[static_cast<size_t>(f)]));
+  std::string_view timezone;  // for `local %...` times: the store's zone
+  if (!plan_.store_timezones.empty())
+    if (auto it = plan_.store_timezones.find(e.store); it != plan_.store_timezones.end())
+      timezone = it->second;
   for (const auto& part : plan_.message) {
     if (part.field < 0) e.message += part.text;
-    else e.message += FormatValue(record_[static_cast<size_t>(part.field)], part.spec);
+    else e.message += FormatValue(record_[static_cast<size_t>(part.field)], part.spec, timezone);
   }
   // Deterministic id: rule set, rule, key, window (or event id for stream rules), and for a
   // correction its values.

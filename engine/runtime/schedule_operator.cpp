@@ -100,9 +100,12 @@ void ScheduleOperator::Fire(std::string_view key, int64_t instant, const Kept& k
       continue;
     e.values.emplace_back(metric_.output[f].name, ValueJson(record_[f]));
   }
+  std::string_view timezone;  // for `local %...` times: the store's zone (local schedules)
+  if (auto it = plan_.store_timezones.find(e.store); it != plan_.store_timezones.end())
+    timezone = it->second;
   for (const auto& part : plan_.message) {
     if (part.field < 0) e.message += part.text;
-    else e.message += FormatValue(record_[static_cast<size_t>(part.field)], part.spec);
+    else e.message += FormatValue(record_[static_cast<size_t>(part.field)], part.spec, timezone);
   }
   // Deterministic id: rule set, schedule, store, instant.
   std::string bytes;

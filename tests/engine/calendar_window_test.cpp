@@ -133,3 +133,26 @@ TEST_CASE("during open_hours keeps only events inside the store's local opening 
                                  "2025-01-06T05:00:00Z 2025-01-07T05:00:00Z NY 2",
                                  "2025-01-12T00:00:00Z 2025-01-13T00:00:00Z UT 1"});
 }
+
+TEST_CASE("message times render in the store's zone with local, in UTC without", "[engine][calendar]") {
+  TempDir dir;
+  dir.Write("stores.csv", kStores);
+  auto rules = dir.Write("r.aisle", R"(
+table stores from "stores.csv" key store
+metric daily = sale
+  | key store
+  | window day
+  | agg n = count()
+rule report on daily
+  when n >= 1
+  emit alert to "ops" message "{store} {window.start:local %a %H:%M} / {window.start:%a %H:%M} UTC"
+)");
+  // 2025-01-06 is a Monday; New York is UTC-5, so its day starts at 05:00 UTC.
+  auto r = RunLines(rules, dir / "state",
+                    {Sale("a", "NY", "2025-01-06T15:00:00Z"), Sale("b", "UT", "2025-01-06T15:00:00Z")},
+                    /*final=*/true);
+  REQUIRE(r.error.empty());
+  std::vector<std::string> got;
+  for (const auto& e : r.emissions) got.push_back(e.message);
+  CHECK(got == std::vector<std::string>{"NY Mon 00:00 / Mon 05:00 UTC", "UT Mon 00:00 / Mon 00:00 UTC"});
+}
