@@ -202,16 +202,12 @@ rule day on daily
   // The same in two runs over one data folder, split after every line: state restores exactly.
   for (size_t split = 1; split < lines.size(); ++split) {
     INFO("split after line " << split);
-    auto state = dir / fmt::format("split{}", split);
-    auto first = RunLines(rules, state, {lines.begin(), lines.begin() + static_cast<long>(split)}, false);
-    auto second = RunLines(rules, state, {lines.begin() + static_cast<long>(split), lines.end()}, true);
-    REQUIRE(first.error.empty());
-    REQUIRE(second.error.empty());
-    std::vector<std::string> both;
-    for (const auto* run : {&first, &second})
-      for (const auto& e : run->emissions)
-        both.push_back(aisle::dsl::FormatTimestamp(e.window->first) + " " + e.message);
-    CHECK(both == got);
+    auto both = aisle::testing::RunSplit(rules, dir / fmt::format("split{}", split), lines, split);
+    REQUIRE(both.error.empty());
+    std::vector<std::string> seen;
+    for (const auto& e : both.emissions)
+      seen.push_back(aisle::dsl::FormatTimestamp(e.window->first) + " " + e.message);
+    CHECK(seen == got);
   }
 }
 
@@ -294,14 +290,10 @@ rule own_day on by_own
   for (const auto& s : Emitted(whole)) expected.push_back(s.window + " " + s.message);
   for (size_t split = 1; split < lines.size(); ++split) {
     INFO("split after line " << split);
-    auto state = dir / fmt::format("split{}", split);
-    auto first = RunLines(rules, state, {lines.begin(), lines.begin() + static_cast<long>(split)}, false);
-    auto second = RunLines(rules, state, {lines.begin() + static_cast<long>(split), lines.end()}, true);
-    REQUIRE(first.error.empty());
-    REQUIRE(second.error.empty());
-    std::vector<std::string> both;
-    for (const auto* run : {&first, &second})
-      for (const auto& s : Emitted(*run)) both.push_back(s.window + " " + s.message);
-    CHECK(both == expected);
+    auto both = aisle::testing::RunSplit(rules, dir / fmt::format("split{}", split), lines, split);
+    REQUIRE(both.error.empty());
+    std::vector<std::string> seen;
+    for (const auto& s : Emitted(both)) seen.push_back(s.window + " " + s.message);
+    CHECK(seen == expected);
   }
 }

@@ -76,4 +76,21 @@ inline RunResult RunLines(const std::string& rules_path, const std::string& data
   return result;
 }
 
+// A restart after line `split`: the lines before it in one run (without `final`), the rest in a
+// second run over the same data folder. The result holds both runs' emissions, in order (and
+// `emitted_after` counts lines of the whole input).
+inline RunResult RunSplit(const std::string& rules_path, const std::string& data_dir,
+                          const std::vector<std::string>& lines, size_t split,
+                          const std::string& tables_dir = {}) {
+  const auto cut = lines.begin() + static_cast<std::ptrdiff_t>(split);
+  RunResult first = RunLines(rules_path, data_dir, {lines.begin(), cut}, false, tables_dir);
+  if (!first.error.empty()) return first;
+  RunResult second = RunLines(rules_path, data_dir, {cut, lines.end()}, true, tables_dir);
+  first.emissions.insert(first.emissions.end(), second.emissions.begin(), second.emissions.end());
+  for (size_t after : second.emitted_after) first.emitted_after.push_back(split + after);
+  first.error = second.error;
+  first.stats = second.stats;
+  return first;
+}
+
 }  // namespace aisle::testing
