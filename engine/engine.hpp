@@ -28,6 +28,9 @@ struct EngineOptions {
   std::string tables_dir;          // where table files resolve; empty: beside the rule file
   int64_t dedup_retention_us = 7LL * 24 * 3600 * 1'000'000;  // event-time memory of event ids
   int64_t checkpoint_every = 500'000;  // events between automatic checkpoints; 0: never
+  // Shard threads the stores are spread over; 0: one per core. 1 runs every event on the
+  // calling thread. A plan with state across stores runs on one shard whatever this says.
+  int shards = 1;
 };
 
 struct EngineStats {

@@ -41,6 +41,7 @@ struct ReplayArgs {
   std::string late;      // empty: <data>/late.jsonl, or ./aisle-late.jsonl without --data
   bool final = false;
   bool quiet = false;  // no readable lines on stdout
+  int shards = 0;      // shard threads; 0: one per core
 };
 int RunReplay(const ReplayArgs& args);
 

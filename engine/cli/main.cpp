@@ -48,6 +48,11 @@ int main(int argc, char** argv) {
                          "Where events beyond their stream's lateness go (default: DATA/late.jsonl or ./aisle-late.jsonl)");
   replay_cmd->add_flag("--final", replay.final, "Treat the end of input as the end of time: close every window");
   replay_cmd->add_flag("--quiet", replay.quiet, "Do not print emissions on stdout");
+  replay_cmd->add_option("--shards", replay.shards,
+                         "Shard threads the stores are spread over (0: one per core; a plan with "
+                         "state across stores runs on one)")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
 
   aisle::cli::GenArgs gen;
   auto* gen_cmd = app.add_subcommand("gen", "Generate a sample retail chain's events and tables");

@@ -56,6 +56,7 @@ int RunReplay(const ReplayArgs& args) {
   options.rules = {args.rules};
   options.data_dir = data_dir;
   options.tables_dir = args.tables_dir;
+  options.shards = args.shards;
   auto opened = engine::Engine::Open(options, registry);
   if (!opened) {
     std::fputs(opened.error().message.c_str(), stderr);
