@@ -1,8 +1,14 @@
 #pragma once
-// An engine instance: compiled rules, the pipeline that runs them, durable state in a data
+// An engine instance: compiled rules, the pipelines that run them, durable state in a data
 // folder, and the sinks emissions go to. It owns these parts and sequences them; the work is
 // theirs (dsl: compile; graph: lower; runtime: run; state: persist; sinks: deliver).
-// Not thread-safe: one thread pushes events.
+//
+// One thread calls the engine (it pushes events: it is the router). With one shard, events run
+// on that thread and sinks are called on it. With N shards (engine/runtime/shard.hpp) each store
+// belongs to one shard thread, chosen by a hash of the store; sinks are called on one sink
+// thread, in each shard's order. A checkpoint pauses every shard at a barrier, waits until the
+// sinks have everything emitted before it, and writes every shard's state, the dedup ids and the
+// source positions in one atomic batch: a consistent cut.
 
 #include <cstdint>
 #include <memory>
@@ -21,6 +27,8 @@ namespace aisle::engine {
 class Pipeline;
 class StateStore;
 class DedupFilter;
+class Shard;
+class SinkWorker;
 
 struct EngineOptions {
   std::vector<std::string> rules;  // rule files or folders
@@ -44,6 +52,7 @@ struct EngineStats {
   int64_t throttled = 0;   // emissions dropped by `throttle`
   int64_t held = 0;        // emissions held for a digest (each digest counts once in `emissions`)
   size_t open_windows = 0;
+  int shards = 1;  // shards the stores are spread over
 };
 
 class Engine {
@@ -62,28 +71,60 @@ class Engine {
   // per metric that refused them. The handler must outlive the engine.
   void SetLateHandler(LateHandler handler);
 
-  // Runs one event (a duplicate id is dropped).
+  // Runs one event (a duplicate id is dropped). With shards, waits while the event's shard has
+  // its queue full (backpressure); TryPush returns false instead, and the event is not taken.
   void Push(const Event& event);
+  bool TryPush(const Event& event);
+  // Sends events still gathered into batches on to their shards: call when the input pauses.
+  void Flush();
   // End of input: with `final`, every open window fires; then a checkpoint.
   Status Finish(bool final);
-  // Writes all state (windows, rule state, dedup, watermark) in one atomic batch.
+  // Writes all state (windows, rule state, dedup, watermarks, source positions) in one atomic
+  // batch, after every sink has flushed what was emitted before.
   Status Checkpoint();
 
-  EngineStats stats() const;
+  // Where a source has read up to (e.g. a file's byte offset after the last line pushed), saved
+  // with the next checkpoint: set it before pushing the events it covers. A restarted source
+  // reads SourcePosition (empty when none was saved) and resumes from there.
+  void SetSourcePosition(std::string_view source, std::string_view position);
+  std::string SourcePosition(std::string_view source) const;
+
+  // Statistics; with shards this pauses them for a moment.
+  EngineStats stats();
   const CompiledRules& rules() const { return *rules_; }
+  int shards() const { return static_cast<int>(pipelines_.size()); }
+  // Why the rules run on one shard ("" when they can be sharded), and anything else about how
+  // the engine opened that its user should know (e.g. a data folder kept its shard count).
+  const std::string& shard_blocker() const { return shard_blocker_; }
+  const std::string& notice() const { return notice_; }
 
  private:
-  Engine() = default;
+  Engine();
+  Status Restore(int stored_shards);
   void Deliver(Emission&& emission);
+  bool Accept(const Event& event);
+  size_t ShardOf(const Event& event) const;
+  // Pauses every shard; emissions made before are then with the sinks. Resume lets them go.
+  void PauseAll();
+  void ResumeAll();
+  void MaybeCheckpoint();
+  Status CheckpointPaused();
 
   std::unique_ptr<CompiledRules> rules_;
   std::unique_ptr<StateStore> store_;
-  std::unique_ptr<Pipeline> pipeline_;
+  std::vector<Pipeline*> pipelines_;            // one per shard
+  std::unique_ptr<Pipeline> pipeline_;          // the pipeline, with one shard
+  std::unique_ptr<SinkWorker> sink_worker_;     // with shards only; declared before them, so
+  std::vector<std::unique_ptr<Shard>> shards_;  // the shards stop first; empty with one shard
   std::unique_ptr<DedupFilter> dedup_;
   std::vector<Sink*> sinks_;
   EngineOptions options_;
   EngineStats stats_;
   int64_t since_checkpoint_ = 0;
+  int64_t max_ts_ = INT64_MIN;  // newest event time pushed: the dedup ids' clock
+  bool migrate_ = false;        // state was read from another shard layout: rewrite it all
+  std::vector<std::pair<std::string, std::string>> positions_;
+  std::string shard_blocker_, notice_;
 };
 
 }  // namespace aisle::engine

@@ -64,6 +64,7 @@ int RunReplay(const ReplayArgs& args) {
     return 1;
   }
   engine::Engine& eng = **opened;
+  if (!eng.notice().empty()) std::fputs(("note: " + eng.notice() + "\n").c_str(), stderr);
 
   connectors::StdoutSink readable;
   if (!args.quiet) eng.AddSink(&readable);
@@ -117,13 +118,16 @@ int RunReplay(const ReplayArgs& args) {
   std::string summary = fmt::format(
       "replayed {} lines: {} events accepted, {} duplicates, {} rejected{}, {} late{}, "
       "{} corrections; {} emissions; {} windows open{}\n"
-      "{:.2f} s, {:.0f} events/s, {:.1f} MB/s\n",
+      "{:.2f} s, {:.0f} events/s, {:.1f} MB/s, {}\n",
       total.lines, s.accepted, s.duplicates, total.rejected,
       total.rejected > 0 ? " (see " + reject_path + ")" : std::string(), s.late,
       s.late > 0 ? " (see " + late_path + ")" : std::string(), s.corrections, s.emissions,
       s.open_windows, args.final ? "" : " (kept for the next replay; --final closes them)", seconds,
       seconds > 0 ? static_cast<double>(total.events) / seconds : 0.0,
-      seconds > 0 ? static_cast<double>(total.bytes) / seconds / 1e6 : 0.0);
+      seconds > 0 ? static_cast<double>(total.bytes) / seconds / 1e6 : 0.0,
+      s.shards > 1 ? fmt::format("{} shards", s.shards)
+                   : eng.shard_blocker().empty() ? std::string("1 shard")
+                                                 : "1 shard (" + eng.shard_blocker() + ")");
   if (s.suppressed + s.deduped + s.throttled + s.held > 0)
     summary += fmt::format("emission control: {} suppressed, {} deduped, {} throttled, {} held for digests\n",
                            s.suppressed, s.deduped, s.throttled, s.held);

