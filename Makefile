@@ -2,6 +2,7 @@
 #   make demo   build (release) and run the demo on generated data
 #   make test   build with ASan+UBSan and run the whole suite through ctest
 #   make build  release build only
+#   make tsan   build the runtime's tests with ThreadSanitizer and run the threaded ones
 #   make fuzz   long libFuzzer campaigns (clang); `make test` only replays the corpora
 SHELL := /bin/bash
 JOBS  ?= $(shell nproc)
@@ -12,7 +13,7 @@ FUZZ_SECONDS ?= 600
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps build demo test asan fuzz clean
+.PHONY: all deps build demo test asan tsan fuzz clean
 
 all: build
 
@@ -36,6 +37,16 @@ asan: deps build/asan/build.ninja
 
 test: asan
 	cd build/asan && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory tsan
+
+# ThreadSanitizer: the engine's tests that run threads (shards, the sink thread, checkpoints at
+# barriers). Only engine_test and what it links are built, at -O1 to keep the run short.
+build/tsan/build.ninja: | deps
+	cmake -S . -B build/tsan $(GEN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DAISLE_TSAN=ON $(LAUNCHER)
+
+tsan: deps build/tsan/build.ninja
+	cmake --build build/tsan -j $(JOBS) --target engine_test
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build/tsan/tests/engine/engine_test "[thread]"
 
 build/fuzz/build.ninja: | deps
 	CXX=clang++ CC=clang cmake -S . -B build/fuzz $(GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAISLE_FUZZ=ON $(LAUNCHER)

@@ -9,8 +9,9 @@
 #include <map>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
+
+#include <absl/container/flat_hash_set.h>
 
 namespace aisle::engine {
 
@@ -31,7 +32,7 @@ class DedupFilter {
 
  private:
   int64_t retention_;
-  std::unordered_set<uint64_t> seen_;
+  absl::flat_hash_set<uint64_t> seen_;  // open addressing: one probe, no node per id
   std::map<int64_t, std::vector<uint64_t>> buckets_;  // hour -> ids, for forgetting
   std::map<int64_t, std::vector<uint64_t>> pending_;  // hour -> ids not yet saved
   uint32_t sequence_ = 0;                             // makes each saved block's key unique

@@ -10,9 +10,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include <absl/container/flat_hash_map.h>
 
 namespace aisle::engine {
 
@@ -37,7 +38,7 @@ class SaleIndex {
   static uint64_t Hash(std::string_view store, std::string_view order);
 
   int64_t horizon_;
-  std::unordered_map<uint64_t, int64_t> sold_;                      // order hash -> sale time
+  absl::flat_hash_map<uint64_t, int64_t> sold_;                    // order hash -> sale time
   std::map<int64_t, std::vector<uint64_t>> buckets_;                // hour -> order hashes
   std::map<int64_t, std::vector<std::pair<uint64_t, int64_t>>> pending_;  // not saved yet
   uint32_t sequence_ = 0;

@@ -109,7 +109,7 @@ TEST_CASE("the shipped rules shard by store", "[shard]") {
   CHECK(engine::ShardBlocker(rules->plan).empty());
 }
 
-TEST_CASE("one shard and several give the same emissions and counts", "[shard]") {
+TEST_CASE("one shard and several give the same emissions and counts", "[shard][thread]") {
   const size_t n = TheChain().events.size();
   TempDir dir;
   const Outcome one = Run(dir / "one", 1, 0, n, true);
@@ -128,7 +128,7 @@ TEST_CASE("one shard and several give the same emissions and counts", "[shard]")
   }
 }
 
-TEST_CASE("a sharded engine restarts where it stopped", "[shard][restart]") {
+TEST_CASE("a sharded engine restarts where it stopped", "[shard][thread][restart]") {
   const size_t n = TheChain().events.size();
   TempDir dir;
   const Outcome whole = Run(dir / "whole", 1, 0, n, true);
@@ -143,7 +143,7 @@ TEST_CASE("a sharded engine restarts where it stopped", "[shard][restart]") {
   }
 }
 
-TEST_CASE("a data folder keeps its shard count, or merges into one", "[shard][restart]") {
+TEST_CASE("a data folder keeps its shard count, or merges into one", "[shard][thread][restart]") {
   const size_t n = TheChain().events.size();
   TempDir dir;
   const Outcome whole = Run(dir / "whole", 1, 0, n, true);
@@ -163,7 +163,7 @@ TEST_CASE("a data folder keeps its shard count, or merges into one", "[shard][re
   CHECK(Merge(Merge(Merge(a.emissions, b.emissions), c.emissions), d.emissions) == whole.emissions);
 }
 
-TEST_CASE("a full shard refuses events and loses none", "[shard][backpressure]") {
+TEST_CASE("a full shard refuses events and loses none", "[shard][thread][backpressure]") {
   engine::OperatorRegistry registry;
   aisle::stdlib::RegisterStdlib(registry);
   auto rules = engine::CompileRules({std::string(AISLE_SOURCE_DIR) + "/rules"}, registry,
