@@ -65,14 +65,17 @@ struct Table {
   Span span;
 };
 
-// `stream sale delay 10m lateness 3h`: per-stream event-time settings. `delay`: how far a
-// store's watermark trails its newest event; `lateness`: how long a fired window still takes
-// late events (each re-fires it as a correction).
+// `stream sale delay 10m lateness 3h idle 2h`: per-stream event-time settings. `delay`: how far
+// a store's watermark trails its newest event; `lateness`: how long a fired window still takes
+// late events (each re-fires it as a correction); `idle`: how far a store may fall behind the
+// most advanced one before it stops holding back what waits for every store (joins).
 struct Stream {
   Ident name;
   ExprPtr delay;
   ExprPtr lateness;
-  std::vector<Span> delay_spans, lateness_spans;  // every clause given (more than one: an error)
+  ExprPtr idle;
+  // Every clause given (more than one: an error).
+  std::vector<Span> delay_spans, lateness_spans, idle_spans;
   Span span;
 };
 

@@ -368,10 +368,12 @@ class Checker {
                    DidYouMean(s.name.name, StreamNames()));
       return;
     }
-    for (const auto* spans : {&s.delay_spans, &s.lateness_spans})
+    for (const auto* spans : {&s.delay_spans, &s.lateness_spans, &s.idle_spans})
       if (spans->size() > 1)
         diags_.Error("E027", (*spans)[1],
-                     std::string(spans == &s.delay_spans ? "delay" : "lateness") +
+                     std::string(spans == &s.delay_spans  ? "delay"
+                                 : spans == &s.idle_spans ? "idle"
+                                                          : "lateness") +
                          " is given twice for stream '" + s.name.name + "'");
     auto& settings = plan_.streams[static_cast<int>(schema->kind)];
     if (s.lateness) {
@@ -381,6 +383,10 @@ class Checker {
     if (s.delay) {
       auto d = ConstantDuration(*s.delay, "delay");
       if (d) settings.delay = *d;
+    }
+    if (s.idle) {
+      auto d = ConstantDuration(*s.idle, "idle");
+      if (d) settings.idle = *d;
     }
   }
 

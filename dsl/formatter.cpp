@@ -17,10 +17,10 @@ constexpr std::array<std::string_view, 9> kDeclarations = {
 constexpr std::array<std::string_view, 8> kClauses = {"label",  "let",      "when", "emit",
                                                       "throttle", "dedupe", "suppress", "from"};
 // Words after which `(` opens a parenthesized expression, not a call, and `-` is unary.
-constexpr std::array<std::string_view, 24> kKeywords = {
+constexpr std::array<std::string_view, 25> kKeywords = {
     "and",  "or",      "not",      "when", "where", "let",     "lateness", "offset",
     "tumbling", "to",  "message",  "severity", "on", "from", "hopping", "every",
-    "per",  "throttle", "delay", "by", "within", "for", "sliding", "gap"};
+        "per",  "throttle", "delay", "by", "within", "for", "sliding", "gap", "idle"};
 
 template <size_t N>
 bool In(const std::array<std::string_view, N>& set, std::string_view word) {

@@ -28,6 +28,7 @@ AISLE_KW(from);
 AISLE_KW(key);
 AISLE_KW(stream);
 AISLE_KW(lateness);
+AISLE_KW(idle);
 AISLE_KW(delay);
 AISLE_KW(metric);
 AISLE_KW(where);
@@ -156,8 +157,9 @@ struct table_decl : p::seq<kw_table, _, p::must<ident>, _, p::must<table_from>, 
                            p::opt<_, table_types>> {};
 struct lateness_clause : p::seq<kw_lateness, _, p::must<expr>> {};
 struct delay_clause : p::seq<kw_delay, _, p::must<expr>> {};
+struct idle_clause : p::seq<kw_idle, _, p::must<expr>> {};
 struct stream_decl : p::seq<kw_stream, _, p::must<ident>,
-                            p::star<_, p::sor<lateness_clause, delay_clause>>> {};
+                            p::star<_, p::sor<lateness_clause, delay_clause, idle_clause>>> {};
 
 struct where_stage : p::seq<kw_where, _, p::must<expr>> {};
 struct key_stage : p::seq<kw_key, _, p::must<ident>, p::star<_, p::one<','>, _, p::must<ident>>> {};

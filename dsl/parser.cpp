@@ -28,7 +28,7 @@ using selector = pt::selector<
                           g::null_lit, g::call, g::agg_call, g::arg, g::arg_name, g::negation,
                           g::inversion, g::mul_op, g::add_op, g::cmp_op, g::and_op, g::or_op,
                           g::import_decl, g::param_decl, g::table_decl, g::stream_decl,
-                          g::lateness_clause, g::delay_clause, g::metric_decl, g::where_stage, g::key_stage,
+                          g::lateness_clause, g::delay_clause, g::idle_clause, g::metric_decl, g::where_stage, g::key_stage,
                           g::window_stage, g::tumbling_window, g::hopping_window, g::hop_every, g::sliding_window, g::session_window, g::session_gap, g::day_window, g::week_window, g::month_window, g::fiscal_window, g::week_start, g::weekday_name, g::fiscal_from, g::during_stage, g::hours_name, g::attribute_stage, g::attribute_target, g::attribute_within, g::window_offset, g::agg_stage, g::agg_def,
                           g::label_clause, g::let_clause, g::when_clause, g::emit_clause,
                           g::emit_kind, g::severity_level, g::message_clause, g::rule_decl,
@@ -69,8 +69,9 @@ class Builder {
       s.span = SpanOf(n);
       for (size_t i = 1; i < n.children.size(); ++i) {
         const auto& clause = *n.children[i];
-        auto& slot = clause.is_type<g::delay_clause>() ? s.delay : s.lateness;
-        auto& spans = clause.is_type<g::delay_clause>() ? s.delay_spans : s.lateness_spans;
+        const bool delay = clause.is_type<g::delay_clause>(), idle = clause.is_type<g::idle_clause>();
+        auto& slot = delay ? s.delay : idle ? s.idle : s.lateness;
+        auto& spans = delay ? s.delay_spans : idle ? s.idle_spans : s.lateness_spans;
         slot = Expression(*clause.children[0]);
         spans.push_back(SpanOf(clause));
       }

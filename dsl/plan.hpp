@@ -259,6 +259,9 @@ struct Schedule {
 struct StreamSettings {
   int64_t delay = 0;     // a store's watermark trails its newest event time by this much
   int64_t lateness = 0;  // a fired window takes corrections for this long, microseconds
+  // A store whose watermark trails the most advanced store's by more than this no longer holds
+  // back a join over the stream's metrics (0: it always does).
+  int64_t idle = 0;
 };
 
 // A reference table, loaded whole at check time (reference data is small).

@@ -21,9 +21,14 @@ std::string BlockKey(int64_t bucket, uint32_t sequence) {
 bool DedupFilter::FirstSeen(std::string_view id, int64_t ts) {
   uint64_t h = XXH3_64bits(id.data(), id.size());
   if (!seen_.insert(h).second) return false;
-  int64_t bucket = dsl::FloorDiv(ts, dsl::kMicrosPerHour);
-  buckets_[bucket].push_back(h);
-  pending_[bucket].push_back(h);
+  const int64_t bucket = dsl::FloorDiv(ts, dsl::kMicrosPerHour);
+  if (bucket != last_bucket_ || last_ids_ == nullptr) {  // events come mostly in time order
+    last_bucket_ = bucket;
+    last_ids_ = &buckets_[bucket];
+    last_pending_ = &pending_[bucket];
+  }
+  last_ids_->push_back(h);
+  last_pending_->push_back(h);
   return true;
 }
 
@@ -35,6 +40,7 @@ void DedupFilter::Save(WriteBatch& batch, int64_t newest_ts) {
     batch.Put(Family::kDedup, BlockKey(bucket, sequence_++), value);
   }
   pending_.clear();
+  last_ids_ = nullptr;  // the maps change below
   if (newest_ts == INT64_MIN) return;
   const int64_t horizon = dsl::FloorDiv(newest_ts - retention_, dsl::kMicrosPerHour);
   if (buckets_.empty() || buckets_.begin()->first >= horizon) return;

@@ -36,6 +36,10 @@ class DedupFilter {
   std::map<int64_t, std::vector<uint64_t>> buckets_;  // hour -> ids, for forgetting
   std::map<int64_t, std::vector<uint64_t>> pending_;  // hour -> ids not yet saved
   uint32_t sequence_ = 0;                             // makes each saved block's key unique
+  // The bucket the last id went to, and its lists (null: look them up again).
+  int64_t last_bucket_ = 0;
+  std::vector<uint64_t>* last_ids_ = nullptr;
+  std::vector<uint64_t>* last_pending_ = nullptr;
 };
 
 }  // namespace aisle::engine

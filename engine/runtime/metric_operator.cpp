@@ -122,8 +122,16 @@ void MetricOperator::AdvanceAll(int64_t watermark) {
 
 int64_t MetricOperator::low_watermark() const {
   if (partitions_.empty()) return INT64_MIN;
-  int64_t low = INT64_MAX;
-  for (const auto& [key, p] : partitions_) low = std::min(low, p.watermark);
+  int64_t low = INT64_MAX, high = INT64_MIN;
+  for (const auto& [key, p] : partitions_) {
+    low = std::min(low, p.watermark);
+    high = std::max(high, p.watermark);
+  }
+  if (time_.idle <= 0 || high < INT64_MIN + time_.idle) return low;
+  const int64_t active = high - time_.idle;  // partitions at or above this hold the others back
+  low = INT64_MAX;
+  for (const auto& [key, p] : partitions_)
+    if (p.watermark >= active) low = std::min(low, p.watermark);
   return low;
 }
 

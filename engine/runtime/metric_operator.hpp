@@ -59,6 +59,7 @@ using WatermarkHandler = std::function<void(std::string_view partition, int64_t 
 struct EventTime {
   int64_t delay = 0;     // how far the watermark trails the newest event time
   int64_t lateness = 0;  // how long a fired window still takes corrections
+  int64_t idle = 0;      // a partition this far behind the highest stops holding back low_watermark
 };
 
 class MetricOperator {
@@ -84,7 +85,9 @@ class MetricOperator {
   // Input from a join (one watermark for every store): every partition reaches `watermark`.
   void AdvanceAll(int64_t watermark);
   // The lowest watermark of any partition seen (INT64_MIN before any input): what a join over
-  // this metric may fire up to without losing a lagging store's records.
+  // this metric may fire up to without losing a lagging store's records. With an `idle` time, a
+  // partition more than that behind the highest is left out: an idle store (closed, offline)
+  // stops holding back every other; its records for what fired meanwhile come late.
   int64_t low_watermark() const;
 
   // Whether some partition has a window to fire, a correction to send or a window to drop.

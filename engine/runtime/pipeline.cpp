@@ -130,6 +130,7 @@ EventTime Pipeline::TimeOf(const dsl::plan::Metric& metric) const {
   t.lateness = std::max(stream.lateness, metric.attribute_within);
   // A metric over a metric waits for nothing more than its input did.
   t.delay = root == &metric ? stream.delay : 0;
+  t.idle = stream.idle;
   return t;
 }
 
