@@ -1,9 +1,9 @@
 #pragma once
 // The benchmark program `aisle_bench` (`make bench`, scripts/bench.sh): one function per
 // measurement, apart from argument parsing (main.cpp). Each prints its figures as result lines on
-// stdout (see ResultLine) for tests/bench/report.py to put in the table, and notes on stderr. Figures
-// are reported, never asserted; a run fails (non-zero exit) only when the engine fails or its
-// output does not match what was pushed.
+// stdout (see ResultLine) for tests/bench/report.py to put in the table, and notes on stderr.
+// Figures are reported, never asserted; a run fails (non-zero exit) only when the engine fails or
+// its output does not match what was pushed.
 
 #include <cstdint>
 #include <string>

@@ -11,14 +11,20 @@ namespace aisle::bench {
 
 namespace fs = std::filesystem;
 
-std::string BenchFile(const std::string& name) { return (fs::path(AISLE_BENCH_DIR) / name).string(); }
+std::string BenchFile(const std::string& name) {
+  return (fs::path(AISLE_BENCH_DIR) / name).string();
+}
 
 ResultLine& ResultLine::Add(const std::string& key, const std::string& value) {
   fields_.emplace_back(key, value);
   return *this;
 }
-ResultLine& ResultLine::Add(const std::string& key, int64_t value) { return Add(key, std::to_string(value)); }
-ResultLine& ResultLine::Add(const std::string& key, double value) { return Add(key, fmt::format("{:.6g}", value)); }
+ResultLine& ResultLine::Add(const std::string& key, int64_t value) {
+  return Add(key, std::to_string(value));
+}
+ResultLine& ResultLine::Add(const std::string& key, double value) {
+  return Add(key, fmt::format("{:.6g}", value));
+}
 
 void ResultLine::Print() const {
   std::string line = "result";

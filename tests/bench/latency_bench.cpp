@@ -35,7 +35,8 @@ constexpr int64_t kWindowUs = dsl::kMicrosPerHour;
 constexpr double kBigQty = 8;  // big_qty's threshold
 
 int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
 }
 
 void CpuRelax() {
@@ -176,8 +177,10 @@ int RunLatency(const LatencyArgs& args) {
     const int64_t due = start + std::llround(static_cast<double>(i) * interval_ns);
     int64_t now = NowNs();
     while (now < due) {
-      if (due - now > 200'000) std::this_thread::sleep_for(std::chrono::nanoseconds(due - now - 100'000));
-      else CpuRelax();
+      if (due - now > 200'000)
+        std::this_thread::sleep_for(std::chrono::nanoseconds(due - now - 100'000));
+      else
+        CpuRelax();
       now = NowNs();
     }
     if (now - due > 1'000'000) ++behind;
@@ -209,7 +212,8 @@ int RunLatency(const LatencyArgs& args) {
   int64_t window_unmatched = 0;
   for (const auto& close : sink.closes()) {
     auto s = store_index.find(close.store);
-    auto by = s == store_index.end() ? closed_by.end() : closed_by.find(WindowKey(s->second, close.end));
+    auto by =
+        s == store_index.end() ? closed_by.end() : closed_by.find(WindowKey(s->second, close.end));
     if (by == closed_by.end()) {
       ++window_unmatched;
       continue;
@@ -219,11 +223,12 @@ int RunLatency(const LatencyArgs& args) {
   }
 
   const double achieved = static_cast<double>(total - warm) / elapsed;
-  PrintLatency(fmt::format("latency-stream-s{}", args.shards), from_push, args.shards, achieved, unmatched);
-  PrintLatency(fmt::format("latency-stream-sched-s{}", args.shards), from_schedule, args.shards, achieved,
+  PrintLatency(fmt::format("latency-stream-s{}", args.shards), from_push, args.shards, achieved,
                unmatched);
-  PrintLatency(fmt::format("latency-window-s{}", args.shards), window_from_push, args.shards, achieved,
-               window_unmatched);
+  PrintLatency(fmt::format("latency-stream-sched-s{}", args.shards), from_schedule, args.shards,
+               achieved, unmatched);
+  PrintLatency(fmt::format("latency-window-s{}", args.shards), window_from_push, args.shards,
+               achieved, window_unmatched);
   ResultLine(fmt::format("latency-run-s{}", args.shards))
       .Add("offered", args.rate)
       .Add("achieved", achieved)
@@ -233,19 +238,21 @@ int RunLatency(const LatencyArgs& args) {
       .Add("expected_hits", expected_hits)
       .Add("window_closes", static_cast<int64_t>(sink.closes().size()))
       .Print();
-  std::fprintf(stderr,
-               "latency, %d shard(s): %lld events at %.0f/s offered (%.0f/s achieved, %lld pushed over "
-               "1 ms late); %zu stream-rule and %zu window emissions\n",
-               args.shards, static_cast<long long>(total), args.rate, achieved, static_cast<long long>(behind),
-               sink.hits().size(), sink.closes().size());
+  std::fprintf(
+      stderr,
+      "latency, %d shard(s): %lld events at %.0f/s offered (%.0f/s achieved, %lld pushed over "
+      "1 ms late); %zu stream-rule and %zu window emissions\n",
+      args.shards, static_cast<long long>(total), args.rate, achieved,
+      static_cast<long long>(behind), sink.hits().size(), sink.closes().size());
   if (unmatched + window_unmatched + sink.other() > 0 ||
       static_cast<int64_t>(sink.hits().size()) != expected_hits) {
-    std::fprintf(stderr,
-                 "error: emissions do not match the events pushed: %zu stream-rule emissions for %lld "
-                 "expected, %lld unmatched, %lld windows unmatched, %lld unknown\n",
-                 sink.hits().size(), static_cast<long long>(expected_hits),
-                 static_cast<long long>(unmatched), static_cast<long long>(window_unmatched),
-                 static_cast<long long>(sink.other()));
+    std::fprintf(
+        stderr,
+        "error: emissions do not match the events pushed: %zu stream-rule emissions for %lld "
+        "expected, %lld unmatched, %lld windows unmatched, %lld unknown\n",
+        sink.hits().size(), static_cast<long long>(expected_hits),
+        static_cast<long long>(unmatched), static_cast<long long>(window_unmatched),
+        static_cast<long long>(sink.other()));
     return 1;
   }
   return 0;

@@ -39,7 +39,8 @@ Result<Pass> ReadOnly(const std::string& path) {
     if (n == 0) break;
     const char* p = buffer.get();
     const char* end = p + n;
-    while ((p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)))) != nullptr) {
+    while ((p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)))) !=
+           nullptr) {
       ++pass.lines;
       ++p;
     }
@@ -70,10 +71,11 @@ int RunParse(const ParseArgs& args) {
     std::fprintf(stderr, "error: %s\n", warm.error().message.c_str());
     return 2;
   }
-  const bool ok = MeasurePass("ref-read", args.repeat, [&] { return ReadOnly(args.file); }) &&
-                  MeasurePass("ref-simdjson", args.repeat, [&] { return SimdjsonPass(args.file); },
-                              SimdjsonKernel()) &&
-                  MeasurePass("ref-eventparser", args.repeat, [&] { return Events(args.file); });
+  const bool ok =
+      MeasurePass("ref-read", args.repeat, [&] { return ReadOnly(args.file); }) &&
+      MeasurePass(
+          "ref-simdjson", args.repeat, [&] { return SimdjsonPass(args.file); }, SimdjsonKernel()) &&
+      MeasurePass("ref-eventparser", args.repeat, [&] { return Events(args.file); });
   return ok ? 0 : 1;
 }
 

@@ -8,15 +8,18 @@
 
 namespace aisle::bench {
 
-Result<Pass> EachLine(const std::string& path, const std::function<bool(std::string_view, int64_t&)>& parse) {
+Result<Pass> EachLine(const std::string& path,
+                      const std::function<bool(std::string_view, int64_t&)>& parse) {
   auto reader = connectors::LineReader::Open(path);
   if (!reader) return reader.error();
   Pass pass;
   std::string_view line;
   while (reader->Next(line)) {
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    if (parse(line, pass.checksum)) ++pass.lines;
-    else ++pass.failed;
+    if (parse(line, pass.checksum))
+      ++pass.lines;
+    else
+      ++pass.failed;
   }
   if (!reader->status().ok()) return Error{reader->status().message()};
   pass.bytes = reader->offset();
@@ -46,11 +49,13 @@ bool MeasurePass(const std::string& name, int repeat, const std::function<Result
       .Add("checksum", pass.checksum);
   if (!kernel.empty()) line.Add("kernel", kernel);
   line.Print();
-  std::fprintf(stderr, "%s: %lld lines, %.1f MB in %.3f s (%.0f lines/s, %.0f MB/s)\n", name.c_str(),
-               static_cast<long long>(pass.lines), static_cast<double>(pass.bytes) / 1e6, best,
-               static_cast<double>(pass.lines) / best, static_cast<double>(pass.bytes) / 1e6 / best);
+  std::fprintf(stderr, "%s: %lld lines, %.1f MB in %.3f s (%.0f lines/s, %.0f MB/s)\n",
+               name.c_str(), static_cast<long long>(pass.lines),
+               static_cast<double>(pass.bytes) / 1e6, best, static_cast<double>(pass.lines) / best,
+               static_cast<double>(pass.bytes) / 1e6 / best);
   if (pass.failed > 0)
-    std::fprintf(stderr, "error: %s: %lld lines did not parse\n", name.c_str(), static_cast<long long>(pass.failed));
+    std::fprintf(stderr, "error: %s: %lld lines did not parse\n", name.c_str(),
+                 static_cast<long long>(pass.failed));
   return pass.failed == 0;
 }
 

@@ -20,7 +20,8 @@ struct Pass {
 
 // Runs `parse` on every non-blank line of the file; a line whose parse returns false counts as
 // failed.
-Result<Pass> EachLine(const std::string& path, const std::function<bool(std::string_view, int64_t&)>& parse);
+Result<Pass> EachLine(const std::string& path,
+                      const std::function<bool(std::string_view, int64_t&)>& parse);
 
 // Parses every line with simdjson On-Demand and reads every field's key and value as its own type.
 // Compiled once with the project's flags (parse_bench.cpp) and once for this CPU's SIMD

@@ -11,9 +11,9 @@
 
 #include <cstdio>
 #include <cstring>
-#include <string_view>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -57,8 +57,8 @@ struct FolderSize {
 FolderSize Measure(const std::string& dir) {
   FolderSize size;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     struct stat st {};
     if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     size.allocated += static_cast<uint64_t>(st.st_blocks) * 512;
@@ -80,7 +80,8 @@ int RunRecoveryBuild(const RecoveryBuildArgs& args) {
   engine::Engine& eng = **opened;
 
   const dsl::StreamSchema& schema = dsl::Schema(dsl::StreamKind::kLineItem);
-  const int sku_slot = *schema.Slot("sku"), qty_slot = *schema.Slot("qty"), price_slot = *schema.Slot("price");
+  const int sku_slot = *schema.Slot("sku"), qty_slot = *schema.Slot("qty"),
+            price_slot = *schema.Slot("price");
   const dsl::Currency usd = dsl::PackCurrency("USD");
   std::vector<std::string> stores, skus;
   for (int s = 0; s < args.stores; ++s) stores.push_back(fmt::format("S{:04}", s + 1));
@@ -93,7 +94,8 @@ int RunRecoveryBuild(const RecoveryBuildArgs& args) {
   int64_t pushed = 0;
   for (int64_t hour = 0; pushed < args.groups; ++hour) {
     for (int k = 0; k < args.skus && pushed < args.groups; ++k) {
-      const int64_t ts = kStartUs + hour * dsl::kMicrosPerHour + k * (dsl::kMicrosPerHour / args.skus);
+      const int64_t ts =
+          kStartUs + hour * dsl::kMicrosPerHour + k * (dsl::kMicrosPerHour / args.skus);
       for (int s = 0; s < args.stores && pushed < args.groups; ++s) {
         event.Reset(dsl::StreamKind::kLineItem);
         event.SetString(dsl::kSlotId, fmt::format("r-{}", pushed));
@@ -130,8 +132,10 @@ int RunRecovery(const RecoveryArgs& args) {
     return 2;
   }
   const std::string data = (fs::path(work.path()) / "state").string();
-  const int64_t groups = args.groups > 0 ? args.groups
-                                         : static_cast<int64_t>(static_cast<double>(args.state_mb) * 1e6 / kBytesPerGroup);
+  const int64_t groups =
+      args.groups > 0
+          ? args.groups
+          : static_cast<int64_t>(static_cast<double>(args.state_mb) * 1e6 / kBytesPerGroup);
 
   int out[2];
   if (::pipe(out) != 0) {
@@ -142,11 +146,10 @@ int RunRecovery(const RecoveryArgs& args) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&actions, out[0]);
-  std::vector<std::string> argv_text = {"aisle_bench", "recovery-build",
-                                        "--data",      data,
-                                        "--groups",    std::to_string(groups),
-                                        "--stores",    std::to_string(args.stores),
-                                        "--skus",      std::to_string(args.skus)};
+  std::vector<std::string> argv_text = {
+      "aisle_bench", "recovery-build",         "--data",   data,
+      "--groups",    std::to_string(groups),   "--stores", std::to_string(args.stores),
+      "--skus",      std::to_string(args.skus)};
   std::vector<char*> argv;
   for (auto& a : argv_text) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -202,21 +205,24 @@ int RunRecovery(const RecoveryArgs& args) {
   std::string_view fields(report.data(), report.find('\n'));
   for (size_t at = fields.find('\t'); at != std::string_view::npos;) {
     const size_t next = fields.find('\t', at + 1);
-    const std::string_view field = fields.substr(at + 1, next == std::string_view::npos ? next : next - at - 1);
+    const std::string_view field =
+        fields.substr(at + 1, next == std::string_view::npos ? next : next - at - 1);
     const size_t eq = field.find('=');
     if (eq != std::string_view::npos) {
       result.Add("builder_" + std::string(field.substr(0, eq)), std::string(field.substr(eq + 1)));
-      if (field.substr(0, eq) == "windows") built_windows = std::stoll(std::string(field.substr(eq + 1)));
+      if (field.substr(0, eq) == "windows")
+        built_windows = std::stoll(std::string(field.substr(eq + 1)));
     }
     at = next;
   }
   result.Print();
-  std::fprintf(stderr, "recovery: %.1f MB on disk (%lld groups) opened in %.2f s; built in %.1f s\n",
+  std::fprintf(stderr,
+               "recovery: %.1f MB on disk (%lld groups) opened in %.2f s; built in %.1f s\n",
                static_cast<double>(size.allocated) / 1e6, static_cast<long long>(groups), seconds,
                build_seconds);
   if (windows != built_windows) {
-    std::fprintf(stderr, "error: %lld windows built, %lld recovered\n", static_cast<long long>(built_windows),
-                 static_cast<long long>(windows));
+    std::fprintf(stderr, "error: %lld windows built, %lld recovered\n",
+                 static_cast<long long>(built_windows), static_cast<long long>(windows));
     return 1;
   }
   return 0;

@@ -13,8 +13,10 @@ int main(int argc, char** argv) {
   std::string file;
   int repeat = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--file") == 0) file = argv[i + 1];
-    else if (std::strcmp(argv[i], "--repeat") == 0) repeat = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--file") == 0)
+      file = argv[i + 1];
+    else if (std::strcmp(argv[i], "--repeat") == 0)
+      repeat = std::atoi(argv[i + 1]);
   }
   if (file.empty()) {
     std::fputs("usage: aisle_bench_simd --file NDJSON [--repeat N]\n", stderr);
@@ -26,5 +28,8 @@ int main(int argc, char** argv) {
     return 3;
   }
   const auto run = [&] { return aisle::bench::SimdjsonPass(file); };
-  return aisle::bench::MeasurePass("ref-simdjson-native", repeat, run, aisle::bench::SimdjsonKernel()) ? 0 : 1;
+  return aisle::bench::MeasurePass("ref-simdjson-native", repeat, run,
+                                   aisle::bench::SimdjsonKernel())
+             ? 0
+             : 1;
 }

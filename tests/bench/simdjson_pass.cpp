@@ -61,7 +61,9 @@ bool VisitFields(ondemand::object& object, int64_t& checksum) {
 
 }  // namespace
 
-const char* SimdjsonKernel() { return AISLE_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION); }
+const char* SimdjsonKernel() {
+  return AISLE_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION);
+}
 
 Result<Pass> SimdjsonPass(const std::string& path) {
   ondemand::parser parser;
@@ -71,10 +73,12 @@ Result<Pass> SimdjsonPass(const std::string& path) {
     const size_t capacity = line.size() + simdjson::SIMDJSON_PADDING;
     if (padded.size() < capacity) padded.resize(capacity);
     std::copy(line.begin(), line.end(), padded.begin());
-    std::fill_n(padded.begin() + static_cast<std::ptrdiff_t>(line.size()), simdjson::SIMDJSON_PADDING, '\0');
+    std::fill_n(padded.begin() + static_cast<std::ptrdiff_t>(line.size()),
+                simdjson::SIMDJSON_PADDING, '\0');
     ondemand::document doc;
     ondemand::object object;
-    if (parser.iterate(padded.data(), line.size(), padded.size()).get(doc) || doc.get_object().get(object))
+    if (parser.iterate(padded.data(), line.size(), padded.size()).get(doc) ||
+        doc.get_object().get(object))
       return false;
     return VisitFields(object, checksum);
   });

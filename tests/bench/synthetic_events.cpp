@@ -113,7 +113,8 @@ SyntheticLineItems::SyntheticLineItems(const SyntheticOptions& options) : option
   while (pool_.size() < options.pool) {
     const int store = pick_store.Sample(rng);
     const std::string& store_name = store_names_[static_cast<size_t>(store)];
-    const std::string order = fmt::format("{}-{:06}", store_name, ++orders[static_cast<size_t>(store)]);
+    const std::string order =
+        fmt::format("{}-{:06}", store_name, ++orders[static_cast<size_t>(store)]);
     const std::string staff = fmt::format("{}-E{:02}", store_name, rng.Int(1, 12));
     const char* source = kSources[rng.Int(0, 3)];
     int lines = 1;
@@ -127,11 +128,14 @@ SyntheticLineItems::SyntheticLineItems(const SyntheticOptions& options) : option
         qty_text = fmt::format("{}", qty);
       } else {
         const double u = rng.Uniform();
-        qty = u < 0.70 ? 1 : u < 0.88 ? 2 : u < 0.95 ? static_cast<double>(rng.Int(3, 7))
-                                                     : static_cast<double>(rng.Int(8, 24));
+        qty = u < 0.70   ? 1
+              : u < 0.88 ? 2
+              : u < 0.95 ? static_cast<double>(rng.Int(3, 7))
+                         : static_cast<double>(rng.Int(8, 24));
         qty_text = fmt::format("{}", static_cast<int>(qty));
       }
-      const auto gross = static_cast<int64_t>(std::llround(static_cast<double>(p.price) * qty / 100)) * 100;
+      const auto gross =
+          static_cast<int64_t>(std::llround(static_cast<double>(p.price) * qty / 100)) * 100;
       const int64_t discount = rng.Chance(0.1) ? gross * rng.Int(5, 30) / 100 / 100 * 100 : 0;
       const int64_t tax = (gross - discount) * 7 / 100 / 100 * 100;
 
@@ -172,7 +176,8 @@ std::string SyntheticLineItems::JsonLine(int64_t index) const {
   char id[24];
   const Item& item = pool_[Slot(index)];
   return fmt::format(R"({{"type":"line_item","id":"{}","store":"{}","ts":"{}",{}}})",
-                     std::string_view(id, FormatLineItemId(index, id)), store_names_[static_cast<size_t>(item.store)],
+                     std::string_view(id, FormatLineItemId(index, id)),
+                     store_names_[static_cast<size_t>(item.store)],
                      dsl::FormatTimestamp(time_of(index)), item.json_tail);
 }
 

@@ -36,7 +36,9 @@ class SyntheticLineItems {
   int store_of(int64_t index) const { return pool_[Slot(index)].store; }
   int64_t time_of(int64_t index) const { return options_.start_us + index * options_.step_us; }
   double qty_of(int64_t index) const { return pool_[Slot(index)].qty; }
-  const std::string& store_name(int store) const { return store_names_[static_cast<size_t>(store)]; }
+  const std::string& store_name(int store) const {
+    return store_names_[static_cast<size_t>(store)];
+  }
   int stores() const { return options_.stores; }
 
   // Line item `index` as a canonical NDJSON line (INTERFACES.md), without the newline.

@@ -56,7 +56,11 @@ int RunThroughput(const ThroughputArgs& args) {
     checksum += static_cast<int64_t>(event.id().size());
   }
   const double make_seconds = NowSeconds() - started;
-  ResultLine("inmem-make").Add("events", args.events).Add("seconds", make_seconds).Add("checksum", checksum).Print();
+  ResultLine("inmem-make")
+      .Add("events", args.events)
+      .Add("seconds", make_seconds)
+      .Add("checksum", checksum)
+      .Print();
 
   engine::OperatorRegistry registry;
   stdlib::RegisterStdlib(registry);
@@ -100,7 +104,8 @@ int RunThroughput(const ThroughputArgs& args) {
       .Add("emissions", sink.count())
       .Add("stores", static_cast<int64_t>(items.stores()))
       .Print();
-  std::fprintf(stderr, "in-memory, %d shard(s): %lld events in %.2f s (%.0f events/s), %lld emissions\n",
+  std::fprintf(stderr,
+               "in-memory, %d shard(s): %lld events in %.2f s (%.0f events/s), %lld emissions\n",
                args.shards, static_cast<long long>(args.events), seconds,
                static_cast<double>(args.events) / seconds, static_cast<long long>(sink.count()));
   return 0;
