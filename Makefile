@@ -4,16 +4,18 @@
 #   make build  release build only
 #   make tsan   build the runtime's tests with ThreadSanitizer and run the threaded ones
 #   make fuzz   long libFuzzer campaigns (clang); `make test` only replays the corpora
+#   make bench  benchmarks and their peers, one table (BENCH_SCALE=small for a quick run)
 SHELL := /bin/bash
 JOBS  ?= $(shell nproc)
 GEN   := -G Ninja
 LAUNCHER := $(if $(shell command -v ccache 2>/dev/null),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache,)
 FUZZ_SECONDS ?= 600
+BENCH_SCALE ?= full
 # Let ccache share results between checkouts in different folders (CI builds a fresh clone).
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps build demo test asan tsan fuzz clean
+.PHONY: all deps build demo test asan tsan fuzz bench clean
 
 all: build
 
@@ -54,6 +56,10 @@ build/fuzz/build.ninja: | deps
 fuzz: deps build/fuzz/build.ninja
 	cmake --build build/fuzz -j $(JOBS) --target fuzz_ndjson fuzz_rules
 	tests/fuzz/run-campaigns.sh build/fuzz $(FUZZ_SECONDS)
+
+# scripts/bench.sh installs the peers' packages, builds build/release and prints the table.
+bench: deps
+	BENCH_SCALE=$(BENCH_SCALE) JOBS=$(JOBS) scripts/bench.sh
 
 clean:
 	rm -rf build
