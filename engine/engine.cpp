@@ -23,8 +23,9 @@ constexpr std::string_view kShardsKey = "shards";        // the shard layout of 
 constexpr std::string_view kPositionPrefix = "position/";  // + source name
 
 // Where shard `shard` of `count` keeps its keys, in every family. One shard keeps them bare,
-// as a lone pipeline always did. Engine keys (meta: ruleset, shards, positions; the dedup
-// family) never start with 0xff, so they never fall under a shard's namespace.
+// as a lone pipeline always did. The engine's own keys (meta: ruleset, shards, positions) never
+// start with 0xff, so they never fall under a shard's namespace; nor do a lone pipeline's (they
+// start with an ASCII tag, or an operator fingerprint that a merge rewrites anyway).
 std::string Namespace(int shard, int count) {
   if (count <= 1) return {};
   std::string ns = "\xff" "S";
@@ -35,8 +36,8 @@ std::string Namespace(int shard, int count) {
 // Every shard namespace: [kNamespacesBegin, kNamespacesEnd).
 constexpr std::string_view kNamespacesBegin = "\xff" "S";
 constexpr std::string_view kNamespacesEnd = "\xff" "T";
-constexpr Family kAllFamilies[] = {Family::kWindows, Family::kMeta,  Family::kOutbox,
-                                   Family::kAudit,   Family::kApprovals};
+constexpr Family kAllFamilies[] = {Family::kWindows, Family::kMeta,  Family::kDedup,
+                                   Family::kOutbox,  Family::kAudit, Family::kApprovals};
 }  // namespace
 
 Engine::Engine() = default;
@@ -89,7 +90,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options,
     pipelines.push_back(std::make_unique<Pipeline>(plan, *engine->rules_->graph, registry));
     engine->pipelines_.push_back(pipelines.back().get());
   }
-  engine->dedup_ = std::make_unique<DedupFilter>(options.dedup_retention_us);
+  for (int i = 0; i < shards; ++i)
+    engine->dedups_.push_back(std::make_unique<DedupFilter>(options.dedup_retention_us));
   s = engine->Restore(stored);
   if (!s.ok()) return Error{"cannot restore state from '" + options.data_dir + "': " + s.message()};
 
@@ -100,8 +102,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options,
   engine->sink_worker_ = std::make_unique<SinkWorker>([e = engine.get()](Emission&& emission) {
     for (Sink* sink : e->sinks_) sink->Emit(emission);
   });
-  for (auto& p : pipelines)
-    engine->shards_.push_back(std::make_unique<Shard>(std::move(p), engine->sink_worker_->queue()));
+  for (size_t i = 0; i < pipelines.size(); ++i)
+    engine->shards_.push_back(std::make_unique<Shard>(std::move(pipelines[i]), engine->sink_worker_->queue(),
+                                                      engine->dedups_[i].get()));
   return engine;
 }
 
@@ -112,9 +115,10 @@ Status Engine::Restore(int stored) {
   // Each pipeline reads its own namespace; merging, the one pipeline reads every shard's.
   const int sources = migrate_ ? stored : shards;
   for (int i = 0; i < sources; ++i) {
-    Pipeline& pipeline = *pipelines_[migrate_ ? 0 : static_cast<size_t>(i)];
+    const size_t into = migrate_ ? 0 : static_cast<size_t>(i);
+    Pipeline& pipeline = *pipelines_[into];
     store_->set_namespace(Namespace(i, sources));
-    bool ok = pipeline.Load(*store_, error);
+    bool ok = pipeline.Load(*store_, error) && dedups_[into]->Load(*store_, error);
     Status s = ok ? store_->Get(Family::kMeta, kMaxTsKey, value, found) : Status::Ok();
     store_->set_namespace({});
     if (!ok) return Error{error};
@@ -123,7 +127,6 @@ Status Engine::Restore(int stored) {
       pipeline.set_max_event_time(std::max(pipeline.max_event_time(), GetI64Ordered(value.data())));
     max_ts_ = std::max(max_ts_, pipeline.max_event_time());
   }
-  if (!dedup_->Load(*store_, error)) return Error{error};
   return store_->Scan(Family::kMeta, kPositionPrefix, [&](std::string_view key, std::string_view v) {
     positions_.emplace_back(std::string(key.substr(kPositionPrefix.size())), std::string(v));
     return true;
@@ -158,7 +161,8 @@ void Engine::Deliver(Emission&& emission) {
 }
 
 bool Engine::Accept(const Event& event) {
-  if (!dedup_->FirstSeen(event.id(), event.ts())) {
+  // With shards, each shard drops the duplicates among its stores' events (in parallel).
+  if (shards_.empty() && !dedups_[0]->FirstSeen(event.id(), event.ts())) {
     ++stats_.duplicates;
     return false;
   }
@@ -245,18 +249,19 @@ Status Engine::CheckpointPaused() {
     // Read from another layout: clear every shard namespace; everything is written anew below.
     for (Family f : kAllFamilies) batch.DeleteRange(f, kNamespacesBegin, kNamespacesEnd);
     for (auto& p : pipelines_) p->MarkAllUnsaved();
+    for (auto& d : dedups_) d->MarkAllUnsaved();
   }
   std::string value;
   for (int i = 0; i < shards; ++i) {
     const Pipeline& p = *pipelines_[static_cast<size_t>(i)];
     batch.set_namespace(Namespace(i, shards));
     p.Save(batch);
+    dedups_[static_cast<size_t>(i)]->Save(batch, max_ts_);
     value.clear();
     PutI64Ordered(value, p.max_event_time());
     batch.Put(Family::kMeta, kMaxTsKey, value);
   }
   batch.set_namespace({});
-  dedup_->Save(batch, max_ts_);
   batch.Put(Family::kMeta, kRulesetKey, rules_->plan.ruleset_hash);
   value.clear();
   PutU32(value, static_cast<uint32_t>(shards));
@@ -299,7 +304,11 @@ EngineStats Engine::stats() {
   }
   if (sink_worker_) {
     int64_t emitted = 0;
-    for (const auto& shard : shards_) emitted += shard->emitted();
+    for (const auto& shard : shards_) {
+      emitted += shard->emitted();
+      s.duplicates += shard->duplicates();
+    }
+    s.accepted -= s.duplicates;
     s.emissions = emitted;
   }
   ResumeAll();

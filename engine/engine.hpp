@@ -30,6 +30,8 @@ class DedupFilter;
 class Shard;
 class SinkWorker;
 
+// Event ids are deduplicated per shard, that is per store: a retried delivery carries the store
+// of the first. (An id reused by another store counts there too.)
 struct EngineOptions {
   std::vector<std::string> rules;  // rule files or folders
   std::string data_dir;            // RocksDB folder (created if missing)
@@ -116,7 +118,7 @@ class Engine {
   std::unique_ptr<Pipeline> pipeline_;          // the pipeline, with one shard
   std::unique_ptr<SinkWorker> sink_worker_;     // with shards only; declared before them, so
   std::vector<std::unique_ptr<Shard>> shards_;  // the shards stop first; empty with one shard
-  std::unique_ptr<DedupFilter> dedup_;
+  std::vector<std::unique_ptr<DedupFilter>> dedups_;  // per shard: the ids of its stores' events
   std::vector<Sink*> sinks_;
   EngineOptions options_;
   EngineStats stats_;

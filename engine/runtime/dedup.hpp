@@ -26,6 +26,8 @@ class DedupFilter {
   bool FirstSeen(std::string_view id, int64_t ts);
   size_t size() const { return seen_.size(); }
 
+  // The next Save writes every id remembered (after they were read from elsewhere).
+  void MarkAllUnsaved() { pending_ = buckets_; last_ids_ = nullptr; }
   // Writes the ids added since the last save and forgets buckets past the retention.
   void Save(WriteBatch& batch, int64_t newest_ts);
   bool Load(StateStore& store, std::string& error);

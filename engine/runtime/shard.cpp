@@ -2,12 +2,13 @@
 
 namespace aisle::engine {
 
-Shard::Shard(std::unique_ptr<Pipeline> pipeline, EmissionQueue& emissions)
+Shard::Shard(std::unique_ptr<Pipeline> pipeline, EmissionQueue& emissions, DedupFilter* dedup)
     : pipeline_(std::move(pipeline)),
       emissions_(emissions),
       emission_token_(emissions),
       inbox_(kBatches + 4),
-      free_(kBatches) {
+      free_(kBatches),
+      dedup_(dedup) {
   emit_ = [this](Emission&& e) {
     emissions_.enqueue(emission_token_, std::move(e));
     emitted_.fetch_add(1, std::memory_order_release);
@@ -93,7 +94,14 @@ void Shard::Run() {
     switch (item.command) {
       case Command::kEvents: {
         Batch* b = item.batch;
-        for (size_t i = 0; i < b->size; ++i) pipeline_->Process(b->events[i], emit_);
+        for (size_t i = 0; i < b->size; ++i) {
+          const Event& e = b->events[i];
+          if (dedup_ && !dedup_->FirstSeen(e.id(), e.ts())) {
+            duplicates_.fetch_add(1, std::memory_order_release);
+            continue;
+          }
+          pipeline_->Process(e, emit_);
+        }
         free_.enqueue(b);
         queued_.fetch_sub(1, std::memory_order_acq_rel);
         break;

@@ -26,6 +26,7 @@
 
 #include "engine/core/event.hpp"
 #include "engine/emit/emission.hpp"
+#include "engine/runtime/dedup.hpp"
 #include "engine/runtime/pipeline.hpp"
 
 namespace aisle::engine {
@@ -38,7 +39,8 @@ class Shard {
   static constexpr size_t kBatches = 64;       // batches per shard: the queue's bound
   static constexpr int64_t kMaxHoldNanos = 50'000;  // longest an event waits for company
 
-  Shard(std::unique_ptr<Pipeline> pipeline, EmissionQueue& emissions);
+  // `dedup` (may be null) drops events whose id this shard has seen; not owned.
+  Shard(std::unique_ptr<Pipeline> pipeline, EmissionQueue& emissions, DedupFilter* dedup = nullptr);
   ~Shard();  // stops the thread; what was queued is processed first
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
@@ -63,6 +65,8 @@ class Shard {
   const EmissionHandler& emit() const { return emit_; }
   // Emissions this shard has queued; exact while paused.
   int64_t emitted() const { return emitted_.load(std::memory_order_acquire); }
+  // Events dropped as duplicates; exact while paused.
+  int64_t duplicates() const { return duplicates_.load(std::memory_order_acquire); }
 
  private:
   struct Batch {
@@ -94,6 +98,8 @@ class Shard {
   int64_t filling_since_ = 0;                // steady clock, ns: when its first event came
   std::atomic<int> queued_{0};               // batches sent, not yet processed
   std::atomic<int64_t> emitted_{0};
+  DedupFilter* dedup_;
+  std::atomic<int64_t> duplicates_{0};
   std::thread thread_;
 };
 
