@@ -75,7 +75,10 @@ Status Engine::Checkpoint() {
   PutI64Ordered(value, pipeline_->max_event_time());
   batch.Put(Family::kMeta, kMaxTsKey, value);
   batch.Put(Family::kMeta, kRulesetKey, rules_->plan.ruleset_hash);
-  return store_->Write(batch);
+  Status s = store_->Write(batch);
+  // After a failed write, what changed stays marked, and the next checkpoint writes it again.
+  if (s.ok()) pipeline_->MarkSaved();
+  return s;
 }
 
 EngineStats Engine::stats() const {

@@ -298,6 +298,11 @@ void Pipeline::Save(WriteBatch& batch) const {
   for (const auto& d : digests_) d->Save(batch);
 }
 
+void Pipeline::MarkSaved() {
+  for (auto& m : metrics_)
+    if (m) m->MarkSaved();
+}
+
 bool Pipeline::Load(StateStore& store, std::string& error) {
   for (auto& m : metrics_)
     if (m && !m->Load(store, error)) return false;

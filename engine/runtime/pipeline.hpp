@@ -57,7 +57,10 @@ class Pipeline {
   PipelineStats stats() const;
   size_t open_windows() const;
 
+  // Checkpoint. Metrics write only what changed since the last checkpoint that reached the disk:
+  // call MarkSaved once the batch is written.
   void Save(WriteBatch& batch) const;
+  void MarkSaved();
   bool Load(StateStore& store, std::string& error);
 
  private:
