@@ -269,7 +269,9 @@ Status Engine::CheckpointPaused() {
   for (const auto& [source, position] : positions_)
     batch.Put(Family::kMeta, std::string(kPositionPrefix) + source, position);
   Status s = store_->Write(batch);
-  if (s.ok()) migrate_ = false;
+  if (!s.ok()) return s;  // what changed stays marked: the next checkpoint writes it again
+  migrate_ = false;
+  for (auto& p : pipelines_) p->MarkSaved();
   return s;
 }
 

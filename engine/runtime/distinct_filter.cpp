@@ -13,8 +13,13 @@ bool DistinctFilter::FirstSeen(int64_t start, std::string_view group_key,
   for (int f : fields_) EncodeValue(record[static_cast<size_t>(f)], scratch_);
   Seen& seen = seen_[start];
   if (seen.find(std::string_view(scratch_)) != seen.end()) return false;
-  seen.insert(scratch_);
+  unsaved_[start].push_back(&*seen.insert(scratch_).first);
   return true;
+}
+
+void DistinctFilter::Forget(int64_t start) {
+  seen_.erase(start);
+  unsaved_.erase(start);
 }
 
 size_t DistinctFilter::size() const {
@@ -25,13 +30,23 @@ size_t DistinctFilter::size() const {
 
 void DistinctFilter::Save(const std::string& prefix, WriteBatch& batch) const {
   std::string key;
-  for (const auto& [start, seen] : seen_) {
-    for (const std::string& entry : seen) {
-      key = prefix;
-      PutI64Ordered(key, start);
-      key += entry;
+  for (const auto& [start, entries] : unsaved_) {
+    key = prefix;
+    PutI64Ordered(key, start);
+    const size_t base = key.size();
+    for (const std::string* entry : entries) {
+      key.resize(base);
+      key += *entry;
       batch.Put(Family::kWindows, key, {});
     }
+  }
+}
+
+void DistinctFilter::MarkAllUnsaved() {
+  unsaved_.clear();
+  for (const auto& [start, seen] : seen_) {
+    auto& entries = unsaved_[start];
+    for (const std::string& entry : seen) entries.push_back(&entry);
   }
 }
 
@@ -42,20 +57,6 @@ bool DistinctFilter::Load(std::string_view rest) {
   if (GetU32(entry.data()) > entry.size() - 4) return false;
   seen_[start].emplace(entry);
   return true;
-}
-
-void DistinctFilter::Forget(int64_t start, std::string_view group_key) {
-  auto it = seen_.find(start);
-  if (it == seen_.end()) return;
-  // Entries are [u32 length][group key][encoded fields].
-  std::string prefix;
-  PutU32(prefix, static_cast<uint32_t>(group_key.size()));
-  prefix += group_key;
-  for (auto e = it->second.begin(); e != it->second.end();) {
-    if (e->starts_with(prefix)) e = it->second.erase(e);
-    else ++e;
-  }
-  if (it->second.empty()) seen_.erase(it);
 }
 
 }  // namespace aisle::engine

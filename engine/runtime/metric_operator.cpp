@@ -14,16 +14,6 @@ namespace aisle::engine {
 using dsl::Value;
 
 namespace {
-// Value versions. 2: [2][window end][states]. 3: [3][window end][flags][payload], where the
-// payload is the aggregate states (over a stream) or the input records (over a metric).
-constexpr char kStateVersion = 3;
-constexpr char kWindowTag = 'W';
-constexpr char kMarkTag = 'F';       // version 2: one fired-through mark for the whole metric
-constexpr char kWatermarkTag = 'P';  // [P][partition] -> the partition's watermark
-constexpr char kDistinctTag = 'D';   // `distinct`: what each open window has seen
-constexpr char kTrailTag = 'T';      // sliding and session windows: one group's records
-constexpr unsigned char kFiredFlag = 1, kEmittedFlag = 2, kDirtyFlag = 4;
-
 // Whether a window ending at `end` is closed for good at `watermark`: it ended `lateness` or more
 // before (computed without overflow at the ends of int64).
 bool Closed(int64_t end, int64_t watermark, int64_t lateness) {
@@ -47,7 +37,6 @@ MetricOperator::MetricOperator(const dsl::plan::Metric& plan, const OperatorRegi
     if (plan_.input_fields[f].name == "store") input_store_field_ = static_cast<int>(f);
   if (plan_.store_field >= 0 || plan_.during_open_hours) calendar_ = std::make_unique<Calendar>(plan_);
   if (!plan_.project.empty()) projection_ = std::make_unique<Projection>(plan_, registry);
-  if (!plan_.distinct.empty()) distinct_ = std::make_unique<DistinctFilter>(plan_.distinct);
   // Partitioned by store when keyed by it; the store is read from the input record (before any
   // select), so the partition is known before the filters run.
   const auto& key_fields = plan_.project.empty() ? plan_.input_fields : plan_.projected;
@@ -59,6 +48,8 @@ MetricOperator::MetricOperator(const dsl::plan::Metric& plan, const OperatorRegi
     offsets_.push_back(state_bytes_);
     state_bytes_ += (impl->state_size + 7) & ~size_t{7};
   }
+  currency_offset_ = state_bytes_;
+  state_bytes_ += aggs_.size() * sizeof(dsl::Currency);
 }
 
 MetricOperator::~MetricOperator() {
@@ -69,18 +60,51 @@ MetricOperator::~MetricOperator() {
 
 MetricOperator::Group MetricOperator::NewGroup() const {
   Group g;
-  g.currency.assign(aggs_.size(), 0);
-  if (over_metric_) return g;  // states are built when the group fires
-  g.state = std::make_unique<unsigned char[]>(std::max<size_t>(state_bytes_, 1));
-  for (size_t i = 0; i < aggs_.size(); ++i) aggs_[i]->init(g.state.get() + offsets_[i]);
+  if (over_metric_) g.inputs = std::make_unique<Inputs>();
+  else g.state = NewStates();
   return g;
 }
 
 void MetricOperator::DestroyGroup(Group& g) const {
   if (!g.state) return;
-  for (size_t i = 0; i < aggs_.size(); ++i)
-    if (aggs_[i]->destroy) aggs_[i]->destroy(g.state.get() + offsets_[i]);
+  DestroyStates(g.state.get());
   g.state.reset();
+}
+
+std::unique_ptr<unsigned char[]> MetricOperator::NewStates() const {
+  // Value-initialised: every currency starts as 0, none seen.
+  auto states = std::make_unique<unsigned char[]>(std::max<size_t>(state_bytes_, 1));
+  for (size_t i = 0; i < aggs_.size(); ++i) aggs_[i]->init(states.get() + offsets_[i]);
+  return states;
+}
+
+void MetricOperator::DestroyStates(unsigned char* states) const {
+  for (size_t i = 0; i < aggs_.size(); ++i)
+    if (aggs_[i]->destroy) aggs_[i]->destroy(states + offsets_[i]);
+}
+
+dsl::Currency MetricOperator::CurrencyOf(const unsigned char* states, size_t agg) const {
+  dsl::Currency c;
+  std::memcpy(&c, states + currency_offset_ + agg * sizeof c, sizeof c);
+  return c;
+}
+
+void MetricOperator::SetCurrency(unsigned char* states, size_t agg, dsl::Currency currency) const {
+  std::memcpy(states + currency_offset_ + agg * sizeof currency, &currency, sizeof currency);
+}
+
+void MetricOperator::Fold(unsigned char* states, size_t agg, const Value& v) const {
+  if (v.type == dsl::Type::kMoney) {
+    const dsl::Currency first = CurrencyOf(states, agg);
+    if (first == 0) SetCurrency(states, agg, v.currency);
+    else if (first != v.currency) return;  // never add up two currencies
+  }
+  aggs_[agg]->add(states + offsets_[agg], v);
+}
+
+Value MetricOperator::Result(const unsigned char* states, size_t agg) const {
+  return aggs_[agg]->result(states + offsets_[agg], plan_.aggregates[agg].argument_type,
+                            CurrencyOf(states, agg));
 }
 
 void MetricOperator::PartitionOf(std::span<const Value> record, std::string& out) const {
@@ -97,8 +121,12 @@ MetricOperator::Partition& MetricOperator::PartitionFor(std::string_view key) {
   auto it = partitions_.find(key);
   if (it == partitions_.end()) {
     it = partitions_.emplace(std::string(key), Partition{}).first;
-    it->second.watermark = floor_;
-    it->second.self = &*it;  // elements keep their address when the map rehashes
+    Partition& p = it->second;
+    p.watermark = floor_;
+    p.self = &*it;  // elements keep their address when the map rehashes
+    if (!plan_.distinct.empty()) p.distinct = std::make_unique<DistinctFilter>(plan_.distinct);
+    p.watermark_unsaved = true;
+    Touch(p);
   }
   return it->second;
 }
@@ -109,9 +137,24 @@ void MetricOperator::Queue(Partition& p) {
   due_.push_back(p.self);
 }
 
+void MetricOperator::Touch(Partition& p) {
+  if (p.unsaved) return;
+  p.unsaved = true;
+  touched_.push_back(p.self);
+}
+
+void MetricOperator::MarkUnsaved(Partition& p, Window& w, Groups::value_type& group) {
+  Touch(p);
+  if (group.second.unsaved) return;
+  group.second.unsaved = true;
+  w.unsaved.push_back(&group);
+}
+
 void MetricOperator::Raise(Partition& p, int64_t watermark) {
   if (watermark <= p.watermark) return;
   p.watermark = watermark;
+  p.watermark_unsaved = true;
+  Touch(p);
   if (p.next_due <= watermark) Queue(p);
 }
 
@@ -223,8 +266,12 @@ bool MetricOperator::AddTo(Partition& p, const Input& in, int64_t start, int64_t
     identity_.assign(in.source_key);
     PutI64Ordered(identity_, in.time);
     if (in.correction) {
-      for (auto& [key, g] : window.groups)
-        if (g.inputs.erase(identity_) > 0 && window.fired) g.dirty = window.dirty = true;
+      for (auto& group : window.groups) {
+        Group& g = group.second;
+        if (g.inputs->erase(identity_) == 0) continue;
+        MarkUnsaved(p, window, group);
+        if (window.fired) g.dirty = window.dirty = true;
+      }
     }
     if (!in.pass) {
       if (window.dirty) Queue(p);
@@ -233,25 +280,22 @@ bool MetricOperator::AddTo(Partition& p, const Input& in, int64_t start, int64_t
   }
   key_scratch_.clear();
   for (int k : plan_.keys) EncodeValue(in.projected[static_cast<size_t>(k)], key_scratch_);
-  if (distinct_ && !distinct_->FirstSeen(start, key_scratch_, in.projected)) return true;
+  if (p.distinct && !p.distinct->FirstSeen(start, key_scratch_, in.projected)) return true;
   Groups& groups = window.groups;
   auto it = groups.find(std::string_view(key_scratch_));
   if (it == groups.end()) it = groups.emplace(key_scratch_, NewGroup()).first;
   Group& g = it->second;
+  MarkUnsaved(p, window, *it);
   if (over_metric_) {
     std::string encoded;
     for (const Value& v : in.record) EncodeValue(v, encoded);
-    g.inputs[identity_] = std::move(encoded);
+    (*g.inputs)[identity_] = std::move(encoded);
   } else {
     for (size_t i = 0; i < aggs_.size(); ++i) {
       const auto& agg = plan_.aggregates[i];
-      Value v = agg.argument ? evaluator_.Eval(*agg.argument, in.projected, in.event, in.store)
-                             : Value::Bool(true);
-      if (v.type == dsl::Type::kMoney) {
-        if (g.currency[i] == 0) g.currency[i] = v.currency;
-        else if (g.currency[i] != v.currency) continue;  // never add up two currencies
-      }
-      aggs_[i]->add(g.state.get() + offsets_[i], v);
+      Fold(g.state.get(), i,
+           agg.argument ? evaluator_.Eval(*agg.argument, in.projected, in.event, in.store)
+                        : Value::Bool(true));
     }
   }
   if (window.fired) {
@@ -284,11 +328,8 @@ void MetricOperator::FireGroup(int64_t start, int64_t end, std::string_view key,
   for (const Value& k : keys_) record[f++] = k;
   if (over_metric_) {
     // Aggregate the input records the group holds now.
-    Group scratch;
-    scratch.currency.assign(aggs_.size(), 0);
-    scratch.state = std::make_unique<unsigned char[]>(std::max<size_t>(state_bytes_, 1));
-    for (size_t i = 0; i < aggs_.size(); ++i) aggs_[i]->init(scratch.state.get() + offsets_[i]);
-    for (const auto& [identity, encoded] : g.inputs) {
+    std::unique_ptr<unsigned char[]> states = NewStates();
+    for (const auto& [identity, encoded] : *g.inputs) {
       input_.clear();
       if (!DecodeValues(encoded, input_)) continue;
       std::span<const Value> in = input_;
@@ -300,27 +341,18 @@ void MetricOperator::FireGroup(int64_t start, int64_t end, std::string_view key,
         store = policies_->StoreIndex(input_[static_cast<size_t>(input_store_field_)].str());
       for (size_t i = 0; i < aggs_.size(); ++i) {
         const auto& agg = plan_.aggregates[i];
-        Value v = agg.argument ? evaluator_.Eval(*agg.argument, in, nullptr, store)
-                               : Value::Bool(true);
-        if (v.type == dsl::Type::kMoney) {
-          if (scratch.currency[i] == 0) scratch.currency[i] = v.currency;
-          else if (scratch.currency[i] != v.currency) continue;
-        }
-        aggs_[i]->add(scratch.state.get() + offsets_[i], v);
+        Fold(states.get(), i,
+             agg.argument ? evaluator_.Eval(*agg.argument, in, nullptr, store) : Value::Bool(true));
       }
     }
-    for (size_t i = 0; i < aggs_.size(); ++i)
-      record[f++] = aggs_[i]->result(scratch.state.get() + offsets_[i],
-                                     plan_.aggregates[i].argument_type, scratch.currency[i]);
+    for (size_t i = 0; i < aggs_.size(); ++i) record[f++] = Result(states.get(), i);
     // Results are plain values except strings, which point into the states: emit before freeing.
     record[static_cast<size_t>(plan_.window_start_field)] = Value::Timestamp(start);
     record[static_cast<size_t>(plan_.window_end_field)] = Value::Timestamp(end);
     emit(record, key, start, g.emitted);
-    DestroyGroup(scratch);
+    DestroyStates(states.get());
   } else {
-    for (size_t i = 0; i < aggs_.size(); ++i)
-      record[f++] = aggs_[i]->result(g.state.get() + offsets_[i],
-                                     plan_.aggregates[i].argument_type, g.currency[i]);
+    for (size_t i = 0; i < aggs_.size(); ++i) record[f++] = Result(g.state.get(), i);
     record[static_cast<size_t>(plan_.window_start_field)] = Value::Timestamp(start);
     record[static_cast<size_t>(plan_.window_end_field)] = Value::Timestamp(end);
     emit(record, key, start, g.emitted);
@@ -341,22 +373,26 @@ void MetricOperator::FirePartition(Partition& p, int64_t watermark, const Record
     const int64_t start = it->first;
     Window& w = it->second;
     if ((!w.fired && w.end <= watermark) || w.dirty) {
-      // Groups in key order, so output does not depend on hashing.
-      std::vector<std::pair<std::string_view, Group*>> ordered;
+      // Groups in key order, so output does not depend on hashing. A window that fires for the
+      // first time fires every group, so every group's saved flags change with the window's.
+      std::vector<Groups::value_type*> ordered;
       ordered.reserve(w.groups.size());
-      for (auto& [key, g] : w.groups)
-        if (!w.fired || g.dirty) ordered.emplace_back(key, &g);
+      for (auto& group : w.groups)
+        if (!w.fired || group.second.dirty) ordered.push_back(&group);
       std::sort(ordered.begin(), ordered.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
-      for (auto& [key, g] : ordered) FireGroup(start, w.end, key, *g, emit);
+                [](const auto* a, const auto* b) { return a->first < b->first; });
+      for (auto* group : ordered) {
+        FireGroup(start, w.end, group->first, group->second, emit);
+        MarkUnsaved(p, w, *group);
+      }
       w.fired = true;
       w.dirty = false;
     }
     if (w.fired && Closed(w.end, watermark, time_.lateness)) {
-      for (auto& [key, g] : w.groups) {
-        if (distinct_) distinct_->Forget(start, key);
-        DestroyGroup(g);
-      }
+      for (auto& [key, g] : w.groups) DestroyGroup(g);
+      if (p.distinct) p.distinct->Forget(start);
+      p.closed.push_back(start);  // the next checkpoint deletes its key range
+      Touch(p);
       it = p.windows.erase(it);
     } else {
       ++it;
@@ -389,6 +425,8 @@ void MetricOperator::FireAll(const RecordHandler& emit, const WatermarkHandler& 
     Partition& p = entry->second;
     p.queued = false;
     p.watermark = INT64_MAX;
+    p.watermark_unsaved = true;
+    Touch(p);
     FirePartition(p, INT64_MAX, emit);
     advanced(entry->first, INT64_MAX);
   }
@@ -399,192 +437,6 @@ size_t MetricOperator::open_windows() const {
   size_t n = 0;
   for (const auto& [key, p] : partitions_) n += p.windows.size() + p.pending.size();
   return n;
-}
-
-std::string MetricOperator::Prefix() const {
-  std::string p;
-  PutU64BE(p, plan_.fingerprint);
-  return p;
-}
-
-// Keys: [fingerprint]['W'][len-prefixed group key][big-endian window start]
-//         -> [3][window end][flags][payload]
-//       [fingerprint]['P'][partition] -> the partition's watermark
-// Payload over a stream: per aggregate [currency u32][len u32][state]; over a metric:
-// [count u32] then per input record [len u32][identity][len u32][encoded record].
-void MetricOperator::Save(WriteBatch& batch) const {
-  std::string prefix = Prefix();
-  std::string range_end;
-  PutU64BE(range_end, plan_.fingerprint + 1);
-  if (plan_.fingerprint == UINT64_MAX) range_end.assign(9, '\xff');
-  batch.DeleteRange(Family::kWindows, prefix, range_end);
-  std::string key, value, blob;
-  for (const auto& [pk, p] : partitions_) {
-    key = prefix;
-    key.push_back(kWatermarkTag);
-    key += pk;
-    value.clear();
-    PutI64Ordered(value, p.watermark);
-    batch.Put(Family::kWindows, key, value);
-    for (const auto& [start, window] : p.windows) {
-      for (const auto& [group_key, g] : window.groups) {
-        key = prefix;
-        key.push_back(kWindowTag);
-        PutU32(key, static_cast<uint32_t>(group_key.size()));
-        key += group_key;
-        PutI64Ordered(key, start);
-        value.clear();
-        value.push_back(kStateVersion);
-        PutI64Ordered(value, window.end);
-        value.push_back(static_cast<char>((window.fired ? kFiredFlag : 0) |
-                                          (g.emitted ? kEmittedFlag : 0) |
-                                          (g.dirty ? kDirtyFlag : 0)));
-        if (over_metric_) {
-          PutU32(value, static_cast<uint32_t>(g.inputs.size()));
-          for (const auto& [identity, encoded] : g.inputs) {
-            PutU32(value, static_cast<uint32_t>(identity.size()));
-            value += identity;
-            PutU32(value, static_cast<uint32_t>(encoded.size()));
-            value += encoded;
-          }
-        } else {
-          for (size_t i = 0; i < aggs_.size(); ++i) {
-            PutU32(value, g.currency[i]);
-            const unsigned char* s = g.state.get() + offsets_[i];
-            if (aggs_[i]->save) {
-              blob.clear();
-              aggs_[i]->save(s, blob);
-            } else {
-              blob.assign(reinterpret_cast<const char*>(s), aggs_[i]->state_size);
-            }
-            PutU32(value, static_cast<uint32_t>(blob.size()));
-            value += blob;
-          }
-        }
-        batch.Put(Family::kWindows, key, value);
-      }
-    }
-  }
-  if (distinct_) distinct_->Save(prefix + kDistinctTag, batch);
-  if (record_windows_) SaveTrails(prefix, batch);
-}
-
-bool MetricOperator::PartitionOfGroup(std::string_view group_key, std::string& out) const {
-  out.clear();
-  // Where the store sits among the group key's values.
-  int partition_index = -1;
-  for (size_t i = 0; i < plan_.keys.size(); ++i)
-    if (plan_.keys[i] == partition_key_) partition_index = static_cast<int>(i);
-  if (partition_index < 0) return true;
-  std::vector<Value> keys;
-  if (!DecodeValues(group_key, keys) || keys.size() != plan_.keys.size()) return false;
-  EncodeValue(keys[static_cast<size_t>(partition_index)], out);
-  return true;
-}
-
-bool MetricOperator::Load(StateStore& store, std::string& error) {
-  std::string prefix = Prefix();
-  bool ok = true;
-  std::string partition;
-  Status s = store.Scan(Family::kWindows, prefix, [&](std::string_view key, std::string_view value) {
-    std::string_view rest = key.substr(prefix.size());
-    if (rest.empty()) return ok = false;
-    if (rest[0] == kMarkTag) {  // version 2: one mark for the whole metric
-      if (rest.size() != 1 || value.size() != 8) return ok = false;
-      floor_ = GetI64Ordered(value.data());
-      for (auto& [pk, p] : partitions_) p.watermark = std::max(p.watermark, floor_);
-      return true;
-    }
-    if (rest[0] == kDistinctTag) return distinct_ && distinct_->Load(rest.substr(1)) ? true : (ok = false);
-    if (rest[0] == kWatermarkTag) {
-      if (value.size() != 8) return ok = false;
-      Partition& p = PartitionFor(rest.substr(1));
-      p.watermark = std::max(p.watermark, GetI64Ordered(value.data()));
-      return true;
-    }
-    if (rest[0] == kTrailTag) return LoadTrail(rest.substr(1), value) ? true : (ok = false);
-    if (rest.size() < 13 || rest[0] != kWindowTag) return ok = false;
-    uint32_t n = GetU32(rest.data() + 1);
-    if (rest.size() != 1 + 4 + uint64_t{n} + 8) return ok = false;
-    std::string_view group_key = rest.substr(5, n);
-    int64_t start = GetI64Ordered(rest.data() + 5 + n);
-    if (value.size() < 9 || (value[0] != kStateVersion && value[0] != 2)) return ok = false;
-    const bool v3 = value[0] == kStateVersion;
-    const int64_t end = GetI64Ordered(value.data() + 1);
-    size_t pos = 9;
-    unsigned char flags = 0;
-    if (v3) {
-      if (value.size() < 10) return ok = false;
-      flags = static_cast<unsigned char>(value[9]);
-      pos = 10;
-    } else if (over_metric_) {
-      return ok = false;  // version 2 kept no input records
-    }
-    Group g = NewGroup();
-    struct Guard {  // releases a half-restored group's states on a corrupt value
-      const MetricOperator* op;
-      Group* g;
-      ~Guard() { op->DestroyGroup(*g); }
-    } guard{this, &g};
-    if (over_metric_) {
-      if (pos + 4 > value.size()) return ok = false;
-      uint32_t count = GetU32(value.data() + pos);
-      pos += 4;
-      for (uint32_t r = 0; r < count; ++r) {
-        std::string_view parts[2];
-        for (auto& part : parts) {
-          if (pos + 4 > value.size()) return ok = false;
-          uint32_t len = GetU32(value.data() + pos);
-          pos += 4;
-          if (pos + len > value.size()) return ok = false;
-          part = value.substr(pos, len);
-          pos += len;
-        }
-        g.inputs.emplace(std::string(parts[0]), std::string(parts[1]));
-      }
-    } else {
-      for (size_t i = 0; i < aggs_.size(); ++i) {
-        if (pos + 8 > value.size()) return ok = false;
-        g.currency[i] = GetU32(value.data() + pos);
-        uint32_t len = GetU32(value.data() + pos + 4);
-        pos += 8;
-        if (pos + len > value.size()) return ok = false;
-        std::string_view blob = value.substr(pos, len);
-        pos += len;
-        unsigned char* st = g.state.get() + offsets_[i];
-        if (aggs_[i]->load) {
-          if (!aggs_[i]->load(st, blob)) return ok = false;
-        } else {
-          if (blob.size() != aggs_[i]->state_size) return ok = false;
-          std::memcpy(st, blob.data(), blob.size());
-        }
-      }
-    }
-    if (!PartitionOfGroup(group_key, partition)) return ok = false;
-    g.emitted = (flags & kEmittedFlag) != 0;
-    g.dirty = (flags & kDirtyFlag) != 0;
-    Window& window = PartitionFor(partition).windows[start];
-    window.end = end;
-    window.fired = (flags & kFiredFlag) != 0;
-    window.dirty = window.dirty || g.dirty;
-    window.groups.emplace(std::string(group_key), std::move(g));  // g is empty now: guard no-op
-    return true;
-  });
-  if (!s.ok()) {
-    error = s.message();
-    return false;
-  }
-  if (!ok) {
-    error = "metric '" + plan_.name + "': unreadable saved window state";
-    return false;
-  }
-  for (auto& entry : partitions_) {
-    UpdateNextDue(entry.second);
-    bool dirty = false;
-    for (const auto& [start, w] : entry.second.windows) dirty |= w.dirty;
-    if (entry.second.next_due <= entry.second.watermark || dirty) Queue(entry.second);
-  }
-  return true;
 }
 
 }  // namespace aisle::engine

@@ -109,18 +109,36 @@ class MetricOperator {
   // The partition of a record of this metric's input (the encoded store, or "").
   void PartitionOf(std::span<const dsl::Value> record, std::string& out) const;
 
-  // Checkpoint: every retained window and every partition's watermark. Replaces what was saved.
+  // Checkpoint: writes what changed since the last checkpoint that reached the disk (groups
+  // added or changed, watermarks that moved) and deletes the windows closed for good since, each
+  // by its own key range. Never deletes the operator's whole key range, so operators of several
+  // shards may write into one batch. The first checkpoint after loading state saved by an
+  // earlier version deletes that layout and writes everything anew.
   void Save(WriteBatch& batch) const;
+  // The batch of the last Save was written: what it carried is on disk now. Call it after a
+  // successful write, with no change in between; without it the next Save writes it again.
+  void MarkSaved();
+  // The next Save writes everything: after loading an earlier version's layout, or state that
+  // another shard layout wrote (the engine merging shards).
+  void MarkAllUnsaved();
+  // Restores a checkpoint (or one in the layout of earlier versions).
   bool Load(StateStore& store, std::string& error);
+  // Window groups that the next Save writes.
+  size_t unsaved_groups() const;
 
  private:
+  // Input group key + input window start -> the encoded input record.
+  using Inputs = std::map<std::string, std::string, std::less<>>;
+  // Kept small, as there may be millions: one block for the states and currencies, and the
+  // input records only over a metric.
   struct Group {
-    std::unique_ptr<unsigned char[]> state;  // over a stream: the aggregate states
-    std::vector<dsl::Currency> currency;     // per aggregate, first money currency seen
-    // Over a metric: input group key + input window start -> the encoded input record.
-    std::map<std::string, std::string, std::less<>> inputs;
+    // Over a stream: the aggregate states, then per aggregate the first money currency seen
+    // (see CurrencyOf()). Null over a metric, whose states are built when the group fires.
+    std::unique_ptr<unsigned char[]> state;
+    std::unique_ptr<Inputs> inputs;  // over a metric only
     bool emitted = false;  // fired at least once
     bool dirty = false;    // changed since it last fired
+    bool unsaved = false;  // changed since the last checkpoint: in its window's `unsaved`
   };
   struct SvHash {
     using is_transparent = void;
@@ -132,6 +150,8 @@ class MetricOperator {
     bool fired = false;
     bool dirty = false;  // fired, and some group changed since
     Groups groups;
+    // Groups changed since the last checkpoint (map entries keep their address on rehash).
+    std::vector<Groups::value_type*> unsaved;
   };
   // Sliding and session windows: one group's records (time -> encoded aggregate arguments) and,
   // session only, its open sessions (first record time -> last record time).
@@ -150,12 +170,22 @@ class MetricOperator {
     int64_t next_due = INT64_MAX;  // earliest watermark at which a window fires or expires
     bool queued = false;          // in due_
     std::pair<const std::string, Partition>* self = nullptr;  // its map entry
+    std::unique_ptr<DistinctFilter> distinct;  // `distinct` only
+    // Since the last checkpoint: whether anything changed (then it is in touched_), whether the
+    // watermark moved, the windows closed for good, the sliding or session groups changed.
+    bool unsaved = false;
+    bool watermark_unsaved = false;
+    std::vector<int64_t> closed;
+    std::set<std::string, std::less<>> unsaved_trails;
   };
   using Partitions = std::unordered_map<std::string, Partition, SvHash, std::equal_to<>>;
 
   Partition& PartitionFor(std::string_view key);
   void Raise(Partition& p, int64_t watermark);
   void Queue(Partition& p);
+  // Checkpoint bookkeeping: the partition changed; one of its window's groups changed.
+  void Touch(Partition& p);
+  void MarkUnsaved(Partition& p, Window& w, Groups::value_type& group);
   struct Input {
     std::span<const dsl::Value> record;     // as it came (kept, over a metric)
     std::span<const dsl::Value> projected;  // after a `select`: what keys and aggregates read
@@ -174,15 +204,31 @@ class MetricOperator {
   void FireTrails(Partition& p, int64_t watermark, const RecordHandler& emit);
   void EmitTrail(int64_t start, int64_t end, std::string_view key, const Trail& trail,
                  int64_t from, int64_t to, const RecordHandler& emit);
-  void SaveTrails(const std::string& prefix, WriteBatch& batch) const;
-  bool LoadTrail(std::string_view group_key, std::string_view value);
+  void SaveTrails(std::string_view partition, const Partition& p, WriteBatch& batch) const;
+  bool LoadTrail(Partition& p, std::string_view group_key, std::string_view value);
   bool PartitionOfGroup(std::string_view group_key, std::string& out) const;
   void FireGroup(int64_t start, int64_t end, std::string_view key, Group& g,
                  const RecordHandler& emit);
   void UpdateNextDue(Partition& p) const;
   Group NewGroup() const;
   void DestroyGroup(Group& g) const;
+  // Aggregate states with their currencies (NewStates: initialised, no currency yet).
+  std::unique_ptr<unsigned char[]> NewStates() const;
+  void DestroyStates(unsigned char* states) const;
+  dsl::Currency CurrencyOf(const unsigned char* states, size_t agg) const;
+  void SetCurrency(unsigned char* states, size_t agg, dsl::Currency currency) const;
+  // Adds `v` to aggregate `agg`, unless it is money in another currency than the first seen.
+  void Fold(unsigned char* states, size_t agg, const dsl::Value& v) const;
+  dsl::Value Result(const unsigned char* states, size_t agg) const;
+  // State encoding (metric_checkpoint.cpp).
   std::string Prefix() const;
+  std::string PartitionPrefix(char tag, std::string_view partition) const;
+  void SavePartition(std::string_view partition, const Partition& p, WriteBatch& batch) const;
+  void EncodeGroup(const Window& w, const Group& g, std::string& value) const;
+  bool DecodeGroup(std::string_view payload, Group& g) const;
+  bool LoadKey(std::string_view rest, std::string_view value);
+  bool LoadGroup(std::string_view partition, int64_t start, std::string_view group_key,
+                 std::string_view value, bool legacy);
 
   const dsl::plan::Metric& plan_;
   const EventTime time_;
@@ -195,14 +241,16 @@ class MetricOperator {
   Evaluator evaluator_;
   std::vector<const AggregateImpl*> aggs_;
   std::vector<size_t> offsets_;
-  size_t state_bytes_ = 0;
+  size_t state_bytes_ = 0;     // the aggregate states, then their currencies
+  size_t currency_offset_ = 0;
   Partitions partitions_;
   std::vector<Partitions::value_type*> due_;
+  std::vector<Partitions::value_type*> touched_;  // partitions changed since the last checkpoint
+  bool legacy_ = false;  // state loaded from an earlier layout, to delete at the next Save
   int64_t floor_ = INT64_MIN;  // watermark of a partition not seen yet (restored old state)
   int64_t corrections_ = 0;
   std::unique_ptr<Calendar> calendar_;  // calendar windows and opening hours
   std::unique_ptr<Projection> projection_;    // `select` before agg only
-  std::unique_ptr<DistinctFilter> distinct_;  // `distinct` only
   std::string key_scratch_, partition_scratch_, identity_;
   std::vector<dsl::Value> record_, keys_, input_;  // scratch for firing
 };

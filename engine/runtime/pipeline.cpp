@@ -299,6 +299,17 @@ void Pipeline::Save(WriteBatch& batch) const {
   for (const auto& d : digests_) d->Save(batch);
 }
 
+void Pipeline::MarkSaved() {
+  for (auto& m : metrics_)
+    if (m) m->MarkSaved();
+}
+
+void Pipeline::MarkAllUnsaved() {
+  // Metrics write only what changed; every other operator rewrites its whole state anyway.
+  for (auto& m : metrics_)
+    if (m) m->MarkAllUnsaved();
+}
+
 bool Pipeline::Load(StateStore& store, std::string& error) {
   for (auto& m : metrics_)
     if (m && !m->Load(store, error)) return false;

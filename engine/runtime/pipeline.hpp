@@ -57,9 +57,12 @@ class Pipeline {
   PipelineStats stats() const;
   size_t open_windows() const;
 
+  // Checkpoint. Metrics write only what changed since the last checkpoint that reached the disk:
+  // call MarkSaved once the batch is written.
   void Save(WriteBatch& batch) const;
+  void MarkSaved();
   // The next Save writes all state, not only what changed (after it was read from elsewhere).
-  void MarkAllUnsaved() {}
+  void MarkAllUnsaved();
   bool Load(StateStore& store, std::string& error);
 
  private:

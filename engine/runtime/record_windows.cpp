@@ -5,7 +5,6 @@
 
 #include "engine/runtime/key_codec.hpp"
 #include "engine/runtime/metric_operator.hpp"
-#include "engine/state/store.hpp"
 
 namespace aisle::engine {
 
@@ -13,8 +12,6 @@ using dsl::Value;
 
 namespace {
 using Kind = dsl::plan::Metric::WindowKind;
-constexpr char kTrailVersion = 1;
-constexpr char kTrailTag = 'T';
 
 int64_t SaturatingAdd(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
 int64_t SaturatingSub(int64_t a, int64_t b) { return a < INT64_MIN + b ? INT64_MIN : a - b; }
@@ -36,6 +33,8 @@ bool MetricOperator::AddToTrail(Partition& p, const Input& in) {
                              : Value::Bool(true),
                 args);
   trail.records.emplace(in.time, std::move(args));
+  p.unsaved_trails.insert(key_scratch_);
+  Touch(p);
 
   const int64_t size = plan_.window_size;
   Pending due;
@@ -72,21 +71,11 @@ void MetricOperator::EmitTrail(int64_t start, int64_t end, std::string_view key,
                                const Trail& trail, int64_t from, int64_t to,
                                const RecordHandler& emit) {
   // Aggregates over the records with time in [from, to], computed afresh.
-  Group scratch;
-  scratch.currency.assign(aggs_.size(), 0);
-  scratch.state = std::make_unique<unsigned char[]>(std::max<size_t>(state_bytes_, 1));
-  for (size_t i = 0; i < aggs_.size(); ++i) aggs_[i]->init(scratch.state.get() + offsets_[i]);
+  std::unique_ptr<unsigned char[]> states = NewStates();
   for (auto it = trail.records.lower_bound(from); it != trail.records.end() && it->first <= to; ++it) {
     input_.clear();
     if (!DecodeValues(it->second, input_) || input_.size() != aggs_.size()) continue;
-    for (size_t i = 0; i < aggs_.size(); ++i) {
-      const Value& v = input_[i];
-      if (v.type == dsl::Type::kMoney) {
-        if (scratch.currency[i] == 0) scratch.currency[i] = v.currency;
-        else if (scratch.currency[i] != v.currency) continue;  // never add up two currencies
-      }
-      aggs_[i]->add(scratch.state.get() + offsets_[i], v);
-    }
+    for (size_t i = 0; i < aggs_.size(); ++i) Fold(states.get(), i, input_[i]);
   }
   std::vector<Value>& record = record_;
   record.resize(plan_.output.size());
@@ -94,13 +83,11 @@ void MetricOperator::EmitTrail(int64_t start, int64_t end, std::string_view key,
   DecodeValues(key, keys_);
   size_t f = 0;
   for (const Value& k : keys_) record[f++] = k;
-  for (size_t i = 0; i < aggs_.size(); ++i)
-    record[f++] = aggs_[i]->result(scratch.state.get() + offsets_[i],
-                                   plan_.aggregates[i].argument_type, scratch.currency[i]);
+  for (size_t i = 0; i < aggs_.size(); ++i) record[f++] = Result(states.get(), i);
   record[static_cast<size_t>(plan_.window_start_field)] = Value::Timestamp(start);
   record[static_cast<size_t>(plan_.window_end_field)] = Value::Timestamp(end);
   emit(record, key, start, false);  // before the states go: string results point into them
-  DestroyGroup(scratch);
+  DestroyStates(states.get());
 }
 
 void MetricOperator::FireTrails(Partition& p, int64_t watermark, const RecordHandler& emit) {
@@ -110,6 +97,9 @@ void MetricOperator::FireTrails(Partition& p, int64_t watermark, const RecordHan
   while (!p.pending.empty() && std::get<0>(*p.pending.begin()) <= watermark) {
     auto node = p.pending.extract(p.pending.begin());
     const auto& [due, key, start] = node.value();
+    // Its pending windows are saved with its trail, so the trail is saved again even if gone.
+    p.unsaved_trails.insert(key);
+    Touch(p);
     auto trail_it = p.trails.find(key);
     if (trail_it == p.trails.end()) continue;
     Trail& trail = trail_it->second;
@@ -134,92 +124,15 @@ void MetricOperator::FireTrails(Partition& p, int64_t watermark, const RecordHan
   const int64_t reach = SaturatingSub(watermark, size);
   for (auto it = p.trails.begin(); it != p.trails.end();) {
     Trail& trail = it->second;
-    trail.records.erase(trail.records.begin(), trail.records.upper_bound(reach));
+    auto last = trail.records.upper_bound(reach);
+    if (last != trail.records.begin()) {
+      trail.records.erase(trail.records.begin(), last);
+      p.unsaved_trails.insert(it->first);
+      Touch(p);
+    }
     it = trail.records.empty() ? p.trails.erase(it) : std::next(it);
   }
   p.next_sweep = SaturatingAdd(watermark, size);
-}
-
-// Keys: [fingerprint]['T'][group key] -> [1][count u32] per record [time][len u32][arguments],
-// [count u32] per session [first][last], [count u32] per window to fire [due][start].
-void MetricOperator::SaveTrails(const std::string& prefix, WriteBatch& batch) const {
-  std::string key, value;
-  for (const auto& [pk, p] : partitions_) {
-    std::map<std::string_view, std::vector<std::pair<int64_t, int64_t>>> pending;
-    for (const auto& [due, group, start] : p.pending) pending[group].emplace_back(due, start);
-    for (const auto& [group, trail] : p.trails) {
-      key = prefix;
-      key.push_back(kTrailTag);
-      key += group;
-      value.assign(1, kTrailVersion);
-      PutU32(value, static_cast<uint32_t>(trail.records.size()));
-      for (const auto& [time, args] : trail.records) {
-        PutI64Ordered(value, time);
-        PutU32(value, static_cast<uint32_t>(args.size()));
-        value += args;
-      }
-      PutU32(value, static_cast<uint32_t>(trail.sessions.size()));
-      for (const auto& [first, last] : trail.sessions) {
-        PutI64Ordered(value, first);
-        PutI64Ordered(value, last);
-      }
-      auto due = pending.find(group);
-      const size_t n = due == pending.end() ? 0 : due->second.size();
-      PutU32(value, static_cast<uint32_t>(n));
-      for (size_t i = 0; i < n; ++i) {
-        PutI64Ordered(value, due->second[i].first);
-        PutI64Ordered(value, due->second[i].second);
-      }
-      batch.Put(Family::kWindows, key, value);
-    }
-  }
-}
-
-bool MetricOperator::LoadTrail(std::string_view group_key, std::string_view value) {
-  if (value.empty() || value[0] != kTrailVersion) return false;
-  size_t pos = 1;
-  auto u32 = [&](uint32_t& out) {
-    if (pos + 4 > value.size()) return false;
-    out = GetU32(value.data() + pos);
-    pos += 4;
-    return true;
-  };
-  auto i64 = [&](int64_t& out) {
-    if (pos + 8 > value.size()) return false;
-    out = GetI64Ordered(value.data() + pos);
-    pos += 8;
-    return true;
-  };
-  Trail trail;
-  uint32_t n = 0;
-  if (!u32(n)) return false;
-  for (uint32_t r = 0; r < n; ++r) {
-    int64_t time;
-    uint32_t len;
-    if (!i64(time) || !u32(len) || pos + len > value.size()) return false;
-    trail.records.emplace(time, std::string(value.substr(pos, len)));
-    pos += len;
-  }
-  if (!u32(n)) return false;
-  for (uint32_t s = 0; s < n; ++s) {
-    int64_t first, last;
-    if (!i64(first) || !i64(last)) return false;
-    trail.sessions.emplace(first, last);
-  }
-  std::vector<std::pair<int64_t, int64_t>> due;
-  if (!u32(n)) return false;
-  for (uint32_t d = 0; d < n; ++d) {
-    int64_t at, start;
-    if (!i64(at) || !i64(start)) return false;
-    due.emplace_back(at, start);
-  }
-  if (pos != value.size()) return false;
-  std::string partition;
-  if (!PartitionOfGroup(group_key, partition)) return false;
-  Partition& p = PartitionFor(partition);
-  for (const auto& [at, start] : due) p.pending.emplace(at, std::string(group_key), start);
-  p.trails.insert_or_assign(std::string(group_key), std::move(trail));
-  return true;
 }
 
 }  // namespace aisle::engine

@@ -2,6 +2,7 @@
 // Runs rule text over canonical event lines with a real engine and a real RocksDB folder, and
 // collects what it emits. For tests only.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,10 +36,12 @@ struct RunResult {
 };
 
 // Opens an engine on `rules_path` and `data_dir`, pushes each line, ends the input (closing every
-// window when `final`), and closes the engine.
+// window when `final`), and closes the engine. `checkpoint_every`: events between checkpoints
+// (else the engine's default).
 inline RunResult RunLines(const std::string& rules_path, const std::string& data_dir,
                           const std::vector<std::string>& lines, bool final,
-                          const std::string& tables_dir = {}) {
+                          const std::string& tables_dir = {},
+                          std::optional<int64_t> checkpoint_every = std::nullopt) {
   RunResult result;
   engine::OperatorRegistry registry;
   stdlib::RegisterStdlib(registry);
@@ -46,6 +49,7 @@ inline RunResult RunLines(const std::string& rules_path, const std::string& data
   options.rules = {rules_path};
   options.data_dir = data_dir;
   options.tables_dir = tables_dir;
+  if (checkpoint_every) options.checkpoint_every = *checkpoint_every;
   auto opened = engine::Engine::Open(options, registry);
   if (!opened) {
     result.error = opened.error().message;
@@ -91,6 +95,32 @@ inline RunResult RunSplit(const std::string& rules_path, const std::string& data
   first.error = second.error;
   first.stats = second.stats;
   return first;
+}
+
+// Restarts after each line number in `cuts` (ascending): one run per part over the same data
+// folder, the last with `final`, each checkpointing every `checkpoint_every` events. The result
+// holds every run's emissions and late events, in order (`emitted_after` counts lines of the
+// whole input).
+inline RunResult RunParts(const std::string& rules_path, const std::string& data_dir,
+                          const std::vector<std::string>& lines, const std::vector<size_t>& cuts,
+                          int64_t checkpoint_every) {
+  RunResult all;
+  size_t from = 0;
+  for (size_t part = 0; part <= cuts.size(); ++part) {
+    const size_t to = part < cuts.size() ? cuts[part] : lines.size();
+    const bool last = part == cuts.size();
+    RunResult r = RunLines(rules_path, data_dir,
+                           {lines.begin() + static_cast<std::ptrdiff_t>(from),
+                            lines.begin() + static_cast<std::ptrdiff_t>(to)},
+                           last, {}, checkpoint_every);
+    if (!r.error.empty()) return r;
+    all.emissions.insert(all.emissions.end(), r.emissions.begin(), r.emissions.end());
+    for (size_t after : r.emitted_after) all.emitted_after.push_back(from + after);
+    all.late.insert(all.late.end(), r.late.begin(), r.late.end());
+    all.stats = r.stats;
+    from = to;
+  }
+  return all;
 }
 
 }  // namespace aisle::testing
