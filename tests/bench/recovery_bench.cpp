@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -173,7 +174,8 @@ int RunRecovery(const RecoveryArgs& args) {
   const double build_seconds = NowSeconds() - started;
   ::kill(child, SIGKILL);
   int status = 0;
-  ::waitpid(child, &status, 0);
+  struct rusage usage {};
+  ::wait4(child, &status, 0, &usage);  // the builder's peak resident memory comes with it
   if (report.rfind("ready\t", 0) != 0) {
     std::fputs("error: the state builder stopped before its checkpoint\n", stderr);
     return 1;
@@ -200,7 +202,8 @@ int RunRecovery(const RecoveryArgs& args) {
       .Add("apparent_bytes", static_cast<int64_t>(size.apparent))
       .Add("seconds", seconds)
       .Add("windows", windows)
-      .Add("build_seconds", build_seconds);
+      .Add("build_seconds", build_seconds)
+      .Add("builder_peak_rss_bytes", static_cast<int64_t>(usage.ru_maxrss) * 1024);
   // The builder's own figures: "ready<TAB>events=...<TAB>windows=...".
   int64_t built_windows = -1;
   std::string_view fields(report.data(), report.find('\n'));
