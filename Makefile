@@ -1,6 +1,7 @@
 # Aisle — top-level commands. Every target installs what it needs first (scripts/install-deps.sh).
 #   make demo   build (release) and run the demo on generated data
 #   make test   build with ASan+UBSan and run the whole suite through ctest
+#   make soak   the slow soak tests (Catch tag [.soak], e.g. 50 kills of a replay), ASan build
 #   make build  release build only
 #   make tsan   build the runtime's tests with ThreadSanitizer and run the threaded ones
 #   make fuzz   long libFuzzer campaigns (clang); `make test` only replays the corpora
@@ -15,7 +16,7 @@ BENCH_SCALE ?= full
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps build demo test asan tsan fuzz bench clean
+.PHONY: all deps build demo test soak asan tsan fuzz bench clean
 
 all: build
 
@@ -49,6 +50,9 @@ build/tsan/build.ninja: | deps
 tsan: deps build/tsan/build.ninja
 	cmake --build build/tsan -j $(JOBS) --target engine_test
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build/tsan/tests/engine/engine_test "[thread]"
+
+soak: asan
+	cmake --build build/asan --target soak
 
 build/fuzz/build.ninja: | deps
 	CXX=clang++ CC=clang cmake -S . -B build/fuzz $(GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAISLE_FUZZ=ON $(LAUNCHER)

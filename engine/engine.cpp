@@ -161,8 +161,10 @@ void Engine::Deliver(Emission&& emission) {
 }
 
 bool Engine::Accept(const Event& event) {
-  // With shards, each shard drops the duplicates among its stores' events (in parallel).
-  if (shards_.empty() && !dedups_[0]->FirstSeen(event.id(), event.ts())) {
+  // With shards, each shard drops the duplicates among its stores' events (in parallel). The
+  // retention runs on the pipeline's newest event time: the same whenever checkpoints happen.
+  if (shards_.empty() &&
+      !dedups_[0]->FirstSeen(event.id(), event.ts(), pipelines_[0]->max_event_time())) {
     ++stats_.duplicates;
     return false;
   }
@@ -242,6 +244,10 @@ Status Engine::CheckpointPaused() {
   std::string error;
   for (Sink* sink : sinks_)
     if (!sink->Flush(error)) return Error{"sink: " + error};
+  for (const auto& hook : checkpoint_hooks_) {
+    Status s = hook();
+    if (!s.ok()) return s;
+  }
 
   WriteBatch batch(*store_);
   const int shards = static_cast<int>(pipelines_.size());
@@ -256,7 +262,7 @@ Status Engine::CheckpointPaused() {
     const Pipeline& p = *pipelines_[static_cast<size_t>(i)];
     batch.set_namespace(Namespace(i, shards));
     p.Save(batch);
-    dedups_[static_cast<size_t>(i)]->Save(batch, max_ts_);
+    dedups_[static_cast<size_t>(i)]->Save(batch, p.max_event_time());
     value.clear();
     PutI64Ordered(value, p.max_event_time());
     batch.Put(Family::kMeta, kMaxTsKey, value);

@@ -96,7 +96,7 @@ void Shard::Run() {
         Batch* b = item.batch;
         for (size_t i = 0; i < b->size; ++i) {
           const Event& e = b->events[i];
-          if (dedup_ && !dedup_->FirstSeen(e.id(), e.ts())) {
+          if (dedup_ && !dedup_->FirstSeen(e.id(), e.ts(), pipeline_->max_event_time())) {
             duplicates_.fetch_add(1, std::memory_order_release);
             continue;
           }
