@@ -158,7 +158,7 @@ void Engine::Deliver(Emission&& emission) {
 }
 
 bool Engine::Accept(const Event& event) {
-  if (!dedup_->FirstSeen(event.id(), event.ts())) {
+  if (!dedup_->FirstSeen(event.id(), event.ts(), max_ts_)) {
     ++stats_.duplicates;
     return false;
   }

@@ -18,10 +18,20 @@ std::string BlockKey(int64_t bucket, uint32_t sequence) {
 }
 }  // namespace
 
-bool DedupFilter::FirstSeen(std::string_view id, int64_t ts) {
+int64_t DedupFilter::Horizon(int64_t newest) const {
+  if (newest == INT64_MIN) return INT64_MIN;
+  return dsl::FloorDiv(newest - retention_, dsl::kMicrosPerHour);
+}
+
+bool DedupFilter::FirstSeen(std::string_view id, int64_t ts, int64_t newest) {
   uint64_t h = XXH3_64bits(id.data(), id.size());
-  if (!seen_.insert(h).second) return false;
-  int64_t bucket = dsl::FloorDiv(ts, dsl::kMicrosPerHour);
+  const int64_t bucket = dsl::FloorDiv(ts, dsl::kMicrosPerHour);
+  auto [it, fresh] = seen_.try_emplace(h, bucket);
+  if (!fresh) {
+    // Seen in an hour the retention has passed: forgotten, even if no checkpoint purged it yet.
+    if (it->second >= Horizon(newest)) return false;
+    it->second = bucket;
+  }
   buckets_[bucket].push_back(h);
   pending_[bucket].push_back(h);
   return true;
@@ -36,10 +46,14 @@ void DedupFilter::Save(WriteBatch& batch, int64_t newest_ts) {
   }
   pending_.clear();
   if (newest_ts == INT64_MIN) return;
-  const int64_t horizon = dsl::FloorDiv(newest_ts - retention_, dsl::kMicrosPerHour);
+  const int64_t horizon = Horizon(newest_ts);
   if (buckets_.empty() || buckets_.begin()->first >= horizon) return;
   for (auto it = buckets_.begin(); it != buckets_.end() && it->first < horizon;) {
-    for (uint64_t h : it->second) seen_.erase(h);
+    for (uint64_t h : it->second) {
+      // Unless the id was seen again since, in a later hour.
+      auto s = seen_.find(h);
+      if (s != seen_.end() && s->second == it->first) seen_.erase(s);
+    }
     it = buckets_.erase(it);
   }
   batch.DeleteRange(Family::kDedup, BlockKey(INT64_MIN, 0), BlockKey(horizon, 0));
@@ -54,7 +68,9 @@ bool DedupFilter::Load(StateStore& store, std::string& error) {
     auto& ids = buckets_[bucket];
     for (size_t i = 0; i < value.size(); i += 8) {
       uint64_t h = GetU64BE(value.data() + i);
-      if (seen_.insert(h).second) ids.push_back(h);
+      auto [it, fresh] = seen_.try_emplace(h, bucket);
+      if (!fresh && it->second < bucket) it->second = bucket;  // seen again, after it was forgotten
+      ids.push_back(h);
     }
     return true;
   });

@@ -290,7 +290,7 @@ void Pipeline::Save(WriteBatch& batch) const {
   for (const auto& j : joins_)
     if (j) j->Save(batch);
   for (const auto& r : rules_) r->Save(batch);
-  if (sales_) sales_->Save(batch, max_ts_);
+  if (sales_) sales_->Save(batch);
   for (const auto& s : schedules_) s->Save(batch);
   // Every digest's outbox entries are rewritten: those of digests no longer declared go.
   batch.DeleteRange(Family::kOutbox, std::string(1, DigestOperator::kOutboxTag),

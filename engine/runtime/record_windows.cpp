@@ -143,28 +143,38 @@ void MetricOperator::FireTrails(Partition& p, int64_t watermark, const RecordHan
 // Keys: [fingerprint]['T'][group key] -> [1][count u32] per record [time][len u32][arguments],
 // [count u32] per session [first][last], [count u32] per window to fire [due][start].
 void MetricOperator::SaveTrails(const std::string& prefix, WriteBatch& batch) const {
+  const bool sliding = plan_.window_kind == Kind::kSliding;
   std::string key, value;
   for (const auto& [pk, p] : partitions_) {
     std::map<std::string_view, std::vector<std::pair<int64_t, int64_t>>> pending;
     for (const auto& [due, group, start] : p.pending) pending[group].emplace_back(due, start);
+    // Sliding: only the records a window still to come can hold (after the watermark less the
+    // window length, and after the start of the oldest window still to fire). Those the sweep has
+    // not dropped yet are left out, so what is saved does not depend on when the last sweep ran
+    // (a restart sweeps at once: the state after a crash would differ from an uninterrupted run's).
+    int64_t reach = sliding ? SaturatingSub(p.watermark, plan_.window_size) : INT64_MIN;
+    if (sliding && !p.pending.empty()) reach = std::min(reach, std::get<2>(*p.pending.begin()));
     for (const auto& [group, trail] : p.trails) {
+      const auto first = sliding ? trail.records.upper_bound(reach) : trail.records.begin();
+      auto due = pending.find(group);
+      const size_t n = due == pending.end() ? 0 : due->second.size();
+      const auto kept = static_cast<size_t>(std::distance(first, trail.records.end()));
+      if (kept == 0 && trail.sessions.empty() && n == 0) continue;  // all out of reach
       key = prefix;
       key.push_back(kTrailTag);
       key += group;
       value.assign(1, kTrailVersion);
-      PutU32(value, static_cast<uint32_t>(trail.records.size()));
-      for (const auto& [time, args] : trail.records) {
-        PutI64Ordered(value, time);
-        PutU32(value, static_cast<uint32_t>(args.size()));
-        value += args;
+      PutU32(value, static_cast<uint32_t>(kept));
+      for (auto it = first; it != trail.records.end(); ++it) {
+        PutI64Ordered(value, it->first);
+        PutU32(value, static_cast<uint32_t>(it->second.size()));
+        value += it->second;
       }
       PutU32(value, static_cast<uint32_t>(trail.sessions.size()));
-      for (const auto& [first, last] : trail.sessions) {
-        PutI64Ordered(value, first);
-        PutI64Ordered(value, last);
+      for (const auto& [first_time, last_time] : trail.sessions) {
+        PutI64Ordered(value, first_time);
+        PutI64Ordered(value, last_time);
       }
-      auto due = pending.find(group);
-      const size_t n = due == pending.end() ? 0 : due->second.size();
       PutU32(value, static_cast<uint32_t>(n));
       for (size_t i = 0; i < n; ++i) {
         PutI64Ordered(value, due->second[i].first);

@@ -33,8 +33,14 @@ uint64_t SaleIndex::Hash(std::string_view store, std::string_view order) {
   return h;
 }
 
+int64_t SaleIndex::OldestHour() const {
+  if (newest_ == INT64_MIN) return INT64_MIN;
+  return dsl::FloorDiv(newest_ - horizon_, dsl::kMicrosPerHour);
+}
+
 void SaleIndex::Record(std::string_view store, std::string_view order, int64_t ts) {
   if (order.empty()) return;
+  newest_ = std::max(newest_, ts);
   const uint64_t h = Hash(store, order);
   auto [it, fresh] = sold_.try_emplace(h, ts);
   if (!fresh) {
@@ -51,10 +57,11 @@ std::optional<int64_t> SaleIndex::Find(std::string_view store, std::string_view 
   if (order.empty()) return std::nullopt;
   auto it = sold_.find(Hash(store, order));
   if (it == sold_.end() || it->second > ts || ts - it->second > within) return std::nullopt;
+  if (dsl::FloorDiv(it->second, dsl::kMicrosPerHour) < OldestHour()) return std::nullopt;
   return it->second;
 }
 
-void SaleIndex::Save(WriteBatch& batch, int64_t newest_ts) {
+void SaleIndex::Save(WriteBatch& batch) {
   std::string value;
   for (const auto& [bucket, sales] : pending_) {
     value.clear();
@@ -65,8 +72,8 @@ void SaleIndex::Save(WriteBatch& batch, int64_t newest_ts) {
     batch.Put(Family::kMeta, BlockKey(bucket, sequence_++), value);
   }
   pending_.clear();
-  if (newest_ts == INT64_MIN) return;
-  const int64_t horizon = dsl::FloorDiv(newest_ts - horizon_, dsl::kMicrosPerHour);
+  if (newest_ == INT64_MIN) return;
+  const int64_t horizon = OldestHour();
   if (buckets_.empty() || buckets_.begin()->first >= horizon) return;
   for (auto it = buckets_.begin(); it != buckets_.end() && it->first < horizon;) {
     for (uint64_t h : it->second) {
@@ -92,6 +99,7 @@ bool SaleIndex::Load(StateStore& store, std::string& error) {
       auto [it, fresh] = sold_.try_emplace(h, ts);
       if (!fresh && it->second < ts) it->second = ts;
       hashes.push_back(h);
+      newest_ = std::max(newest_, ts);
     }
     return true;
   });

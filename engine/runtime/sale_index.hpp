@@ -1,9 +1,11 @@
 #pragma once
 // Refund attribution (`attribute to sale within D`): remembers when each order was sold, per
 // store, so a refund can be counted in its sale's window. Orders are bucketed by the hour of the
-// sale; buckets older than the horizon (in event time behind the newest event) are forgotten. At
+// sale; buckets older than the horizon (in event time behind the newest sale) are forgotten. At
 // a checkpoint each bucket's new orders go to the `meta` family under one key, and forgotten
-// buckets are range-deleted, like the dedup filter's ids.
+// buckets are range-deleted, like the dedup filter's ids. Find treats a sale past the horizon as
+// forgotten whether a checkpoint purged it yet or not, so what a refund finds depends on the
+// events alone, never on when checkpoints happened.
 
 #include <cstdint>
 #include <map>
@@ -30,13 +32,16 @@ class SaleIndex {
                               int64_t within) const;
   size_t size() const { return sold_.size(); }
 
-  void Save(WriteBatch& batch, int64_t newest_ts);
+  void Save(WriteBatch& batch);
   bool Load(StateStore& store, std::string& error);
 
  private:
   static uint64_t Hash(std::string_view store, std::string_view order);
+  // The oldest hour still remembered.
+  int64_t OldestHour() const;
 
   int64_t horizon_;
+  int64_t newest_ = INT64_MIN;  // the newest sale recorded
   std::unordered_map<uint64_t, int64_t> sold_;                      // order hash -> sale time
   std::map<int64_t, std::vector<uint64_t>> buckets_;                // hour -> order hashes
   std::map<int64_t, std::vector<std::pair<uint64_t, int64_t>>> pending_;  // not saved yet

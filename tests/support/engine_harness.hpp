@@ -35,10 +35,11 @@ struct RunResult {
 };
 
 // Opens an engine on `rules_path` and `data_dir`, pushes each line, ends the input (closing every
-// window when `final`), and closes the engine.
+// window when `final`), and closes the engine. `checkpoint_every` as in EngineOptions.
 inline RunResult RunLines(const std::string& rules_path, const std::string& data_dir,
                           const std::vector<std::string>& lines, bool final,
-                          const std::string& tables_dir = {}) {
+                          const std::string& tables_dir = {},
+                          int64_t checkpoint_every = engine::EngineOptions().checkpoint_every) {
   RunResult result;
   engine::OperatorRegistry registry;
   stdlib::RegisterStdlib(registry);
@@ -46,6 +47,7 @@ inline RunResult RunLines(const std::string& rules_path, const std::string& data
   options.rules = {rules_path};
   options.data_dir = data_dir;
   options.tables_dir = tables_dir;
+  options.checkpoint_every = checkpoint_every;
   auto opened = engine::Engine::Open(options, registry);
   if (!opened) {
     result.error = opened.error().message;
