@@ -1,6 +1,7 @@
 # Aisle — top-level commands. Every target installs what it needs first (scripts/install-deps.sh).
 #   make demo   build (release) and run the demo on generated data
 #   make test   build with ASan+UBSan and run the whole suite through ctest
+#   make soak   the slow soak tests (Catch tag [.soak], e.g. 50 kills of a replay), ASan build
 #   make build  release build only
 #   make fuzz   long libFuzzer campaigns (clang); `make test` only replays the corpora
 SHELL := /bin/bash
@@ -12,7 +13,7 @@ FUZZ_SECONDS ?= 600
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps build demo test asan fuzz clean
+.PHONY: all deps build demo test soak asan fuzz clean
 
 all: build
 
@@ -36,6 +37,9 @@ asan: deps build/asan/build.ninja
 
 test: asan
 	cd build/asan && ctest --output-on-failure -j $(JOBS)
+
+soak: asan
+	cmake --build build/asan --target soak
 
 build/fuzz/build.ninja: | deps
 	CXX=clang++ CC=clang cmake -S . -B build/fuzz $(GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAISLE_FUZZ=ON $(LAUNCHER)

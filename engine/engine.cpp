@@ -238,6 +238,10 @@ Status Engine::CheckpointPaused() {
   std::string error;
   for (Sink* sink : sinks_)
     if (!sink->Flush(error)) return Error{"sink: " + error};
+  for (const auto& hook : checkpoint_hooks_) {
+    Status s = hook();
+    if (!s.ok()) return s;
+  }
 
   WriteBatch batch(*store_);
   const int shards = static_cast<int>(pipelines_.size());

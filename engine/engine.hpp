@@ -11,6 +11,7 @@
 // source positions in one atomic batch: a consistent cut.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -70,6 +71,12 @@ class Engine {
   // Events that come after their window closed for good are counted and also passed here, once
   // per metric that refused them. The handler must outlive the engine.
   void SetLateHandler(LateHandler handler);
+  // Called at every checkpoint on the pushing thread, after the sinks' Flush and before the state
+  // is written, while no shard runs: for outputs that are not sinks (the reject and late-events
+  // files) to make what they were given durable. An error fails the checkpoint.
+  void AddCheckpointHook(std::function<Status()> hook) {
+    checkpoint_hooks_.push_back(std::move(hook));
+  }
 
   // Runs one event (a duplicate id is dropped). With shards, waits while the event's shard has
   // its queue full (backpressure); TryPush returns false instead, and the event is not taken.
@@ -80,7 +87,7 @@ class Engine {
   // End of input: with `final`, every open window fires; then a checkpoint.
   Status Finish(bool final);
   // Writes all state (windows, rule state, dedup, watermarks, source positions) in one atomic
-  // batch, after every sink has flushed what was emitted before.
+  // batch, after every sink has flushed what was emitted before and every checkpoint hook ran.
   Status Checkpoint();
 
   // Where a source has read up to (e.g. a file's byte offset after the last line pushed), saved
@@ -118,6 +125,7 @@ class Engine {
   std::vector<std::unique_ptr<Shard>> shards_;  // the shards stop first; empty with one shard
   std::unique_ptr<DedupFilter> dedup_;
   std::vector<Sink*> sinks_;
+  std::vector<std::function<Status()>> checkpoint_hooks_;
   EngineOptions options_;
   EngineStats stats_;
   int64_t since_checkpoint_ = 0;

@@ -1,8 +1,15 @@
 #pragma once
 // Replays a canonical NDJSON file into an engine: each line parsed, bad lines to the reject file
 // with their line number and reason, blank lines skipped; the run goes on past every bad line.
+//
+// The file is a source of the engine, named by its canonical absolute path: before each line's
+// event is pushed, the position just past that line is given to Engine::SetSourcePosition, so a
+// checkpoint (automatic ones happen inside Push) saves the position of the last event it holds.
+// A later replay of the same file with the same state resumes there: after a crash, events
+// since the last checkpoint are read again and nothing before it.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "connectors/ndjson/reject_writer.hpp"
@@ -12,14 +19,25 @@
 namespace aisle::connectors {
 
 struct ReplayReport {
-  int64_t lines = 0;     // lines read, blank ones included
-  int64_t events = 0;    // lines that parsed into events (duplicates included)
-  int64_t rejected = 0;  // lines written to the reject file
-  uint64_t bytes = 0;
+  int64_t lines = 0;       // lines read by this replay, blank ones included
+  int64_t events = 0;      // lines that parsed into events (duplicates included)
+  int64_t rejected = 0;    // lines written to the reject file
+  uint64_t bytes = 0;      // bytes read by this replay
+  int64_t first_line = 1;  // the line reading started at (after 1 when resumed)
 };
 
-// Reads `path` to its end. Fails only when the file cannot be read or a reject cannot be written.
+struct ReplayOptions {
+  // Reads from the first line even when the engine saved a position in the file (events seen
+  // before are still dropped by their ids, within the dedup retention).
+  bool from_start = false;
+  // Told the file and the line reading resumes at, before reading, when it resumes.
+  std::function<void(const std::string& path, int64_t line)> on_resume;
+};
+
+// Reads `path` to its end, from the saved position unless `from_start`. Fails when the file
+// cannot be read, a reject cannot be written, or the file is shorter than the saved position
+// (it changed since: nothing sensible to resume).
 Result<ReplayReport> ReplayNdjson(const std::string& path, engine::Engine& engine,
-                                  RejectWriter& rejects);
+                                  RejectWriter& rejects, const ReplayOptions& options = {});
 
 }  // namespace aisle::connectors

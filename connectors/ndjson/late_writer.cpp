@@ -1,8 +1,5 @@
 #include "connectors/ndjson/late_writer.hpp"
 
-#include <cerrno>
-#include <cstring>
-
 #include <nlohmann/json.hpp>
 
 #include "dsl/money.hpp"
@@ -39,30 +36,24 @@ std::string CanonicalEventJson(const engine::Event& event) {
 
 LateWriter::LateWriter(std::string path) : path_(std::move(path)) {}
 
-LateWriter::~LateWriter() {
-  if (file_) std::fclose(file_);
-}
-
 Status LateWriter::Write(const engine::LateEvent& late) {
   ++count_;
   if (!file_) {
-    file_ = std::fopen(path_.c_str(), "a");
-    if (!file_) return Error{"cannot open late-events file '" + path_ + "': " + std::strerror(errno)};
+    auto opened = LineFile::Open(path_);
+    if (!opened) return Error{"late-events file: " + opened.error().message};
+    file_.emplace(std::move(opened).value());
   }
   nlohmann::ordered_json meta;
   meta["metric"] = std::string(late.metric);
   meta["lateness_seconds"] = late.lateness / 1'000'000;
   std::string line = meta.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   line.pop_back();  // '}': the event follows inside the same object
-  line += ",\"event\":" + CanonicalEventJson(late.event) + "}\n";
-  if (std::fwrite(line.data(), 1, line.size(), file_) != line.size())
-    return Error{"cannot write late-events file '" + path_ + "'"};
-  return Status::Ok();
+  line += ",\"event\":" + CanonicalEventJson(late.event) + "}";
+  return file_->Append(line);
 }
 
 Status LateWriter::Flush() {
-  if (file_ && std::fflush(file_) != 0) return Error{"cannot write late-events file '" + path_ + "'"};
-  return Status::Ok();
+  return file_ ? file_->Flush(/*sync=*/true) : Status::Ok();
 }
 
 }  // namespace aisle::connectors

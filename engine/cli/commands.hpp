@@ -40,10 +40,20 @@ struct ReplayArgs {
   std::string rejects;   // empty: <data>/rejects.jsonl, or ./aisle-rejects.jsonl without --data
   std::string late;      // empty: <data>/late.jsonl, or ./aisle-late.jsonl without --data
   bool final = false;
-  bool quiet = false;  // no readable lines on stdout
-  int shards = 0;      // shard threads; 0: one per core
+  bool quiet = false;       // no readable lines on stdout
+  bool from_start = false;  // read each file from its first line, not from the saved position
+  int shards = 0;           // shard threads; 0: one per core
+  int64_t checkpoint_every = 500'000;  // events between checkpoints; 0: only at the end
 };
 int RunReplay(const ReplayArgs& args);
+
+struct StateDumpArgs {
+  std::string data_dir;
+  std::string family = "windows";
+};
+// Prints every key and value of one column family of a state folder, in key order, as
+// `hex key\thex value` lines.
+int RunStateDump(const StateDumpArgs& args);
 
 struct GenArgs {
   int stores = 20;

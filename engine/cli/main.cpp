@@ -53,6 +53,26 @@ int main(int argc, char** argv) {
                          "state across stores runs on one)")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
+  replay_cmd
+      ->add_option("--checkpoint-every", replay.checkpoint_every,
+                   "Events between checkpoints (0: only at the end); after a crash at most this "
+                   "many are read again")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  replay_cmd->add_flag("--from-start", replay.from_start,
+                       "Read each events file from its first line, not from where the last replay "
+                       "with this --data stopped");
+
+  aisle::cli::StateDumpArgs state_dump;
+  auto* state_cmd = app.add_subcommand("state", "Inspect a state folder");
+  state_cmd->require_subcommand(1);
+  auto* dump_cmd = state_cmd->add_subcommand(
+      "dump", "Print every key and value of a column family in key order, as hex 'key<TAB>value'");
+  dump_cmd->add_option("--data", state_dump.data_dir, "State folder (as given to replay --data)")
+      ->required();
+  dump_cmd->add_option("--family", state_dump.family,
+                       "Column family: windows, meta, dedup, outbox, audit or approvals")
+      ->capture_default_str();
 
   aisle::cli::GenArgs gen;
   auto* gen_cmd = app.add_subcommand("gen", "Generate a sample retail chain's events and tables");
@@ -78,6 +98,7 @@ int main(int argc, char** argv) {
     if (*explain_cmd) return aisle::cli::RunExplain(explain);
     if (*fmt_cmd) return aisle::cli::RunFmt(fmt);
     if (*replay_cmd) return aisle::cli::RunReplay(replay);
+    if (*dump_cmd) return aisle::cli::RunStateDump(state_dump);
     if (*gen_cmd) return aisle::cli::RunGen(gen);
     if (*demo_cmd) return aisle::cli::RunDemo(demo);
   } catch (const std::exception& e) {

@@ -57,6 +57,7 @@ int RunReplay(const ReplayArgs& args) {
   options.data_dir = data_dir;
   options.tables_dir = args.tables_dir;
   options.shards = args.shards;
+  options.checkpoint_every = args.checkpoint_every;
   auto opened = engine::Engine::Open(options, registry);
   if (!opened) {
     std::fputs(opened.error().message.c_str(), stderr);
@@ -76,6 +77,12 @@ int RunReplay(const ReplayArgs& args) {
       return 2;
     }
     jsonl = std::move(sink).value();
+    if (jsonl->repaired_bytes() > 0)
+      std::fputs(fmt::format("note: cut a partial last line ({} bytes) off '{}': an earlier run was "
+                             "interrupted while writing it, and writes it again now\n",
+                             jsonl->repaired_bytes(), args.out)
+                     .c_str(),
+                 stderr);
     eng.AddSink(jsonl.get());
   }
   std::string reject_path = args.rejects;
@@ -91,11 +98,22 @@ int RunReplay(const ReplayArgs& args) {
     Status s = late.Write(e);
     if (!s.ok() && late_status.ok()) late_status = s;
   });
+  // What was written before a checkpoint must survive a crash after it, as the sinks' lines do.
+  eng.AddCheckpointHook([&rejects] { return rejects.Flush(); });
+  eng.AddCheckpointHook([&late, &late_status] {
+    Status s = late.Flush();
+    return s.ok() ? late_status : s;
+  });
+  connectors::ReplayOptions replay_options;
+  replay_options.from_start = args.from_start;
+  replay_options.on_resume = [](const std::string& path, int64_t line) {
+    std::fputs(fmt::format("resuming {} at line {}\n", path, line).c_str(), stderr);
+  };
 
   auto started = std::chrono::steady_clock::now();
   connectors::ReplayReport total;
   for (const std::string& file : args.events) {
-    auto report = connectors::ReplayNdjson(file, eng, rejects);
+    auto report = connectors::ReplayNdjson(file, eng, rejects, replay_options);
     if (!report) {
       std::fputs(("error: " + report.error().message + "\n").c_str(), stderr);
       (void)eng.Finish(false);
@@ -106,9 +124,7 @@ int RunReplay(const ReplayArgs& args) {
     total.rejected += report->rejected;
     total.bytes += report->bytes;
   }
-  Status finished = eng.Finish(args.final);
-  if (finished.ok()) finished = late.Flush();
-  if (finished.ok()) finished = late_status;
+  Status finished = eng.Finish(args.final);  // its checkpoint flushes the late events too
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!finished.ok()) {
     std::fputs(("error: " + finished.message() + "\n").c_str(), stderr);

@@ -24,6 +24,16 @@ constexpr size_t kBlockCacheBytes = 64 << 20;
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 }  // namespace
 
+bool FamilyNamed(std::string_view name, Family& out) {
+  for (size_t i = 0; i < kFamilyNames.size(); ++i) {
+    if (name == kFamilyNames[i]) {
+      out = static_cast<Family>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
 struct StateStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
   std::string ns;  // what reads are confined to (set_namespace)
@@ -89,6 +99,9 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir) {
   db_options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(kWriteBufferBudget, cache);
   db_options.max_background_jobs = 2;
+  // Table files are opened on one thread: the default starts 16 threads per column family at
+  // every open, which costs more than the few files a state folder holds.
+  db_options.max_file_opening_threads = 1;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 2;
 

@@ -14,6 +14,9 @@ namespace aisle::engine {
 
 enum class Family { kWindows, kMeta, kDedup, kOutbox, kAudit, kApprovals };
 
+// The family named `name` ("windows", "meta", ...); false when there is none of that name.
+bool FamilyNamed(std::string_view name, Family& out);
+
 class StateStore;
 
 // A set of writes to one store, applied atomically by StateStore::Write.

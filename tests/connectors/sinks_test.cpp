@@ -1,8 +1,11 @@
-// The stdout and JSONL sinks, writing real files.
+// The stdout and JSONL sinks and the whole-line file under the JSONL outputs, writing real files.
+
+#include <filesystem>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "connectors/line_file.hpp"
 #include "connectors/sinks/jsonl_sink.hpp"
 #include "connectors/sinks/stdout_sink.hpp"
 #include "dsl/time.hpp"
@@ -87,4 +90,62 @@ TEST_CASE("the stdout sink prints one readable line", "[connectors][sinks]") {
   std::fclose(f);
   CHECK(aisle::testing::ReadFile(path) ==
         "2025-03-14 13:00Z  WARNING  alert aov_drop             S012   AOV 12.30 USD at S012\n");
+}
+
+TEST_CASE("LineFile: a partial last line is cut off when the file is opened", "[connectors][sinks]") {
+  TempDir dir;
+  // What a process killed in the middle of a write leaves.
+  const std::string path = dir.Write("out.jsonl", "{\"a\":1}\n{\"b\":2}\n{\"c\":");
+  {
+    auto file = aisle::connectors::LineFile::Open(path);
+    REQUIRE(file.ok());
+    CHECK(file->repaired_bytes() == 5);
+    CHECK(aisle::testing::ReadFile(path) == "{\"a\":1}\n{\"b\":2}\n");
+    REQUIRE(file->Append("{\"c\":3}").ok());
+    REQUIRE(file->Flush(/*sync=*/true).ok());
+  }
+  CHECK(aisle::testing::ReadFile(path) == "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n");
+  // Whole lines stay; a file without any newline is all partial line.
+  auto again = aisle::connectors::LineFile::Open(path);
+  REQUIRE(again.ok());
+  CHECK(again->repaired_bytes() == 0);
+  const std::string partial = dir.Write("partial.jsonl", std::string(10000, 'x'));
+  auto cut = aisle::connectors::LineFile::Open(partial);
+  REQUIRE(cut.ok());
+  CHECK(cut->repaired_bytes() == 10000);
+  CHECK(std::filesystem::file_size(partial) == 0);
+}
+
+TEST_CASE("LineFile: lines reach the file whole, in blocks and on Flush", "[connectors][sinks]") {
+  TempDir dir;
+  const std::string path = dir / "out.jsonl";
+  auto file = aisle::connectors::LineFile::Open(path);
+  REQUIRE(file.ok());
+  const std::string line(1000, 'q');
+  size_t appended = 0;
+  while (appended < 3 * aisle::connectors::LineFile::kBufferBytes) {
+    REQUIRE(file->Append(line).ok());
+    appended += line.size() + 1;
+    // Whatever has reached the file so far ends with a whole line.
+    const std::string text = aisle::testing::ReadFile(path);
+    if (!text.empty()) REQUIRE(text.back() == '\n');
+    REQUIRE(text.size() % (line.size() + 1) == 0);
+  }
+  CHECK(std::filesystem::file_size(path) > 0);  // blocks went out before any Flush
+  REQUIRE(file->Flush(/*sync=*/false).ok());
+  CHECK(std::filesystem::file_size(path) == appended);
+}
+
+TEST_CASE("the JSONL sink repairs a file an interrupted run left", "[connectors][sinks]") {
+  TempDir dir;
+  const std::string path = dir.Write("out.jsonl", "{\"id\":\"1\"}\n{\"id\":\"2\",\"ki");
+  auto sink = aisle::connectors::JsonlSink::Open(path);
+  REQUIRE(sink.ok());
+  CHECK((*sink)->repaired_bytes() == 13);
+  (*sink)->Emit(Sample());
+  std::string error;
+  REQUIRE((*sink)->Flush(error));
+  std::string text = aisle::testing::ReadFile(path);
+  CHECK(text.rfind("{\"id\":\"1\"}\n{\"id\":\"0123456789abcdef", 0) == 0);
+  CHECK(std::count(text.begin(), text.end(), '\n') == 2);
 }

@@ -3,7 +3,9 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -123,6 +125,70 @@ TEST_CASE("replay of the tour: emissions, rejects, duplicates", "[cli][replay]")
   REQUIRE(second.size() == 2);
   CHECK(second[0]["id"] == emissions[0]["id"]);
   CHECK(second[1]["id"] == emissions[1]["id"]);
+}
+
+TEST_CASE("a replay with the same data resumes after the lines it has read", "[cli][replay]") {
+  TempDir dir;
+  auto replay = [&](const std::string& extra) {
+    return Aisle(fmt::format("replay --rules '{0}/rules.aisle' --events '{0}/events.ndjson' --data '{1}' "
+                             "--out '{2}' --rejects '{3}' --quiet --shards 1 {4}",
+                             kTour, dir / "state", dir / "out.jsonl", dir / "rejects.jsonl", extra),
+                 dir);
+  };
+  Output first = replay("--checkpoint-every 2");
+  REQUIRE(first.code == 0);
+  CHECK(first.err.find("resuming") == std::string::npos);
+  const std::string emitted = ReadFile(dir / "out.jsonl");
+  // The tour has 10 lines: the second run reads none of them and emits nothing more.
+  Output second = replay("");
+  INFO(second.err);
+  REQUIRE(second.code == 0);
+  CHECK(second.err.find("resuming " + kTour + "/events.ndjson at line 11\n") != std::string::npos);
+  CHECK(second.err.find("replayed 0 lines: 0 events accepted") != std::string::npos);
+  CHECK(ReadFile(dir / "out.jsonl") == emitted);
+  // --from-start reads them all again; the ids were seen.
+  Output third = replay("--from-start");
+  REQUIRE(third.code == 0);
+  CHECK(third.err.find("resuming") == std::string::npos);
+  CHECK(third.err.find("replayed 10 lines: 0 events accepted, 9 duplicates, 1 rejected") !=
+        std::string::npos);
+  CHECK(ReadFile(dir / "out.jsonl") == emitted);
+  Output bad = replay("--checkpoint-every -1");
+  CHECK(bad.code != 0);
+}
+
+TEST_CASE("state dump prints a column family as hex key and value lines", "[cli][state]") {
+  TempDir dir;
+  Output replay = Aisle(fmt::format("replay --rules '{0}/rules.aisle' --events '{0}/events.ndjson' "
+                                    "--data '{1}' --rejects '{2}' --quiet --shards 1",
+                                    kTour, dir / "state", dir / "rejects.jsonl"),
+                        dir);
+  REQUIRE(replay.code == 0);
+  Output meta = Aisle(fmt::format("state dump --data '{}' --family meta", dir / "state"), dir);
+  INFO(meta.err);
+  REQUIRE(meta.code == 0);
+  std::vector<std::string> keys;
+  std::istringstream lines(meta.out);
+  for (std::string line; std::getline(lines, line);) {
+    const size_t tab = line.find('\t');
+    REQUIRE(tab != std::string::npos);
+    CHECK(line.find_first_not_of("0123456789abcdef\t") == std::string::npos);
+    keys.push_back(line.substr(0, tab));
+  }
+  CHECK(std::is_sorted(keys.begin(), keys.end()));
+  // "ruleset" and "shards", among others.
+  CHECK(std::find(keys.begin(), keys.end(), "72756c65736574") != keys.end());
+  CHECK(std::find(keys.begin(), keys.end(), "736861726473") != keys.end());
+  Output windows = Aisle(fmt::format("state dump --data '{}'", dir / "state"), dir);
+  REQUIRE(windows.code == 0);
+  CHECK(!windows.out.empty());  // the open 12:00 hour, at least
+  Output family = Aisle(fmt::format("state dump --data '{}' --family nope", dir / "state"), dir);
+  CHECK(family.code == 2);
+  CHECK(family.err.find("no column family 'nope'") != std::string::npos);
+  Output missing = Aisle(fmt::format("state dump --data '{}'", dir / "none"), dir);
+  CHECK(missing.code == 2);
+  CHECK(missing.err.find("no state in") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir / "none"));
 }
 
 TEST_CASE("replay with --final closes the open windows", "[cli][replay]") {
