@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "engine/runtime/key_codec.hpp"
@@ -358,37 +359,59 @@ bool MetricOperator::DecodeGroup(std::string_view payload, Group& g) const {
 // Writes the groups changed since the last checkpoint, deleting those that are gone.
 void MetricOperator::SaveTrails(std::string_view partition, const Partition& p,
                                 WriteBatch& batch) const {
-  if (p.unsaved_trails.empty()) return;
+  // Sliding: only the records a window still to come can hold are saved (after the watermark
+  // less the window length, and after the start of the oldest window still to fire), and when
+  // the watermark moved every trail of the partition is written again. What is saved then
+  // depends on the records and the watermark alone, not on when the last sweep ran (a restart
+  // sweeps at once) nor on when checkpoints came.
+  const bool sliding = plan_.window_kind == dsl::plan::Metric::WindowKind::kSliding;
+  const bool all = sliding && p.watermark_unsaved;
+  if (p.unsaved_trails.empty() && !all) return;
+  int64_t reach = INT64_MIN;
+  if (sliding) {
+    const int64_t size = plan_.window_size;
+    reach = p.watermark < INT64_MIN + size ? INT64_MIN : p.watermark - size;
+    if (!p.pending.empty()) reach = std::min(reach, std::get<2>(*p.pending.begin()));
+  }
+  std::set<std::string_view> groups(p.unsaved_trails.begin(), p.unsaved_trails.end());
+  if (all)
+    for (const auto& [group, trail] : p.trails) groups.insert(group);
   // The windows to fire are ordered by due time, not group: finding the changed groups' costs a
   // pass over the partition's, which are about as many as its open sliding or session windows.
   std::map<std::string_view, std::vector<std::pair<int64_t, int64_t>>> pending;
   for (const auto& [due, group, start] : p.pending)
-    if (p.unsaved_trails.count(group)) pending[group].emplace_back(due, start);
+    if (groups.count(group)) pending[group].emplace_back(due, start);
   const std::string prefix = PartitionPrefix(kTrailTag, partition);
   std::string key, value;
-  for (const std::string& group : p.unsaved_trails) {
+  for (std::string_view group : groups) {
     key = prefix;
     key += group;
     auto it = p.trails.find(group);
+    auto due = pending.find(group);
+    const size_t n = due == pending.end() ? 0 : due->second.size();
     if (it == p.trails.end()) {
       batch.Delete(Family::kWindows, key);
       continue;
     }
     const Trail& trail = it->second;
+    const auto first = sliding ? trail.records.upper_bound(reach) : trail.records.begin();
+    const auto kept = static_cast<size_t>(std::distance(first, trail.records.end()));
+    if (kept == 0 && trail.sessions.empty() && n == 0) {  // all out of reach
+      batch.Delete(Family::kWindows, key);
+      continue;
+    }
     value.assign(1, kTrailVersion);
-    PutU32(value, static_cast<uint32_t>(trail.records.size()));
-    for (const auto& [time, args] : trail.records) {
-      PutI64Ordered(value, time);
-      PutU32(value, static_cast<uint32_t>(args.size()));
-      value += args;
+    PutU32(value, static_cast<uint32_t>(kept));
+    for (auto r = first; r != trail.records.end(); ++r) {
+      PutI64Ordered(value, r->first);
+      PutU32(value, static_cast<uint32_t>(r->second.size()));
+      value += r->second;
     }
     PutU32(value, static_cast<uint32_t>(trail.sessions.size()));
-    for (const auto& [first, last] : trail.sessions) {
-      PutI64Ordered(value, first);
-      PutI64Ordered(value, last);
+    for (const auto& [first_time, last_time] : trail.sessions) {
+      PutI64Ordered(value, first_time);
+      PutI64Ordered(value, last_time);
     }
-    auto due = pending.find(group);
-    const size_t n = due == pending.end() ? 0 : due->second.size();
     PutU32(value, static_cast<uint32_t>(n));
     for (size_t i = 0; i < n; ++i) {
       PutI64Ordered(value, due->second[i].first);

@@ -186,6 +186,8 @@ std::set<std::pair<int64_t, uint64_t>> DedupIds(const std::string& data) {
   bool readable = true;
   auto s = (*store)->Scan(aisle::engine::Family::kDedup, {},
                           [&](std::string_view key, std::string_view value) {
+                            // With shards, each shard's keys carry its namespace, [0xff]['S'][u16].
+                            if (key.size() == 16 && key.substr(0, 2) == "\xff" "S") key.remove_prefix(4);
                             if (key.size() != 12 || value.size() % 8 != 0) return readable = false;
                             for (size_t i = 0; i < value.size(); i += 8)
                               out.emplace(aisle::engine::GetI64Ordered(key.data()),
