@@ -9,16 +9,11 @@
 #include <system_error>
 #include <utility>
 
+#include "connectors/system_error.hpp"
+
 namespace aisle::connectors {
 
 namespace {
-Error SystemError(const std::string& path, std::string_view what, int error) {
-  std::string message = "'" + path + "': ";
-  message += what;
-  message += ": ";
-  message += std::error_code(error, std::generic_category()).message();
-  return Error{std::move(message)};
-}
 
 // Where the last whole line of the file ends: just past its last newline (0 when it has none).
 Result<uint64_t> WholeLinesEnd(int fd, const std::string& path, uint64_t size) {

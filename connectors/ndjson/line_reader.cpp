@@ -9,17 +9,10 @@
 #include <system_error>
 #include <utility>
 
+#include "connectors/system_error.hpp"
+
 namespace aisle::connectors {
 
-namespace {
-Error SystemError(const std::string& path, std::string_view what, int error) {
-  std::string message = "'" + path + "': ";
-  message += what;
-  message += ": ";
-  message += std::error_code(error, std::generic_category()).message();
-  return Error{std::move(message)};
-}
-}  // namespace
 
 Result<LineReader> LineReader::Open(const std::string& path, uint64_t start_offset,
                                     int64_t start_line, size_t block_size) {
