@@ -6,6 +6,7 @@
 #   make tsan   build the runtime's tests with ThreadSanitizer and run the threaded ones
 #   make fuzz   long libFuzzer campaigns (clang); `make test` only replays the corpora
 #   make bench  benchmarks and their peers, one table (BENCH_SCALE=small for a quick run)
+#   make eval   analytics operators against independent references, one table
 SHELL := /bin/bash
 JOBS  ?= $(shell nproc)
 GEN   := -G Ninja
@@ -16,7 +17,7 @@ BENCH_SCALE ?= full
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps build demo test soak asan tsan fuzz bench clean
+.PHONY: all deps build demo test soak asan tsan fuzz bench eval clean
 
 all: build
 
@@ -64,6 +65,10 @@ fuzz: deps build/fuzz/build.ninja
 # scripts/bench.sh installs the peers' packages, builds build/release and prints the table.
 bench: deps
 	BENCH_SCALE=$(BENCH_SCALE) JOBS=$(JOBS) scripts/bench.sh
+
+# scripts/eval.sh builds build/release and runs every evaluation program (tests/eval/).
+eval: deps
+	JOBS=$(JOBS) scripts/eval.sh
 
 clean:
 	rm -rf build
