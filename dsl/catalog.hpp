@@ -29,12 +29,21 @@ struct ParamSpec {
 // Result type from argument types; returns kNull and sets `error` when the types do not fit.
 using ResultTypeFn = Type (*)(std::span<const Type> args, std::string_view& error);
 
+// A named value a stateful function gives beside its result, read through the `let` that holds
+// the call: `let f = forecast(units)` then `f.upper`. kAny means "in the first argument's units":
+// money when it is money (an expected value of a money metric is money), decimal otherwise.
+struct DetailSpec {
+  std::string_view name;
+  Type type;
+};
+
 struct FunctionSpec {
   std::string_view name;
   FunctionKind kind;
   std::vector<ParamSpec> params;
   ResultTypeFn result;
   std::string_view summary;  // one line, shown by `aisle --help` and in docs
+  std::vector<DetailSpec> details = {};  // kStateful only
 };
 
 // Read-only view of the functions a rule set may call.

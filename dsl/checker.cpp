@@ -1246,11 +1246,34 @@ class Checker {
         diags_.Error("E014", let.name.span, "'" + let.name.name + "' is already a field here");
         continue;
       }
+      // `let f = forecast(...)`: the call's details become `f.NAME` too.
+      std::vector<std::pair<std::string, int>> details;
+      if (value.op == ExprOp::kField && !rule.steps.empty() && rule.steps.back().stateful &&
+          rule.steps.back().slot == value.index) {
+        const plan::StatefulCall& call = *rule.steps.back().stateful;
+        const dsl::FunctionSpec& spec = catalog_.Spec(call.function);
+        for (int d = 0; d < call.detail_count; ++d)
+          details.emplace_back(let.name.name + "." + std::string(spec.details[static_cast<size_t>(d)].name),
+                               call.slot + 1 + d);
+      }
       plan::Rule::Step step;
       step.slot = static_cast<int>(rule.fields.size());
       rule.fields.push_back({let.name.name, value.type});
       step.let = std::move(value);
       rule.steps.push_back(std::move(step));
+      for (const auto& [name, from] : details) {
+        plan::Rule::Step copy;
+        copy.slot = static_cast<int>(rule.fields.size());
+        const Type type = rule.fields[static_cast<size_t>(from)].type;
+        rule.fields.push_back({name, type});
+        plan::Expr field;
+        field.op = ExprOp::kField;
+        field.index = from;
+        field.type = type;
+        field.span = let.name.span;
+        copy.let = std::move(field);
+        rule.steps.push_back(std::move(copy));
+      }
     }
     if (r.whens.empty()) {
       diags_.Error("E026", r.name.span, "rule '" + r.name.name + "' has no 'when' condition");
@@ -2156,8 +2179,15 @@ class Checker {
       std::string name = base;
       for (int n = 2; FieldIndex(rule.fields, name) >= 0; ++n) name = base + "_" + std::to_string(n);
       rule.fields.push_back({name, result});
+      // The details follow, named after the call; a `let` holding the call renames them.
+      for (const auto& d : spec.details)
+        rule.fields.push_back({name + "." + std::string(d.name),
+                               d.type != Type::kAny ? d.type
+                               : !types.empty() && types[0] == Type::kMoney ? Type::kMoney
+                                                                            : Type::kDecimal});
       plan::StatefulCall call;
       call.function = f;
+      call.detail_count = static_cast<int>(spec.details.size());
       call.args = std::move(args);
       call.slot = step.slot;
       call.span = e.span;

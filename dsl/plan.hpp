@@ -154,10 +154,12 @@ struct Metric {
 };
 
 // A stateful function call hoisted out of a rule's expressions; its result is record field `slot`.
+// Its details (FunctionSpec::details) go to the fields that follow `slot`, in the spec's order.
 struct StatefulCall {
   int function = -1;
   std::vector<Expr> args;  // one per parameter of the spec, in order (constants folded)
   int slot = -1;
+  int detail_count = 0;  // fields slot + 1 .. slot + detail_count
   Span span;
 };
 

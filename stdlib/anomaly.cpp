@@ -40,6 +40,8 @@ using dsl::Value;
 namespace {
 
 constexpr size_t kMinHistory = 3;
+// The details, in the order RegisterAnomaly declares them.
+constexpr size_t kExpected = 0, kSpread = 1, kHistory = 2;
 constexpr size_t kMaxPerSlot = 1024;   // bounded state whatever the parameters
 constexpr size_t kStreamHistory = 64;  // rules on raw streams keep the last values, no season
 constexpr double kMadToSigma = 1.4826;
@@ -134,7 +136,7 @@ class Anomaly final : public engine::StatefulOperator {
   }
 
   Value Apply(engine::OperatorState& state, std::span<const Value> args,
-              const engine::CallContext& ctx) const override {
+              const engine::CallContext& ctx, std::span<Value> details) const override {
     const Value& v = args[0];
     double x;
     switch (v.type) {
@@ -168,12 +170,25 @@ class Anomaly final : public engine::StatefulOperator {
       min_history = std::max<size_t>(kMinHistory, static_cast<size_t>(baseline_ / period) / 2);
     }
     Value score = Value::Null();
+    // The explanation: what the history expected, how far values usually stray from it (on the
+    // scale of a standard deviation), and how many values of the slot it holds.
+    auto explain = [&](double expected, double spread) {
+      auto in_units = [&](double y) {
+        if (v.type != Type::kMoney) return Value::Decimal(y);
+        return Value::Money(std::llround(y * static_cast<double>(dsl::kMoneyScale)), v.currency);
+      };
+      details[kExpected] = in_units(expected);
+      details[kSpread] = in_units(spread);
+    };
+    details[kHistory] = Value::Int(static_cast<int64_t>(samples.size()));
     if (samples.size() >= min_history && method_ == Method::kPoisson) {
       std::vector<double> values;
       values.reserve(samples.size());
       for (const Sample& s : samples) values.push_back(s.value);
+      const double m = Median(values);
       try {  // Boost.Math reports domain errors by throwing; keep them inside this operator
-        score = Value::Decimal(std::clamp(PoissonScore(x, Median(values)), -kSaturated, kSaturated));
+        score = Value::Decimal(std::clamp(PoissonScore(x, m), -kSaturated, kSaturated));
+        explain(m, std::sqrt(std::max(m, 0.5)));
       } catch (const std::exception&) {
         score = Value::Null();
       }
@@ -197,6 +212,7 @@ class Anomaly final : public engine::StatefulOperator {
         z = x == median ? 0.0 : (x > median ? kSaturated : -kSaturated);
       }
       score = Value::Decimal(std::clamp(z, -kSaturated, kSaturated));
+      explain(median, scale);
     }
     samples.push_back({ctx.time, x});
     while (samples.size() > cap) samples.pop_front();
@@ -234,6 +250,7 @@ void RegisterAnomaly(engine::OperatorRegistry& registry) {
       {"method", Type::kString, false, Value::String("robust_z"), true, {"robust_z", "poisson"}},
   };
   d.spec.result = AnomalyType;
+  d.spec.details = {{"expected", Type::kAny}, {"spread", Type::kAny}, {"history", Type::kInt}};
   d.spec.summary = "signed robust z-score of a value against its seasonal history";
   d.stateful = MakeAnomaly;
   registry.Register(std::move(d));

@@ -54,9 +54,10 @@ class StatefulOperator {
  public:
   virtual ~StatefulOperator() = default;
   virtual std::unique_ptr<OperatorState> NewState() const = 0;
-  // Feeds one record's arguments into `state` and returns the function's value for it.
+  // Feeds one record's arguments into `state` and returns the function's value for it. `details`
+  // has one entry per FunctionSpec::details, null on entry; the operator fills those it can.
   virtual dsl::Value Apply(OperatorState& state, std::span<const dsl::Value> args,
-                           const CallContext& context) const = 0;
+                           const CallContext& context, std::span<dsl::Value> details) const = 0;
 };
 
 // Builds a call site from the call's constant arguments (non-constant ones arrive as null).

@@ -67,7 +67,11 @@ void RuleOperator::Process(std::span<const Value> input, std::string_view key, i
         args[i] = evaluator_.Eval(step.stateful->args[i], record_, event, store);
       auto it = call.states.find(key);
       if (it == call.states.end()) it = call.states.emplace(std::string(key), call.op->NewState()).first;
-      result = call.op->Apply(*it->second, std::span<const Value>(args, n), {time, window_size});
+      const auto details = std::span<Value>(record_).subspan(
+          static_cast<size_t>(step.slot) + 1, static_cast<size_t>(step.stateful->detail_count));
+      std::fill(details.begin(), details.end(), Value::Null());
+      result = call.op->Apply(*it->second, std::span<const Value>(args, n), {time, window_size},
+                              details);
     }
     record_[static_cast<size_t>(step.slot)] = result;
   }

@@ -27,9 +27,12 @@ struct Anomaly {
     op = registry.Get(registry.Find("anomaly")).stateful(args);
     state = op->NewState();
   }
+  Value details[3];  // expected, spread, history: the last call's explanation
+
   Value Feed(double x, int64_t time, int64_t window) {
     std::vector<Value> args = {Value::Decimal(x), Value::Null(), Value::Null(), Value::Null()};
-    return op->Apply(*state, args, {time, window});
+    for (Value& d : details) d = Value::Null();
+    return op->Apply(*state, args, {time, window}, details);
   }
 };
 
@@ -49,6 +52,10 @@ TEST_CASE("robust z against the median and MAD of the history", "[stdlib][anomal
   // 14 -> (14 - 11) / 1.4826 = 2.023472...
   Value z = a.Feed(14, 5 * day, day);
   CHECK(z.d == Approx(3.0 / 1.4826).epsilon(1e-12));
+  // The explanation: expected the median 11, values stray by 1.4826, five values compared.
+  CHECK(a.details[0].d == 11.0);
+  CHECK(a.details[1].d == Approx(1.4826).epsilon(1e-12));
+  CHECK(a.details[2].i == 5);
   // History now 10 12 11 13 9 14: median 11.5, deviations 1.5 .5 .5 1.5 2.5 2.5 -> MAD 1.5.
   // 5 -> (5 - 11.5) / (1.4826 * 1.5) = -2.92280...
   z = a.Feed(5, 6 * day, day);
