@@ -140,7 +140,8 @@ struct ItemCount {
 std::vector<ItemCount> TopItems(const std::vector<Basket>& baskets, size_t k);
 
 // Item and pair counts of a changing set of baskets (a window that opens and closes), yielding
-// pair rules {a} => {b} on demand. Stores only pairs currently seen together. Not thread-safe.
+// pair rules {a} => {b} on demand. Stores only pairs currently seen together; a basket of k items
+// costs k (k - 1) / 2 pair updates. Not thread-safe.
 class PairCounter {
  public:
   // Counts a basket (normalized on a copy if it is not sorted and unique).

@@ -16,8 +16,12 @@ uint64_t PairKey(ItemId a, ItemId b) {
   return static_cast<uint64_t>(a) << 32 | b;
 }
 
-ItemId Low(uint64_t key) { return static_cast<ItemId>(key >> 32); }
-ItemId High(uint64_t key) { return static_cast<ItemId>(key & 0xffffffffU); }
+ItemId Low(uint64_t key) {
+  return static_cast<ItemId>(key >> 32);
+}
+ItemId High(uint64_t key) {
+  return static_cast<ItemId>(key & 0xffffffffU);
+}
 
 // The basket itself when sorted and unique, else a normalized copy in `storage`.
 const Basket& NormalizedBasket(const Basket& basket, Basket& storage) {

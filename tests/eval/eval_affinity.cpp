@@ -3,6 +3,7 @@
 // counts by length at six thresholds, the top rule by lift and the most frequent items, with the
 // time each mining run took.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -76,8 +77,7 @@ int main() {
       if (r.length() >= 2 && r.length() <= 6) ++by_length[r.length() - 2];
     }
     std::string at = fmt::format("support {}, confidence {}", row.support, row.confidence);
-    PrintRow(kOp, "rules, " + at, std::to_string(rules.size()), std::to_string(row.rules),
-             kSource);
+    PrintRow(kOp, "rules, " + at, std::to_string(rules.size()), std::to_string(row.rules), kSource);
     PrintRow(kOp, "rules by length 2/3/4/5/6, " + at, Lengths(by_length), Lengths(row.by_length),
              kSource);
     PrintRow(kOp, "mining time (release), " + at, fmt::format("{:.3f} s", seconds), "-",
@@ -91,15 +91,17 @@ int main() {
     return 1;
   }
   const af::Rule& r = top[0];
+  // Antecedent names sorted by name, as the reference prints them (ids follow first appearance).
+  std::vector<std::string> names;
+  for (af::ItemId i : r.antecedent) names.push_back(dictionary.Name(i));
+  std::sort(names.begin(), names.end());
   std::string name = "{";
-  for (size_t i = 0; i < r.antecedent.size(); ++i) {
-    name += (i ? ", " : "") + dictionary.Name(r.antecedent[i]);
-  }
+  for (size_t i = 0; i < names.size(); ++i) name += (i ? ", " : "") + names[i];
   name += "} => {" + dictionary.Name(r.consequent) + "}";
   const char* figure = "top rule by lift, support 0.001, confidence 0.5";
   PrintRow(kOp, figure, name, "{Instant food products, soda} => {hamburger meat}", kSource);
-  PrintRow(kOp, "top rule: baskets / support",
-           fmt::format("{} / {:.6f}", r.count, r.support), "12 / 0.001220", kSource);
+  PrintRow(kOp, "top rule: baskets / support", fmt::format("{} / {:.6f}", r.count, r.support),
+           "12 / 0.001220", kSource);
   PrintRow(kOp, "top rule: confidence / lift", fmt::format("{:.4f} / {:.3f}", r.confidence, r.lift),
            "0.6316 / 18.996", kSource);
 

@@ -36,8 +36,7 @@ struct Groceries {
 const Groceries& LoadGroceries() {
   static const Groceries groceries = [] {
     Groceries g;
-    std::ifstream in(std::string(AISLE_SHARED_DATA) + "/groceries/groceries.csv",
-                     std::ios::binary);
+    std::ifstream in(std::string(AISLE_SHARED_DATA) + "/groceries/groceries.csv", std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();
     g.baskets = aisle::stdlib::ParseBaskets(text.str(), g.dictionary);
@@ -99,7 +98,8 @@ TEST_CASE("exact fractions and thresholds", "[affinity]") {
   REQUIRE(f);
   CHECK(f->numerator == 1);
   CHECK(f->denominator == 4);
-  for (const char* bad : {"", ".", "-0.1", "1e-3", "0.1.2", "abc", " 0.1", "0.1234567890123456789"}) {
+  for (const char* bad :
+       {"", ".", "-0.1", "1e-3", "0.1.2", "abc", " 0.1", "0.1234567890123456789"}) {
     CHECK_FALSE(aisle::stdlib::ParseFraction(bad));
   }
   // 0.001 x 9835 = 9.835: a count of 10 is the least that qualifies, 9 does not.
@@ -147,9 +147,9 @@ TEST_CASE("FP-growth finds the frequent patterns of the FP-growth paper's exampl
     found[name] = s.count;
   }
   std::map<std::string, uint64_t> expected = {
-      {"p", 3},  {"cp", 3},  {"m", 3},  {"am", 3},  {"cm", 3},   {"fm", 3},
-      {"acm", 3}, {"afm", 3}, {"cfm", 3}, {"acfm", 3}, {"b", 3}, {"a", 3},
-      {"af", 3}, {"ac", 3},  {"acf", 3}, {"c", 4},   {"cf", 3},  {"f", 4}};
+      {"p", 3},   {"cp", 3},  {"m", 3},   {"am", 3},   {"cm", 3}, {"fm", 3},
+      {"acm", 3}, {"afm", 3}, {"cfm", 3}, {"acfm", 3}, {"b", 3},  {"a", 3},
+      {"af", 3},  {"ac", 3},  {"acf", 3}, {"c", 4},    {"cf", 3}, {"f", 4}};
   CHECK(found == expected);
   CHECK(sets.size() == 18);
   // Capped at two items: the 6 singletons and the 7 pairs fc fa ca fm cm am cp.
@@ -172,15 +172,15 @@ TEST_CASE("rule measures on a hand-counted example", "[affinity]") {
   CHECK(ab.baskets == 4);
   CHECK(ab.support == Approx(0.5));
   CHECK(ab.confidence == Approx(2.0 / 3.0));
-  CHECK(ab.lift == Approx(8.0 / 9.0));        // (2/3) / (3/4)
-  CHECK(ab.conviction == Approx(0.75));       // (1 - 3/4) / (1 - 2/3)
+  CHECK(ab.lift == Approx(8.0 / 9.0));   // (2/3) / (3/4)
+  CHECK(ab.conviction == Approx(0.75));  // (1 - 3/4) / (1 - 2/3)
   CHECK(rules[1].antecedent == std::vector<ItemId>{1});
   CHECK(rules[1].consequent == 0);
   const Rule& cb = rules[2];
   CHECK(cb.antecedent == std::vector<ItemId>{2});
   CHECK(cb.consequent == 1);
   CHECK(cb.confidence == 1.0);
-  CHECK(cb.lift == Approx(4.0 / 3.0));        // 1 / (3/4)
+  CHECK(cb.lift == Approx(4.0 / 3.0));  // 1 / (3/4)
   CHECK(cb.ConvictionIsInfinite());
   CHECK(std::isinf(cb.conviction));
   // Top by lift: c=>b (4/3) first; a=>b and b=>a tie on lift, confidence and support, so the
@@ -246,9 +246,8 @@ TEST_CASE("Groceries: rule counts by length match the published arules figures",
       {{6, 1000}, {1, 4}, 463, {150, 297, 16, 0, 0}},
   };
   for (const Row& row : rows) {
-    INFO("support " << row.support.numerator << "/" << row.support.denominator
-                    << ", confidence " << row.confidence.numerator << "/"
-                    << row.confidence.denominator);
+    INFO("support " << row.support.numerator << "/" << row.support.denominator << ", confidence "
+                    << row.confidence.numerator << "/" << row.confidence.denominator);
     auto rules = aisle::stdlib::MineRules(g.baskets, Options(row.support, row.confidence));
     std::vector<size_t> by_length(5, 0);
     size_t longer = 0;
@@ -394,11 +393,11 @@ TEST_CASE("PairCounter adds and removes like recounting the window", "[affinity]
   auto pool = RandomBaskets(rng, 300, 12);
   std::vector<Basket> window;
   PairCounter counter;
+  // Steps 0-450 add (two in three) or remove a random basket of the window; then it drains.
   for (int step = 0; step < 600; ++step) {
-    bool add = window.empty() || std::uniform_int_distribution<int>(0, 2)(rng) > 0 ||
-               step > 450;  // grow, then...
-    if (step > 450) add = false;  // ...drain the window to empty
-    if (window.empty() && step > 450) break;
+    bool drain = step > 450;
+    if (drain && window.empty()) break;
+    bool add = !drain && (window.empty() || std::uniform_int_distribution<int>(0, 2)(rng) > 0);
     if (add) {
       const Basket& b = pool[std::uniform_int_distribution<size_t>(0, pool.size() - 1)(rng)];
       counter.Add(b);
