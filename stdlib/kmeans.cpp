@@ -32,8 +32,7 @@ struct Canonical {
 Canonical Canonicalize(const PointMatrix& input) {
   std::vector<int> order(input.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int a, int b) { return input[a] < input[b]; });
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return input[a] < input[b]; });
   Canonical c;
   c.index_of.assign(input.size(), -1);
   for (int i : order) {

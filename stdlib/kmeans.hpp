@@ -29,19 +29,19 @@ using PointMatrix = std::vector<std::vector<double>>;
 
 // Options of KMeans; every field has its default.
 struct KMeansOptions {
-  int k = 4;                  // clusters, 1 .. the number of distinct points
-  int n_init = 10;            // restarts from independent k-means++ seedings; lowest inertia wins
-  int max_iterations = 300;   // Lloyd iterations per restart (stops earlier when labels settle)
-  uint64_t seed = 42;         // seed of the std::mt19937_64 shared by all restarts, in order
+  int k = 4;                 // clusters, 1 .. the number of distinct points
+  int n_init = 10;           // restarts from independent k-means++ seedings; lowest inertia wins
+  int max_iterations = 300;  // Lloyd iterations per restart (stops earlier when labels settle)
+  uint64_t seed = 42;        // seed of the std::mt19937_64 shared by all restarts, in order
   bool operator==(const KMeansOptions&) const = default;
 };
 
 // The outcome of KMeans.
 struct KMeansResult {
-  PointMatrix centroids;      // k rows, in lexicographic order of their coordinates
-  std::vector<int> labels;    // labels[i] is the cluster of points[i], 0 .. k-1
-  double inertia = 0;         // sum of squared distances of the points to their centroids
-  int iterations = 0;         // Lloyd iterations of the winning restart
+  PointMatrix centroids;    // k rows, in lexicographic order of their coordinates
+  std::vector<int> labels;  // labels[i] is the cluster of points[i], 0 .. k-1
+  double inertia = 0;       // sum of squared distances of the points to their centroids
+  int iterations = 0;       // Lloyd iterations of the winning restart
 };
 
 // k-means clustering of `points` (see the file comment). Errors: no points, ragged rows,
@@ -66,9 +66,9 @@ double AdjustedRandIndex(const std::vector<int>& a, const std::vector<int>& b);
 // k chosen by silhouette: the k-means result with the largest mean silhouette for k in
 // k_min .. k_max (k_min >= 2), the smallest k on ties.
 struct KChoice {
-  int k = 0;                  // the chosen k
-  double silhouette = 0;      // its mean silhouette
-  KMeansResult result;        // its clustering
+  int k = 0;              // the chosen k
+  double silhouette = 0;  // its mean silhouette
+  KMeansResult result;    // its clustering
 };
 Result<KChoice> ChooseK(const PointMatrix& points, int k_min, int k_max,
                         const KMeansOptions& options);

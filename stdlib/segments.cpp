@@ -82,14 +82,18 @@ int64_t MonetaryUnits(const CustomerState& c, Monetary monetary) {
 
 // --- binary encoding: big-endian integers, doubles as their IEEE bits, strings length-prefixed.
 
-void PutU8(std::string& out, uint8_t v) { out.push_back(static_cast<char>(v)); }
+void PutU8(std::string& out, uint8_t v) {
+  out.push_back(static_cast<char>(v));
+}
 void PutU32(std::string& out, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
 }
 void PutU64(std::string& out, uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
 }
-void PutI64(std::string& out, int64_t v) { PutU64(out, static_cast<uint64_t>(v)); }
+void PutI64(std::string& out, int64_t v) {
+  PutU64(out, static_cast<uint64_t>(v));
+}
 void PutF64(std::string& out, double v) {
   uint64_t bits;
   std::memcpy(&bits, &v, sizeof bits);
@@ -182,8 +186,8 @@ std::vector<double> RawFeatures(const CustomerState& customer, int64_t as_of,
                                 const FeatureOptions& options) {
   std::vector<double> raw(kFixedFeatures + options.categories.size(), 0.0);
   if (customer.transactions > 0) {
-    raw[kRecency] = static_cast<double>(as_of - customer.last_time) /
-                    static_cast<double>(dsl::kMicrosPerDay);
+    raw[kRecency] =
+        static_cast<double>(as_of - customer.last_time) / static_cast<double>(dsl::kMicrosPerDay);
   }
   raw[kFrequency] = static_cast<double>(customer.transactions);
   raw[kMonetary] = static_cast<double>(MonetaryUnits(customer, options.monetary)) /
@@ -206,7 +210,8 @@ std::vector<double> RawFeatures(const CustomerState& customer, int64_t as_of,
 
 std::vector<double> SegmentModel::Scale(const std::vector<double>& raw) const {
   std::vector<double> x = Transform(raw, options_.features);
-  for (size_t d = 0; d < x.size() && d < center_.size(); ++d) x[d] = (x[d] - center_[d]) / scale_[d];
+  for (size_t d = 0; d < x.size() && d < center_.size(); ++d)
+    x[d] = (x[d] - center_[d]) / scale_[d];
   return x;
 }
 
@@ -292,9 +297,8 @@ Result<SegmentFit> FitSegments(const CustomerTable& customers, int64_t as_of,
                      [](const auto& a, const auto& b) { return a.second > b.second; });
     if (categorised > 0) {
       for (size_t r = 0; r < ranked.size() && r < kTopCategories; ++r) {
-        p.top_categories.push_back(
-            {ranked[r].first,
-             static_cast<double>(ranked[r].second) / static_cast<double>(categorised)});
+        p.top_categories.push_back({ranked[r].first, static_cast<double>(ranked[r].second) /
+                                                         static_cast<double>(categorised)});
       }
     }
     p.label = Label(model.centroids_[j], options.label_threshold);

@@ -51,8 +51,8 @@ struct Purchase {
 // order, or merging partial states, gives the same state.
 struct CustomerState {
   int64_t transactions = 0;
-  int64_t total_spend = 0;                       // money units
-  int64_t last_time = 0;                         // valid when transactions > 0
+  int64_t total_spend = 0;                        // money units
+  int64_t last_time = 0;                          // valid when transactions > 0
   std::map<std::string, int64_t> category_spend;  // money units per category
 
   // Folds one purchase in.
@@ -77,7 +77,7 @@ enum class Scaling { kZScore, kRobust };
 struct FeatureOptions {
   std::vector<std::string> categories;  // basket-mix features, in this order; none by default
   Monetary monetary = Monetary::kTotal;
-  bool log_transform = true;            // log1p of frequency and monetary
+  bool log_transform = true;  // log1p of frequency and monetary
   Scaling scaling = Scaling::kZScore;
   bool operator==(const FeatureOptions&) const = default;
 };
@@ -103,7 +103,7 @@ struct CategoryShare {
 
 // What a segment looks like, in original units.
 struct SegmentProfile {
-  int64_t customers = 0;                      // members at fit time
+  int64_t customers = 0;  // members at fit time
   double mean_recency_days = 0;
   double mean_frequency = 0;
   int64_t mean_monetary = 0;                  // money units, per customer (total or average)

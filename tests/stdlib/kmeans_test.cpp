@@ -21,7 +21,9 @@ using aisle::stdlib::Silhouette;
 
 namespace {
 
-double Uniform(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+double Uniform(std::mt19937_64& rng) {
+  return static_cast<double>(rng() >> 11) * 0x1.0p-53;
+}
 
 // Box-Muller: a standard normal from two uniforms.
 double Normal(std::mt19937_64& rng) {

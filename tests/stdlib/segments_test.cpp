@@ -36,7 +36,9 @@ constexpr int64_t kUnit = 10'000;  // one major unit of money
 constexpr int64_t kDay = kMicrosPerDay;
 constexpr int64_t kAsOf = 400 * kDay;
 
-double Uniform(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+double Uniform(std::mt19937_64& rng) {
+  return static_cast<double>(rng() >> 11) * 0x1.0p-53;
+}
 int64_t Between(std::mt19937_64& rng, int64_t lo, int64_t hi) {  // inclusive
   return lo + static_cast<int64_t>(Uniform(rng) * static_cast<double>(hi - lo + 1));
 }
@@ -57,8 +59,8 @@ const Group kGroups[] = {
 
 struct Generated {
   std::vector<Purchase> purchases;
-  std::map<std::string, int> truth;         // customer -> group
-  std::vector<int64_t> group_total;         // exact money per group
+  std::map<std::string, int> truth;  // customer -> group
+  std::vector<int64_t> group_total;  // exact money per group
   std::vector<int64_t> group_customers;
 };
 
@@ -123,8 +125,8 @@ TEST_CASE("customer state folds purchases in any order and merges", "[segments]"
   CHECK(forward.transactions == 3);
   CHECK(forward.total_spend == 45 * kUnit);
   CHECK(forward.last_time == 4 * kDay);
-  CHECK(forward.category_spend == std::map<std::string, int64_t>{{"grocery", 25 * kUnit},
-                                                                 {"toys", 10 * kUnit}});
+  CHECK(forward.category_spend ==
+        std::map<std::string, int64_t>{{"grocery", 25 * kUnit}, {"toys", 10 * kUnit}});
 }
 
 TEST_CASE("raw features of a hand-worked customer", "[segments]") {
@@ -221,8 +223,7 @@ TEST_CASE("fitting twice gives the same model bit for bit", "[segments]") {
   CHECK(a->segment_of == b->segment_of);
 }
 
-TEST_CASE("batches, partitions and order of purchases do not change the segments",
-          "[segments]") {
+TEST_CASE("batches, partitions and order of purchases do not change the segments", "[segments]") {
   // Parallelism invariance: purchases in random-sized batches, each batch folded on its own (as a
   // shard would), the partial tables merged in shuffled order, equal the one-batch table and fit
   // to the same model bit for bit.
@@ -273,7 +274,8 @@ TEST_CASE("incremental assignment equals batch assignment with fixed centroids",
   }
   int now = -1;
   for (int i = 0; i < 25; ++i) {
-    Purchase p{lapsed, kAsOf - i * kDay, 100 * kUnit, {{"wine", 80 * kUnit}, {"other", 20 * kUnit}}};
+    Purchase p{
+        lapsed, kAsOf - i * kDay, 100 * kUnit, {{"wine", 80 * kUnit}, {"other", 20 * kUnit}}};
     now = tracker.Observe(p, kAsOf);
   }
   CHECK(now == fit->segment_of.at(champion));
@@ -296,7 +298,8 @@ TEST_CASE("segment model saves and loads, and rejects garbage", "[segments]") {
   CHECK(loaded->Save() == bytes);
 
   // Every proper prefix fails, and so does one byte more.
-  for (size_t n = 0; n < bytes.size(); ++n) CHECK_FALSE(SegmentModel::Load(bytes.substr(0, n)).ok());
+  for (size_t n = 0; n < bytes.size(); ++n)
+    CHECK_FALSE(SegmentModel::Load(bytes.substr(0, n)).ok());
   CHECK_FALSE(SegmentModel::Load(bytes + "x").ok());
   // Another version, another magic.
   std::string v2 = bytes;

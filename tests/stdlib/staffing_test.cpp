@@ -106,11 +106,11 @@ struct BruteForce {
 
 TEST_CASE("hourly need from transactions and traffic", "[staffing]") {
   std::vector<double> tx(24, 0.0), traffic(24, 0.0);
-  tx[9] = 25;     // ceil(25 / 10) = 3
-  tx[10] = 30;    // exactly 3
-  tx[11] = 4;     // ceil(0.4) = 1, and min_staff 1 anyway
-  tx[12] = -5;    // a negative forecast counts as 0 -> min_staff 2 below
-  tx[3] = 500;    // closed at 3 a.m.: ignored
+  tx[9] = 25;         // ceil(25 / 10) = 3
+  tx[10] = 30;        // exactly 3
+  tx[11] = 4;         // ceil(0.4) = 1, and min_staff 1 anyway
+  tx[12] = -5;        // a negative forecast counts as 0 -> min_staff 2 below
+  tx[3] = 500;        // closed at 3 a.m.: ignored
   traffic[10] = 130;  // ceil(130 / 40) = 4 > 3 from transactions
   ShiftRules r = Rules(9, 18, 4, 8);
   auto need = HourlyNeed(traffic, tx, 10.0, 1, r, 40.0);
@@ -218,8 +218,7 @@ TEST_CASE("impossible schedules are errors", "[staffing]") {
   CHECK(empty->staff_hours == 0);
 }
 
-TEST_CASE("staff-hours and shift counts equal a brute-force search on random days",
-          "[staffing]") {
+TEST_CASE("staff-hours and shift counts equal a brute-force search on random days", "[staffing]") {
   std::mt19937_64 rng(2024);
   int feasible = 0;
   for (int trial = 0; trial < 400; ++trial) {
@@ -232,8 +231,8 @@ TEST_CASE("staff-hours and shift counts equal a brute-force search on random day
     for (int h = open; h < open + span; ++h) need[h] = static_cast<int>(rng() % 3);
     BruteForce brute(need, r);
     auto plan = PlanShifts(need, r);
-    INFO("trial " << trial << " open " << open << " span " << span << " shifts " << min_len
-                  << ".." << max_len);
+    INFO("trial " << trial << " open " << open << " span " << span << " shifts " << min_len << ".."
+                  << max_len);
     REQUIRE(plan.ok() == brute.found);
     if (!brute.found) continue;
     ++feasible;
