@@ -209,9 +209,10 @@ std::vector<double> RawFeatures(const CustomerState& customer, int64_t as_of,
 // --- model ----------------------------------------------------------------------------------
 
 std::vector<double> SegmentModel::Scale(const std::vector<double>& raw) const {
-  std::vector<double> x = Transform(raw, options_.features);
-  for (size_t d = 0; d < x.size() && d < center_.size(); ++d)
-    x[d] = (x[d] - center_[d]) / scale_[d];
+  std::vector<double> x = raw;
+  x.resize(center_.size(), 0.0);  // a row of another length cannot read past the model
+  x = Transform(std::move(x), options_.features);
+  for (size_t d = 0; d < x.size(); ++d) x[d] = (x[d] - center_[d]) / scale_[d];
   return x;
 }
 

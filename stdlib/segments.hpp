@@ -16,7 +16,8 @@
 // A scale of 0 (a constant feature) becomes 1. Statistics are computed over the customers'
 // values sorted, so they do not depend on the order customers are listed in.
 //
-// Labels: each segment's centroid in scaled units (0 = the population's center) names it:
+// Labels: each segment's centroid in scaled units (0 = the population's center, on the log scale
+// for frequency and monetary when log_transform is on) names it:
 //   monetary >= t "high value", <= -t "low value", else "mid value";
 //   then frequency >= t "frequent", <= -t "infrequent"; then recency <= -t "recent", >= t "lapsed";
 // joined by ", " (e.g. "high value, frequent, recent"); t = label_threshold (default 0.5).
@@ -122,7 +123,7 @@ Result<SegmentFit> FitSegments(const CustomerTable& customers, int64_t as_of,
 // safe to share between threads for Assign.
 class SegmentModel {
  public:
-  // Scaled features of a raw feature row.
+  // Scaled features of a raw feature row (a row of another length is cut, or padded with 0).
   std::vector<double> Scale(const std::vector<double>& raw) const;
   // The segment (0 .. k-1) of a raw feature row: the nearest centroid, lowest index on ties.
   int Assign(const std::vector<double>& raw) const;

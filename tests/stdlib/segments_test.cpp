@@ -333,3 +333,20 @@ TEST_CASE("fit errors are reported, not thrown", "[segments]") {
   o.kmeans.k = 3;  // more segments than distinct customers
   CHECK_FALSE(FitSegments(two, kAsOf, o).ok());
 }
+
+TEST_CASE("assigning rows of the wrong length cannot read past the model", "[segments]") {
+  auto fit = FitSegments(BuildCustomerTable(Generate(6).purchases), kAsOf, ThreeSegments());
+  REQUIRE(fit.ok());
+  const SegmentModel& m = fit->model;
+  CHECK(m.Scale({}).size() == 6);  // 3 RFM features + 3 categories
+  CHECK(m.Scale(std::vector<double>(20, 1.0)).size() == 6);
+  const int a = m.Assign({});
+  CHECK((a >= 0 && a < 3));
+  // A full row padded by the caller with extra values is cut back to the model's features.
+  CustomerState s;
+  s.Add({"x", kAsOf, 50 * kUnit, {{"wine", 50 * kUnit}}});
+  std::vector<double> raw = RawFeatures(s, kAsOf, m.options().features);
+  const int expected = m.AssignCustomer(s, kAsOf);
+  raw.push_back(1e9);
+  CHECK(m.Assign(raw) == expected);
+}
