@@ -36,7 +36,7 @@ struct Groceries {
 const Groceries& LoadGroceries() {
   static const Groceries groceries = [] {
     Groceries g;
-    std::ifstream in(std::string(AISLE_SHARED_DATA) + "/groceries/groceries.csv", std::ios::binary);
+    std::ifstream in(std::string(AISLE_TEST_DATA) + "/groceries/groceries.csv", std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();
     g.baskets = aisle::stdlib::ParseBaskets(text.str(), g.dictionary);
