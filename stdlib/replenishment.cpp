@@ -110,7 +110,9 @@ std::optional<int64_t> RoundUpToCasePack(double quantity, int64_t case_pack) {
   const double packs_exact = quantity / static_cast<double>(case_pack);
   // Floating-point noise just above a whole number of packs (24.000000000000004 / 12) is not a
   // reason to ship another case.
-  const double packs = std::ceil(packs_exact - 1e-9 * std::max(1.0, packs_exact));
+  const double whole = std::floor(packs_exact);
+  const double packs =
+      packs_exact - whole <= 1e-9 * std::max(1.0, packs_exact) ? whole : whole + 1.0;
   if (!(packs < kInt64Limit)) return std::nullopt;
   int64_t units = 0;
   if (__builtin_mul_overflow(static_cast<int64_t>(packs), case_pack, &units)) return std::nullopt;
