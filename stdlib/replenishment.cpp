@@ -18,10 +18,12 @@ using NoThrow = boost::math::policies::policy<
     boost::math::policies::domain_error<boost::math::policies::ignore_error>,
     boost::math::policies::overflow_error<boost::math::policies::ignore_error>>;
 
-bool NonNegative(double x) { return std::isfinite(x) && x >= 0.0; }
+bool NonNegative(double x) {
+  return std::isfinite(x) && x >= 0.0;
+}
 
-// The largest double below 2^63, so that a checked value converts to int64 without overflow.
-constexpr double kInt64Limit = 9.2233720368547748e18;
+// 2^63: a double below it converts to int64 without overflow.
+constexpr double kInt64Limit = 9223372036854775808.0;
 
 }  // namespace
 
@@ -79,8 +81,8 @@ std::optional<double> EconomicOrderQuantityAtRate(double annual_demand, int64_t 
   if (!NonNegative(annual_demand) || order_cost < 0 || !(holding_rate > 0.0) ||
       !std::isfinite(holding_rate) || unit_cost <= 0)
     return std::nullopt;
-  const double ratio = static_cast<double>(order_cost) /
-                       (holding_rate * static_cast<double>(unit_cost));
+  const double ratio =
+      static_cast<double>(order_cost) / (holding_rate * static_cast<double>(unit_cost));
   const double q = std::sqrt(2.0 * annual_demand * ratio);
   if (!std::isfinite(q)) return std::nullopt;
   return q;

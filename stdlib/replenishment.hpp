@@ -84,18 +84,18 @@ std::optional<int64_t> MoneyTimes(int64_t unit_cost, int64_t quantity);
 // What a purchase-order draft is computed from. Defaults: nothing on order, fixed lead time,
 // case pack 1.
 struct PoDraftInput {
-  double on_hand = 0.0;        // units in the store now
-  double on_order = 0.0;       // units ordered and not yet received
-  double daily_demand = 0.0;   // forecast units per day
-  double error_sd = 0.0;       // sd of the daily forecast error
-  double lead_days = 0.0;      // mean supplier lead time
-  double lead_sd_days = 0.0;   // sd of the lead time
+  double on_hand = 0.0;         // units in the store now
+  double on_order = 0.0;        // units ordered and not yet received
+  double daily_demand = 0.0;    // forecast units per day
+  double error_sd = 0.0;        // sd of the daily forecast error
+  double lead_days = 0.0;       // mean supplier lead time
+  double lead_sd_days = 0.0;    // sd of the lead time
   double service_level = 0.95;  // cycle service level, 0 < CSL < 1
-  int64_t order_cost = 0;      // money units per order (EOQ's S)
-  int64_t holding_cost = 0;    // money units per unit and year (EOQ's H), > 0
-  int64_t unit_cost = 0;       // money units per unit, >= 0
-  dsl::Currency currency = 0;  // of the three amounts above
-  int64_t case_pack = 1;       // the supplier ships multiples of this
+  int64_t order_cost = 0;       // money units per order (EOQ's S)
+  int64_t holding_cost = 0;     // money units per unit and year (EOQ's H), > 0
+  int64_t unit_cost = 0;        // money units per unit, >= 0
+  dsl::Currency currency = 0;   // of the three amounts above
+  int64_t case_pack = 1;        // the supplier ships multiples of this
 };
 
 // A purchase-order draft with the figures that justify it.

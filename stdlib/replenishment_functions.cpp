@@ -22,10 +22,13 @@ namespace {
 
 std::optional<double> Number(const Value& v) {
   switch (v.type) {
-    case Type::kInt: return static_cast<double>(v.i);
+    case Type::kInt:
+      return static_cast<double>(v.i);
     case Type::kDecimal:
-    case Type::kPercent: return v.d;
-    default: return std::nullopt;
+    case Type::kPercent:
+      return v.d;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -43,7 +46,9 @@ std::optional<double> Fraction(const Value& v) {
   return std::nullopt;
 }
 
-Value DecimalOrNull(std::optional<double> x) { return x ? Value::Decimal(*x) : Value::Null(); }
+Value DecimalOrNull(std::optional<double> x) {
+  return x ? Value::Decimal(*x) : Value::Null();
+}
 
 // ------------------------------------------------------------------ types at check time
 
@@ -53,7 +58,9 @@ bool NumberType(Type t) {
 bool LeadType(Type t) {
   return t == Type::kDuration || t == Type::kInt || t == Type::kDecimal || t == Type::kNull;
 }
-bool ServiceType(Type t) { return t == Type::kPercent || t == Type::kDecimal || t == Type::kNull; }
+bool ServiceType(Type t) {
+  return t == Type::kPercent || t == Type::kDecimal || t == Type::kNull;
+}
 
 // ------------------------------------------------------------------ the functions
 
@@ -113,9 +120,11 @@ Value EoqFn(std::span<const Value> a) {
 Type EoqType(std::span<const Type> a, std::string_view& error) {
   if (a[2] == Type::kPercent) {
     if (a[3] != Type::kMoney)
-      error = "eoq: a holding cost given as a percent needs the unit cost (money) as its 4th argument";
+      error =
+          "eoq: a holding cost given as a percent needs the unit cost (money) as its 4th argument";
   } else if (a[2] != Type::kMoney && a[2] != Type::kNull) {
-    error = "eoq: the holding cost is money per unit and year, or a yearly percent of the unit cost";
+    error =
+        "eoq: the holding cost is money per unit and year, or a yearly percent of the unit cost";
   }
   return Type::kDecimal;
 }
@@ -127,7 +136,9 @@ Value DaysOfCoverFn(std::span<const Value> a) {
   if (!on_hand || !d) return Value::Null();
   return DecimalOrNull(DaysOfCover(*on_hand, *d));
 }
-Type DecimalType(std::span<const Type>, std::string_view&) { return Type::kDecimal; }
+Type DecimalType(std::span<const Type>, std::string_view&) {
+  return Type::kDecimal;
+}
 
 // stockout_eta(on_hand, daily_demand, now)
 Value StockoutEtaFn(std::span<const Value> a) {
@@ -137,7 +148,9 @@ Value StockoutEtaFn(std::span<const Value> a) {
   auto eta = StockoutEta(*on_hand, *d, a[2].i);
   return eta ? Value::Timestamp(*eta) : Value::Null();
 }
-Type TimestampType(std::span<const Type>, std::string_view&) { return Type::kTimestamp; }
+Type TimestampType(std::span<const Type>, std::string_view&) {
+  return Type::kTimestamp;
+}
 
 // case_pack(quantity, pack)
 Value CasePackFn(std::span<const Value> a) {
@@ -163,7 +176,9 @@ FunctionDescriptor Scalar(std::string_view name, std::vector<dsl::ParamSpec> par
   return d;
 }
 
-dsl::ParamSpec Required(std::string_view name, Type type) { return {name, type, true, Value::Null()}; }
+dsl::ParamSpec Required(std::string_view name, Type type) {
+  return {name, type, true, Value::Null()};
+}
 dsl::ParamSpec Optional(std::string_view name, Type type, Value fallback) {
   return {name, type, false, fallback};
 }
@@ -171,44 +186,41 @@ dsl::ParamSpec Optional(std::string_view name, Type type, Value fallback) {
 }  // namespace
 
 void RegisterReplenishment(engine::OperatorRegistry& registry) {
-  registry.Register(Scalar("reorder_point",
-                           {Required("daily_demand", Type::kDecimal),
-                            Required("error_sd", Type::kDecimal), Required("lead", Type::kAny),
-                            Required("service", Type::kAny),
-                            Optional("lead_sd", Type::kAny, Value::Int(0))},
-                           ReorderPointFn, ReorderPointType,
-                           "units at which to reorder: d*L + z(service) * sqrt(L*error_sd^2 + "
-                           "d^2*lead_sd^2)"));
-  registry.Register(Scalar("safety_stock",
-                           {Required("error_sd", Type::kDecimal), Required("lead", Type::kAny),
-                            Required("service", Type::kAny),
-                            Optional("lead_sd", Type::kAny, Value::Int(0)),
-                            Optional("daily_demand", Type::kDecimal, Value::Int(0))},
-                           SafetyStockFn, SafetyStockType,
-                           "units held against forecast error over the lead time: z(service) * "
-                           "sqrt(L*error_sd^2 + d^2*lead_sd^2)"));
-  registry.Register(Scalar("eoq",
-                           {Required("annual_demand", Type::kDecimal),
-                            Required("order_cost", Type::kMoney),
-                            Required("holding_cost", Type::kAny),
-                            Optional("unit_cost", Type::kMoney, Value::Null())},
-                           EoqFn, EoqType,
-                           "economic order quantity sqrt(2*D*S/H), in units (a decimal)"));
-  registry.Register(Scalar("days_of_cover",
-                           {Required("on_hand", Type::kDecimal),
-                            Required("daily_demand", Type::kDecimal)},
-                           DaysOfCoverFn, DecimalType,
-                           "days the stock on hand lasts at the daily demand; null without demand"));
-  registry.Register(Scalar("stockout_eta",
-                           {Required("on_hand", Type::kDecimal),
-                            Required("daily_demand", Type::kDecimal),
-                            Required("now", Type::kTimestamp)},
-                           StockoutEtaFn, TimestampType,
-                           "when the stock on hand runs out at the daily demand; null without demand"));
-  registry.Register(Scalar("case_pack",
-                           {Required("quantity", Type::kDecimal), Required("pack", Type::kInt)},
-                           CasePackFn, IntType,
-                           "the quantity rounded up to a whole number of packs"));
+  registry.Register(
+      Scalar("reorder_point",
+             {Required("daily_demand", Type::kDecimal), Required("error_sd", Type::kDecimal),
+              Required("lead", Type::kAny), Required("service", Type::kAny),
+              Optional("lead_sd", Type::kAny, Value::Int(0))},
+             ReorderPointFn, ReorderPointType,
+             "units at which to reorder: d*L + z(service) * sqrt(L*error_sd^2 + "
+             "d^2*lead_sd^2)"));
+  registry.Register(
+      Scalar("safety_stock",
+             {Required("error_sd", Type::kDecimal), Required("lead", Type::kAny),
+              Required("service", Type::kAny), Optional("lead_sd", Type::kAny, Value::Int(0)),
+              Optional("daily_demand", Type::kDecimal, Value::Int(0))},
+             SafetyStockFn, SafetyStockType,
+             "units held against forecast error over the lead time: z(service) * "
+             "sqrt(L*error_sd^2 + d^2*lead_sd^2)"));
+  registry.Register(Scalar(
+      "eoq",
+      {Required("annual_demand", Type::kDecimal), Required("order_cost", Type::kMoney),
+       Required("holding_cost", Type::kAny), Optional("unit_cost", Type::kMoney, Value::Null())},
+      EoqFn, EoqType, "economic order quantity sqrt(2*D*S/H), in units (a decimal)"));
+  registry.Register(
+      Scalar("days_of_cover",
+             {Required("on_hand", Type::kDecimal), Required("daily_demand", Type::kDecimal)},
+             DaysOfCoverFn, DecimalType,
+             "days the stock on hand lasts at the daily demand; null without demand"));
+  registry.Register(
+      Scalar("stockout_eta",
+             {Required("on_hand", Type::kDecimal), Required("daily_demand", Type::kDecimal),
+              Required("now", Type::kTimestamp)},
+             StockoutEtaFn, TimestampType,
+             "when the stock on hand runs out at the daily demand; null without demand"));
+  registry.Register(
+      Scalar("case_pack", {Required("quantity", Type::kDecimal), Required("pack", Type::kInt)},
+             CasePackFn, IntType, "the quantity rounded up to a whole number of packs"));
 }
 
 }  // namespace aisle::stdlib

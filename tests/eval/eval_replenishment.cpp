@@ -38,12 +38,15 @@ int main() {
       policy.known_demand = known;
       aisle::testing::SimResult r;
       for (const auto& item : items) r += aisle::testing::SimulateItem(item, policy, 10'000);
-      std::fprintf(stderr, "eval_replenishment: target %.2f (%s): %lld of %lld cycles stocked out\n",
-                   target, known ? "known demand" : "estimated", static_cast<long long>(r.stockout_cycles),
-                   static_cast<long long>(r.cycles));
-      Row(fmt::format("achieved CSL % at target {:.0f}%, {} ({} cycles, 20 items x 10,000 days)",
-                      target * 100, known ? "true demand rate and sigma" : "sigma_e from 182-day MA forecast errors",
-                      r.cycles),
+      std::fprintf(stderr,
+                   "eval_replenishment: target %.2f (%s): %lld of %lld cycles stocked out\n",
+                   target, known ? "known demand" : "estimated",
+                   static_cast<long long>(r.stockout_cycles), static_cast<long long>(r.cycles));
+      Row(fmt::format(
+              "achieved CSL % at target {:.0f}%, {} ({} cycles, 20 items x 10,000 days)",
+              target * 100,
+              known ? "true demand rate and sigma" : "sigma_e from 182-day MA forecast errors",
+              r.cycles),
           100.0 * r.Csl(), 100.0 * target, "definition of cycle service level", 1);
     }
   }
@@ -59,8 +62,9 @@ int main() {
   Row("safety inventory with lead-time sd 7 d, D 2,500/day, sd 500, L 7 d, CSL 90%",
       *aisle::stdlib::SafetyStock(500, 7, 0.90, 7, 2500), 22491.0,
       "Chopra & Meindl, safety inventory chapter (lead-time uncertainty example): 22,491", 0);
-  Row("EOQ, D 1,000/yr, S 10.00, H 2.50", *aisle::stdlib::EconomicOrderQuantity(1000, 100'000, 25'000),
-      89.44, "hand-worked: sqrt(2 x 1000 x 10 / 2.5) = sqrt(8000)");
+  Row("EOQ, D 1,000/yr, S 10.00, H 2.50",
+      *aisle::stdlib::EconomicOrderQuantity(1000, 100'000, 25'000), 89.44,
+      "hand-worked: sqrt(2 x 1000 x 10 / 2.5) = sqrt(8000)");
   Row("EOQ, D 12,000/yr, S 4,000, h 20% of C 500",
       *aisle::stdlib::EconomicOrderQuantityAtRate(12'000, 40'000'000, 0.20, 5'000'000), 980.0,
       "Chopra & Meindl, cycle inventory chapter (Best Buy example): 980", 0);

@@ -35,7 +35,8 @@ SimResult RunStore(const std::vector<SimItem>& items, const SimPolicy& policy) {
 
 }  // namespace
 
-TEST_CASE("the transforms of the simulation's random numbers have the right moments", "[replenishment][sim]") {
+TEST_CASE("the transforms of the simulation's random numbers have the right moments",
+          "[replenishment][sim]") {
   // Our own uniform, exponential and normal (std distributions differ between libraries): mean
   // and variance of 200,000 draws within 5 standard errors of the known values.
   aisle::testing::SimRandom rng(42);
@@ -61,7 +62,8 @@ TEST_CASE("the transforms of the simulation's random numbers have the right mome
   CHECK(sn2 / n - (sn / n) * (sn / n) == Approx(1.0).margin(0.016));
 }
 
-TEST_CASE("an (s, Q) policy at s = reorder_point achieves its cycle service level", "[replenishment][sim]") {
+TEST_CASE("an (s, Q) policy at s = reorder_point achieves its cycle service level",
+          "[replenishment][sim]") {
   const std::vector<SimItem> items = SimItems(1);
   for (double target : {0.90, 0.95, 0.98}) {
     SimPolicy policy;
@@ -74,6 +76,8 @@ TEST_CASE("an (s, Q) policy at s = reorder_point achieves its cycle service leve
     // The model's assumptions hold: one order outstanding at a time, every trigger drafted.
     CHECK(r.overlapping_orders == 0);
     CHECK(r.draft_errors == 0);
+    CHECK(r.lost_outside_cycles == 0);
+    CHECK(r.units_lost > 0);
     CHECK(r.Csl() == Approx(target).margin(0.02));
     // Orders are whole case packs, and their value is exact: units * 1.25.
     CHECK(r.units_ordered % policy.case_pack == 0);
@@ -92,7 +96,8 @@ TEST_CASE("a higher service target buys fewer stockouts with more stock", "[repl
   CHECK(b.units_lost < a.units_lost);
 }
 
-TEST_CASE("the simulation is the same item by item, in any order, as for the whole store", "[replenishment][sim]") {
+TEST_CASE("the simulation is the same item by item, in any order, as for the whole store",
+          "[replenishment][sim]") {
   // Parallelism invariance: each item's result depends on its own seed only, so the store's total
   // is the same whatever order (or thread) the items run in, and runs repeat exactly.
   const std::vector<SimItem> items = SimItems(3);

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "dsl/time.hpp"
 #include "engine/compile.hpp"
@@ -60,13 +60,16 @@ struct Functions {
   }
 };
 
-Value Usd(int64_t units) { return Value::Money(units, aisle::dsl::PackCurrency("USD")); }
+Value Usd(int64_t units) {
+  return Value::Money(units, aisle::dsl::PackCurrency("USD"));
+}
 
 }  // namespace
 
 // ------------------------------------------------------------------ the core
 
-TEST_CASE("safety stock and reorder point: d 20, sigma_e 5, L 9 days, 95 percent", "[replenishment]") {
+TEST_CASE("safety stock and reorder point: d 20, sigma_e 5, L 9 days, 95 percent",
+          "[replenishment]") {
   // sigma_LTD = sqrt(L * sigma_e^2) = sqrt(9 * 25) = 15; SS = 1.6448536 * 15 = 24.672804;
   // ROP = d * L + SS = 180 + 24.672804 = 204.672804.
   auto ltd = rp::LeadTimeDemandOf(20, 5, 9);
@@ -78,7 +81,8 @@ TEST_CASE("safety stock and reorder point: d 20, sigma_e 5, L 9 days, 95 percent
   CHECK(*rp::ReorderPoint(20, 5, 9, 0.95) == Approx(204.672804).epsilon(1e-8));
 }
 
-TEST_CASE("Chopra and Meindl: safety inventory for a 90 percent cycle service level", "[replenishment]") {
+TEST_CASE("Chopra and Meindl: safety inventory for a 90 percent cycle service level",
+          "[replenishment]") {
   // Weekly demand 2,500 boxes, sd 500, lead time 2 weeks (periods are weeks here):
   // sigma_L = sqrt(2) * 500 = 707.107; ss = 1.2815516 * 707.107 = 906.19; ROP = 5,000 + 906.19.
   CHECK(*rp::SafetyStock(500, 2, 0.90) == Approx(906.194).epsilon(1e-5));
@@ -92,7 +96,8 @@ TEST_CASE("Chopra and Meindl: safety inventory for a 90 percent cycle service le
   CHECK(*rp::SafetyStock(500, 7, 0.90, 7, 2500) == Approx(22491.14).epsilon(1e-6));
 }
 
-TEST_CASE("service factors: quantiles of the standard normal, nothing outside (0, 1)", "[replenishment]") {
+TEST_CASE("service factors: quantiles of the standard normal, nothing outside (0, 1)",
+          "[replenishment]") {
   CHECK(*rp::ServiceFactor(0.5) == Approx(0.0).margin(1e-12));
   CHECK(*rp::ServiceFactor(0.90) == Approx(1.2815516).epsilon(1e-7));
   CHECK(*rp::ServiceFactor(0.98) == Approx(2.0537489).epsilon(1e-7));
@@ -114,7 +119,8 @@ TEST_CASE("EOQ: sqrt(2DS/H), with H in money or as a rate of the unit cost", "[r
   // sqrt(2 * 12000 * 4000 / 100) = sqrt(960,000) = 979.80 (the text's 980).
   CHECK(*rp::EconomicOrderQuantityAtRate(12'000, 40'000'000, 0.20, 5'000'000) ==
         Approx(979.7959).epsilon(1e-7));
-  CHECK(*rp::EconomicOrderQuantity(12'000, 40'000'000, 1'000'000) == Approx(979.7959).epsilon(1e-7));
+  CHECK(*rp::EconomicOrderQuantity(12'000, 40'000'000, 1'000'000) ==
+        Approx(979.7959).epsilon(1e-7));
   CHECK(*rp::EconomicOrderQuantity(0, 100'000, 25'000) == 0.0);
   CHECK_FALSE(rp::EconomicOrderQuantity(1000, 100'000, 0));
   CHECK_FALSE(rp::EconomicOrderQuantity(1000, -1, 25'000));
@@ -229,7 +235,10 @@ TEST_CASE("a purchase-order draft refuses nonsense and an overflowing total", "[
   CHECK_FALSE(with([](rp::PoDraftInput& x) { x.on_order = -1; }));
   // 624 units (position 0: 623.24 -> 52 packs) at a unit cost near INT64_MAX / 100: the exact
   // product does not fit in int64.
-  auto big = with([](rp::PoDraftInput& x) { x.unit_cost = INT64_MAX / 100; x.case_pack = 12; });
+  auto big = with([](rp::PoDraftInput& x) {
+    x.unit_cost = INT64_MAX / 100;
+    x.case_pack = 12;
+  });
   REQUIRE_FALSE(big);
   CHECK(big.error().message == "the order total overflows");
   CHECK(*rp::MoneyTimes(12'345, 480) == 5'925'600);
@@ -239,7 +248,8 @@ TEST_CASE("a purchase-order draft refuses nonsense and an overflowing total", "[
 
 // ------------------------------------------------------------------ the language's functions
 
-TEST_CASE("reorder_point and safety_stock take durations or days, percents or fractions", "[replenishment]") {
+TEST_CASE("reorder_point and safety_stock take durations or days, percents or fractions",
+          "[replenishment]") {
   Functions f;
   const Value lead = Value::Duration(9 * aisle::dsl::kMicrosPerDay);
   // The first case again: 204.672804 and 24.672804.
@@ -255,13 +265,16 @@ TEST_CASE("reorder_point and safety_stock take durations or days, percents or fr
   // 36 hours is 1.5 days: sigma_LTD = sqrt(9 * 25 + 20^2 * 1.5^2) = sqrt(1125) = 33.541020;
   // ROP = 180 + 1.6448536 * 33.541020 = 235.170068; safety stock alone 55.170068.
   const Value half_day_sd = Value::Duration(36 * aisle::dsl::kMicrosPerHour);
-  CHECK(f.Call("reorder_point", {Value::Int(20), Value::Int(5), lead, Value::Percent(0.95), half_day_sd}).d ==
-        Approx(235.170068).epsilon(1e-8));
-  CHECK(f.Call("safety_stock", {Value::Int(5), lead, Value::Percent(0.95), Value::Decimal(1.5), Value::Int(20)}).d ==
-        Approx(55.170068).epsilon(1e-7));
+  CHECK(f.Call("reorder_point",
+               {Value::Int(20), Value::Int(5), lead, Value::Percent(0.95), half_day_sd})
+            .d == Approx(235.170068).epsilon(1e-8));
+  CHECK(f.Call("safety_stock",
+               {Value::Int(5), lead, Value::Percent(0.95), Value::Decimal(1.5), Value::Int(20)})
+            .d == Approx(55.170068).epsilon(1e-7));
 }
 
-TEST_CASE("replenishment functions give null for null or nonsense, never a crash", "[replenishment]") {
+TEST_CASE("replenishment functions give null for null or nonsense, never a crash",
+          "[replenishment]") {
   Functions f;
   const Value lead = Value::Int(9), svc = Value::Percent(0.95), null = Value::Null();
   CHECK(f.Call("reorder_point", {null, Value::Int(5), lead, svc}).is_null());
@@ -269,17 +282,22 @@ TEST_CASE("replenishment functions give null for null or nonsense, never a crash
   CHECK(f.Call("reorder_point", {Value::Int(20), Value::Int(5), null, svc}).is_null());
   CHECK(f.Call("reorder_point", {Value::Int(20), Value::Int(5), lead, null}).is_null());
   CHECK(f.Call("reorder_point", {Value::Int(-20), Value::Int(5), lead, svc}).is_null());
-  CHECK(f.Call("reorder_point", {Value::Int(20), Value::Int(5), lead, Value::Percent(1.5)}).is_null());
-  CHECK(f.Call("reorder_point", {Value::Int(20), Value::Int(5), lead, Value::Decimal(95)}).is_null());
-  CHECK(f.Call("reorder_point", {Value::Int(20), Value::Int(5), Value::Duration(-1), svc}).is_null());
+  CHECK(f.Call("reorder_point", {Value::Int(20), Value::Int(5), lead, Value::Percent(1.5)})
+            .is_null());
+  CHECK(
+      f.Call("reorder_point", {Value::Int(20), Value::Int(5), lead, Value::Decimal(95)}).is_null());
+  CHECK(
+      f.Call("reorder_point", {Value::Int(20), Value::Int(5), Value::Duration(-1), svc}).is_null());
   CHECK(f.Call("reorder_point", {Value::Decimal(kNaN), Value::Int(5), lead, svc}).is_null());
   CHECK(f.Call("safety_stock", {Value::Int(5), lead, Value::Percent(0.0)}).is_null());
   CHECK(f.Call("days_of_cover", {Value::Decimal(45), Value::Int(0)}).is_null());
   CHECK(f.Call("days_of_cover", {null, Value::Int(6)}).is_null());
   CHECK(f.Call("days_of_cover", {Value::Decimal(45), Value::Int(6)}).d == 7.5);
   CHECK(f.Call("stockout_eta", {Value::Decimal(45), Value::Int(6), null}).is_null());
-  CHECK(f.Call("stockout_eta", {Value::Decimal(45), Value::Int(0), Value::Timestamp(kMarch14At10)}).is_null());
-  Value eta = f.Call("stockout_eta", {Value::Decimal(45), Value::Int(6), Value::Timestamp(kMarch14At10)});
+  CHECK(f.Call("stockout_eta", {Value::Decimal(45), Value::Int(0), Value::Timestamp(kMarch14At10)})
+            .is_null());
+  Value eta =
+      f.Call("stockout_eta", {Value::Decimal(45), Value::Int(6), Value::Timestamp(kMarch14At10)});
   REQUIRE(eta.type == Type::kTimestamp);
   CHECK(eta.i == kMarch14At10 + 7 * aisle::dsl::kMicrosPerDay + 12 * aisle::dsl::kMicrosPerHour);
   CHECK(f.Call("case_pack", {Value::Decimal(204.67), Value::Int(12)}).i == 216);
@@ -291,9 +309,10 @@ TEST_CASE("replenishment functions give null for null or nonsense, never a crash
 TEST_CASE("eoq in the language: money costs, a holding rate, one currency", "[replenishment]") {
   Functions f;
   // 89.4427 and 979.80, as in the core's case.
-  CHECK(f.Call("eoq", {Value::Int(1000), Usd(100'000), Usd(25'000)}).d == Approx(89.442719).epsilon(1e-8));
-  CHECK(f.Call("eoq", {Value::Int(12'000), Usd(40'000'000), Value::Percent(0.20), Usd(5'000'000)}).d ==
-        Approx(979.7959).epsilon(1e-7));
+  CHECK(f.Call("eoq", {Value::Int(1000), Usd(100'000), Usd(25'000)}).d ==
+        Approx(89.442719).epsilon(1e-8));
+  CHECK(f.Call("eoq", {Value::Int(12'000), Usd(40'000'000), Value::Percent(0.20), Usd(5'000'000)})
+            .d == Approx(979.7959).epsilon(1e-7));
   const Value eur = Value::Money(25'000, aisle::dsl::PackCurrency("EUR"));
   CHECK(f.Call("eoq", {Value::Int(1000), Usd(100'000), eur}).is_null());
   CHECK(f.Call("eoq", {Value::Int(1000), Usd(100'000), Value::Percent(0.2), eur}).is_null());
@@ -304,9 +323,12 @@ TEST_CASE("eoq in the language: money costs, a holding rate, one currency", "[re
 
 TEST_CASE("the checker's type rules for the replenishment functions", "[replenishment]") {
   Functions f;
-  CHECK(f.TypeError("reorder_point", {Type::kDecimal, Type::kDecimal, Type::kDuration, Type::kPercent}).empty());
+  CHECK(f.TypeError("reorder_point",
+                    {Type::kDecimal, Type::kDecimal, Type::kDuration, Type::kPercent})
+            .empty());
   CHECK(f.TypeError("reorder_point", {Type::kInt, Type::kInt, Type::kInt, Type::kDecimal}).empty());
-  CHECK(f.TypeError("reorder_point", {Type::kDecimal, Type::kDecimal, Type::kString, Type::kPercent}) ==
+  CHECK(f.TypeError("reorder_point",
+                    {Type::kDecimal, Type::kDecimal, Type::kString, Type::kPercent}) ==
         "reorder_point: a lead time is a duration (7d) or a number of days");
   CHECK(f.TypeError("reorder_point", {Type::kDecimal, Type::kDecimal, Type::kInt, Type::kMoney}) ==
         "reorder_point: the service level is a percent (95%) or a fraction (0.95)");
@@ -325,17 +347,21 @@ TEST_CASE("the checker's type rules for the replenishment functions", "[replenis
         registry);
   };
   CHECK(compile("on_hand <= reorder_point(20, 5.0, 9d, 95%)")->ok());
-  CHECK(compile("days_of_cover(on_hand, 4) < 3.0 and stockout_eta(on_hand, 4, ts) < ts + 2d")->ok());
+  CHECK(
+      compile("days_of_cover(on_hand, 4) < 3.0 and stockout_eta(on_hand, 4, ts) < ts + 2d")->ok());
   CHECK(compile("case_pack(on_hand, 12) > 0")->ok());
   auto bad_lead = compile("on_hand <= reorder_point(20, 5.0, \"9 days\", 95%)");
   CHECK_FALSE(bad_lead->ok());
-  CHECK(bad_lead->Render().find("error[E020]: reorder_point: a lead time is a duration") != std::string::npos);
+  CHECK(bad_lead->Render().find("error[E020]: reorder_point: a lead time is a duration") !=
+        std::string::npos);
   auto bad_pack = compile("case_pack(on_hand, 1.5) > 0");
   CHECK_FALSE(bad_pack->ok());
-  CHECK(bad_pack->Render().find("error[E020]: parameter 'pack' of 'case_pack' takes an int") != std::string::npos);
+  CHECK(bad_pack->Render().find("error[E020]: parameter 'pack' of 'case_pack' takes an int") !=
+        std::string::npos);
   auto bad_cost = compile("eoq(1000, 10.00 USD, 2.5) > 10.0");
   CHECK_FALSE(bad_cost->ok());
-  CHECK(bad_cost->Render().find("error[E020]: eoq: the holding cost is money") != std::string::npos);
+  CHECK(bad_cost->Render().find("error[E020]: eoq: the holding cost is money") !=
+        std::string::npos);
   CHECK_FALSE(compile("stockout_eta(on_hand, 4, 3) < ts")->ok());
 }
 
@@ -411,11 +437,13 @@ std::vector<std::string> RunMessages(const std::vector<std::string>& events) {
 
 }  // namespace
 
-TEST_CASE("a rule on the inventory stream uses reorder_point and days_of_cover", "[replenishment][engine]") {
+TEST_CASE("a rule on the inventory stream uses reorder_point and days_of_cover",
+          "[replenishment][engine]") {
   CHECK(RunMessages(InventoryEvents()) == kExpected);
 }
 
-TEST_CASE("replenishment rule: stores run apart or together, in any order, emit the same", "[replenishment][engine]") {
+TEST_CASE("replenishment rule: stores run apart or together, in any order, emit the same",
+          "[replenishment][engine]") {
   // Parallelism invariance: per-store runs, and the whole input in shuffled orders, give the same
   // set of messages as one run in time order.
   std::vector<std::string> expected = kExpected;

@@ -76,9 +76,9 @@ struct SimPolicy {
   int forecast_window = 182;  // days in the moving average
   int error_window = 182;     // one-step errors in sigma_e
   bool known_demand = false;
-  int64_t order_cost = 30 * dsl::kMoneyScale;    // 30.00 per order
-  int64_t holding_cost = 25'000;                 // 2.50 per unit-year
-  int64_t unit_cost = 12'500;                    // 1.25 per unit
+  int64_t order_cost = 30 * dsl::kMoneyScale;  // 30.00 per order
+  int64_t holding_cost = 25'000;               // 2.50 per unit-year
+  int64_t unit_cost = 12'500;                  // 1.25 per unit
   int64_t case_pack = 12;
 };
 
@@ -88,6 +88,7 @@ struct SimResult {
   int64_t overlapping_orders = 0;
   int64_t units_demanded = 0;
   int64_t units_lost = 0;
+  int64_t lost_outside_cycles = 0;  // lost with no order outstanding (0 when s >= 0)
   int64_t units_ordered = 0;
   int64_t order_value = 0;  // money units, the drafts' totals
   int64_t draft_errors = 0;
@@ -101,6 +102,7 @@ struct SimResult {
     overlapping_orders += o.overlapping_orders;
     units_demanded += o.units_demanded;
     units_lost += o.units_lost;
+    lost_outside_cycles += o.lost_outside_cycles;
     units_ordered += o.units_ordered;
     order_value += o.order_value;
     draft_errors += o.draft_errors;
@@ -119,7 +121,7 @@ inline SimResult SimulateItem(const SimItem& item, const SimPolicy& policy, int 
   std::vector<int64_t> counts;  // demand per day, warm-up included
   // Exact one-step error numerators: N * e_j = N * c_j - (sum of the N days before j), integers.
   std::vector<int64_t> scaled_errors;
-  int64_t window_sum = 0;       // sum of the last n days' counts
+  int64_t window_sum = 0;        // sum of the last n days' counts
   int64_t error_square_sum = 0;  // sum of the last m scaled errors squared
 
   struct Order {
@@ -200,6 +202,7 @@ inline SimResult SimulateItem(const SimItem& item, const SimPolicy& policy, int 
           on_hand -= 1.0;
         } else {
           ++out.units_lost;
+          if (outstanding.empty()) ++out.lost_outside_cycles;
           for (auto& o : outstanding) o.stockout = true;
         }
         review(next_demand);
@@ -212,8 +215,9 @@ inline SimResult SimulateItem(const SimItem& item, const SimPolicy& policy, int 
     const int64_t scaled = day >= n ? n * count - window_sum : 0;
     scaled_errors.push_back(scaled);
     if (day >= n) error_square_sum += scaled * scaled;
-    if (day >= n + m) error_square_sum -= scaled_errors[static_cast<size_t>(day - m)] *
-                                          scaled_errors[static_cast<size_t>(day - m)];
+    if (day >= n + m)
+      error_square_sum -=
+          scaled_errors[static_cast<size_t>(day - m)] * scaled_errors[static_cast<size_t>(day - m)];
     counts.push_back(count);
     window_sum += count;
     if (day >= n) window_sum -= counts[static_cast<size_t>(day - n)];
