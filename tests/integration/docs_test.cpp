@@ -1,4 +1,4 @@
-// Every ```aisle block of docs/language.md and README.md compiles, or fails with the code its
+// Every ```aisle block of docs/language.md, docs/operators.md and README.md compiles, or fails with the code its
 // `# expect: error[E0NN]` line names.
 
 #include <regex>
@@ -67,3 +67,5 @@ void CheckBlocks(const std::string& doc) {
 TEST_CASE("docs/language.md examples check as the doc says", "[docs]") { CheckBlocks("docs/language.md"); }
 
 TEST_CASE("README.md examples check", "[docs]") { CheckBlocks("README.md"); }
+
+TEST_CASE("docs/operators.md examples check", "[docs]") { CheckBlocks("docs/operators.md"); }
