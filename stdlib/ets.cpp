@@ -421,13 +421,14 @@ std::optional<EtsModel> FitEts(std::span<const double> y, const EtsSpec& spec) {
   return model;
 }
 
-std::optional<EtsModel> AutoEts(std::span<const double> y, int m) {
+std::optional<EtsModel> AutoEts(std::span<const double> y, int m, unsigned trends) {
   const bool positive = std::all_of(y.begin(), y.end(), [](double v) { return v > 0; });
   const bool seasonal = m >= 2 && m <= kMaxEtsSeason && y.size() >= 2 * static_cast<size_t>(m) + 2;
   std::optional<EtsModel> best;
   for (bool mul_error : {false, true}) {
     if (mul_error && !positive) continue;
     for (Trend trend : {Trend::kNone, Trend::kAdd, Trend::kDamped}) {
+      if ((trends & (1u << static_cast<unsigned>(trend))) == 0) continue;
       for (Season season : {Season::kNone, Season::kAdd, Season::kMul}) {
         if (season != Season::kNone && !seasonal) continue;
         if (season == Season::kMul && !positive) continue;

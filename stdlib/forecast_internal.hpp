@@ -70,9 +70,11 @@ std::optional<EtsModel> RunEts(std::span<const double> y, const EtsSpec& spec, c
 // Fits one ETS form by maximum likelihood (Nelder-Mead over the smoothing parameters and the
 // initial level/slope; seasonal states from a classical decomposition of the first cycles).
 std::optional<EtsModel> FitEts(std::span<const double> y, const EtsSpec& spec);
+// Trend forms AutoEts may try, as a bit set.
+inline constexpr unsigned kTrendNone = 1, kTrendAdd = 2, kTrendDamped = 4, kTrendAll = 7;
 // Fits every admissible form (restricted as forecast::ets does) and returns the lowest AICc.
 // Seasonal forms are tried with period m when 2 <= m <= kMaxEtsSeason and n >= 2m + 2.
-std::optional<EtsModel> AutoEts(std::span<const double> y, int m);
+std::optional<EtsModel> AutoEts(std::span<const double> y, int m, unsigned trends = kTrendAll);
 
 // Minimises f from x0 with initial steps `step` (Nelder & Mead 1965): at most max_evals calls.
 std::vector<double> NelderMead(const std::function<double(const std::vector<double>&)>& f,
@@ -132,11 +134,17 @@ struct FittedModel {
 
 // Seasonal naive with `period` (1 = naive); falls back to naive when y is shorter than a period.
 FittedModel FitSeasonalNaive(std::span<const double> y, int period, std::vector<double>* residuals);
-// Seasonal profiles for `periods` (ascending) removed by an iterated classical decomposition over
-// the last `window_cycles` cycles of each, ETS (AutoEts, non-seasonal) on the rest; on log(y) if
-// `log` and y > 0. Nullopt when too short.
+// Settings of the decomposition method.
+struct DecomposeSettings {
+  bool log = false;                // model log(y) when every y > 0
+  std::vector<int> window_cycles;  // per period: profiles from the last this many cycles (>= 3;
+                                   // missing or 0 = all)
+  unsigned trends = kTrendAll;     // trend forms of the ETS on the adjusted series
+};
+// Seasonal profiles for `periods` (ascending) removed by an iterated classical decomposition, ETS
+// (AutoEts, non-seasonal) on the rest. Nullopt when too short.
 std::optional<FittedModel> FitDecomposed(std::span<const double> y, const std::vector<int>& periods,
-                                         bool log, int window_cycles,
+                                         const DecomposeSettings& settings,
                                          std::vector<double>* residuals);
 // The median of several fitted models (residuals: y minus the median of their fitted values).
 FittedModel MedianOf(std::vector<FittedModel> members, std::span<const double> y,

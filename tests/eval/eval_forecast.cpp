@@ -22,10 +22,13 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <array>
 #include <map>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -242,6 +245,34 @@ int main() {
   Score val_naive2;
   std::fprintf(stderr, "eval_forecast: validation on the training part (last 48 held out)\n");
   const std::vector<int> seasons = {24, 168};
+  using Settings = fd::DecomposeSettings;
+  const unsigned kNoTrend = fd::kTrendNone, kDamped = fd::kTrendNone | fd::kTrendDamped;
+  // D = decomposition + ETS: profile windows (cycles of 24 / of 168), trend forms (N none, Ad
+  // damped, all = N/A/Ad by AICc); Dlog on log(y).
+  const std::vector<std::pair<std::string, Settings>> decomposed = {
+      {"D all/all all", Settings{false, {}, fd::kTrendAll}},
+      {"D 7d/4w all", Settings{false, {7, 4}, fd::kTrendAll}},
+      {"D 7d/4w NAd", Settings{false, {7, 4}, kDamped}},
+      {"D 7d/4w N", Settings{false, {7, 4}, kNoTrend}},
+      {"D 7d/3w N", Settings{false, {7, 3}, kNoTrend}},
+      {"D 7d/all N", Settings{false, {7, 0}, kNoTrend}},
+      {"D 5d/4w N", Settings{false, {5, 4}, kNoTrend}},
+      {"D 4d/3w N", Settings{false, {4, 3}, kNoTrend}},
+      {"Dlog 7d/4w N", Settings{true, {7, 4}, kNoTrend}},
+      {"Dlog 7d/all N", Settings{true, {7, 0}, kNoTrend}},
+      {"Dlog 5d/4w N", Settings{true, {5, 4}, kNoTrend}},
+      {"Dlog 4d/3w N", Settings{true, {4, 3}, kNoTrend}},
+      {"Dlog 7d/4w NAd", Settings{true, {7, 4}, kDamped}},
+  };
+  const std::vector<std::vector<std::string>> combos = {
+      {"D 7d/4w N", "D 4d/3w N", "Dlog 7d/4w N", "Dlog 4d/3w N", "SNaive(24)"},
+      {"D 7d/4w N", "D 4d/3w N", "Dlog 7d/4w N", "Dlog 4d/3w N", "SNaive(24)", "SNaive(168)"},
+      {"Dlog 7d/4w N", "Dlog 4d/3w N", "SNaive(24)"},
+      {"D 7d/4w N", "Dlog 7d/4w N", "SNaive(24)"},
+      {"D 7d/4w N", "Dlog 7d/4w N", "Dlog 4d/3w N", "SNaive(24)", "SNaive(168)"},
+      {"D 5d/4w N", "D 7d/all N", "Dlog 5d/4w N", "Dlog 7d/all N", "SNaive(24)"},
+      {"D 7d/4w N", "D 4d/3w N", "Dlog 7d/4w N", "Dlog 4d/3w N", "Dlog 7d/4w NAd", "SNaive(24)", "SNaive(168)"},
+  };
   for (size_t i = 0; i < series.size(); ++i) {
     const auto& s = series[i];
     const std::vector<double> fit(s.train.begin(), s.train.end() - kHorizon);
@@ -253,22 +284,22 @@ int main() {
     fc.emplace_back("Naive2", Naive2(fit));
     fc.emplace_back("SNaive(24)", SeasonalNaive(fit, 24));
     fc.emplace_back("SNaive(168)", SeasonalNaive(fit, 168));
-    fc.emplace_back("D(24,168)+ETS", model_fc(fd::FitDecomposed(fit, seasons, false, 1000, nullptr)));
-    fc.emplace_back("D(24,168;log)+ETS", model_fc(fd::FitDecomposed(fit, seasons, true, 1000, nullptr)));
-    fc.emplace_back("D(24,168) last 4 cycles+ETS", model_fc(fd::FitDecomposed(fit, seasons, false, 4, nullptr)));
-    fc.emplace_back("D(24,168;log) last 4 cycles+ETS", model_fc(fd::FitDecomposed(fit, seasons, true, 4, nullptr)));
-    fc.emplace_back("D(24)+ETS", model_fc(fd::FitDecomposed(fit, {24}, false, 1000, nullptr)));
+    for (const auto& [name, settings] : decomposed) {
+      fc.emplace_back(name, model_fc(fd::FitDecomposed(fit, seasons, settings, nullptr)));
+    }
     auto get = [&](const std::string& name) -> const std::vector<double>* {
       for (const auto& [n, f] : fc) {
         if (n == name) return &f;
       }
-      return nullptr;
+      std::fprintf(stderr, "no candidate %s\n", name.c_str());
+      std::abort();
     };
-    fc.emplace_back("Median(D, Dlog, SNaive168)", MedianOf({get("D(24,168)+ETS"), get("D(24,168;log)+ETS"), get("SNaive(168)")}));
-    fc.emplace_back("Median(D, D4, SNaive168)", MedianOf({get("D(24,168)+ETS"), get("D(24,168) last 4 cycles+ETS"), get("SNaive(168)")}));
-    fc.emplace_back("Mean(D, Dlog)", MedianOf({get("D(24,168)+ETS"), get("D(24,168;log)+ETS")}));
-    fc.emplace_back("Median(D, Dlog, D4log)", MedianOf({get("D(24,168)+ETS"), get("D(24,168;log)+ETS"), get("D(24,168;log) last 4 cycles+ETS")}));
-    fc.emplace_back("Median(D, Dlog, D4, D4log, SNaive168)", MedianOf({get("D(24,168)+ETS"), get("D(24,168;log)+ETS"), get("D(24,168) last 4 cycles+ETS"), get("D(24,168;log) last 4 cycles+ETS"), get("SNaive(168)")}));
+    for (const auto& members : combos) {
+      std::vector<const std::vector<double>*> parts;
+      std::string name = "Median(";
+      for (const auto& m : members) parts.push_back(get(m)), name += (parts.size() > 1 ? ", " : "") + m;
+      fc.emplace_back(name + ")", MedianOf(parts));
+    }
     if (candidates.empty()) {
       for (const auto& [n, f] : fc) candidates.push_back({n, {}});
     }
@@ -283,5 +314,90 @@ int main() {
              F3(c.score.Smape()) + " / " + F3(c.score.Mase()) + " / " + F3(c.score.Owa(val_naive2)), "-",
              "chooses the method; test part unused");
   }
+
+  // 3. Test: the chosen method, refitted on each whole training series.
+  aisle::stdlib::ForecastOptions options;
+  options.horizon = kHorizon;
+  options.seasons = seasons;
+  Score ours, ours40, naive2_40;
+  std::string models_seen;
+  std::fprintf(stderr, "eval_forecast: test (whole training part -> 48 test values)\n");
+  const double cpu_start = CpuSeconds();
+  const auto wall_start = std::chrono::steady_clock::now();
+  std::vector<std::vector<double>> our_forecasts;
+  for (const auto& s : series) our_forecasts.push_back(aisle::stdlib::ForecastSeries(s.train, options).mean);
+  const double cpu = CpuSeconds() - cpu_start;
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  for (size_t i = 0; i < series.size(); ++i) {
+    const auto& s = series[i];
+    const double sm = Smape(s.test, our_forecasts[i]), ma = Mase(s.train, s.test, our_forecasts[i]);
+    ours.Add(sm, ma);
+    if (i < 40) {
+      ours40.Add(sm, ma);
+      const auto f = Naive2(s.train);
+      naive2_40.Add(Smape(s.test, f), Mase(s.train, s.test, f));
+    }
+  }
+  const std::string figures = F3(ours.Smape()) + " / " + F3(ours.Mase()) + " / " + F3(ours.Owa(naive2));
+  PrintRow(op, "Aisle (median of decomposition+ETS x4 and seasonal naive) vs seasonal naive: sMAPE / MASE / OWA",
+           figures, pub("sNaive", 0) + " / " + pub("sNaive", 1) + " / " + pub("sNaive", 2), kSource);
+  PrintRow(op, "Aisle vs Naive2: sMAPE / MASE / OWA", figures,
+           pub("Naive2", 0) + " / " + pub("Naive2", 1) + " / " + pub("Naive2", 2), kSource);
+  PrintRow(op, "Aisle vs SES: sMAPE / MASE / OWA", figures,
+           pub("SES", 0) + " / " + pub("SES", 1) + " / " + pub("SES", 2), kSource);
+  PrintRow(op, "Aisle vs Theta: sMAPE / MASE / OWA", figures,
+           pub("Theta", 0) + " / " + pub("Theta", 1) + " / " + pub("Theta", 2), kSource);
+  // The winner (Smyl's hybrid ES-RNN) is user 118 in the organisers' table.
+  PrintRow(op, "Aisle vs the winner (ES-RNN): sMAPE / MASE / OWA", figures,
+           pub("118", 0) + " / " + pub("118", 1) + " / " + pub("118", 2), kSource);
+  PrintRow(op, "Aisle vs R forecast::ets (all 414, README): OWA", F3(ours.Owa(naive2)), "0.852",
+           "data/m4/README.md (r-cran-forecast 8.20)");
+  PrintRow(op, "time for all 414 series, one core (CPU s / wall s)", fmt::format("{:.2f} / {:.2f}", cpu, wall),
+           "< 10 s (acceptance)", "issue");
+
+  // 4. R's forecast::ets on H1-H40, in the same run.
+  const std::string op40 = "forecast (M4 Hourly H1-H40, h 48)";
+  const std::string ours40_fig =
+      F3(ours40.Smape()) + " / " + F3(ours40.Mase()) + " / " + F3(ours40.Owa(naive2_40));
+  if (std::system("command -v Rscript >/dev/null 2>&1") != 0) {
+    PrintRow(op40, "Aisle vs R forecast::ets: sMAPE / MASE / OWA", ours40_fig, "R not installed", "-");
+    return 0;
+  }
+  const auto tmp = std::filesystem::temp_directory_path() / fmt::format("aisle_m4_ets_{}", static_cast<long>(::getpid()));
+  std::filesystem::create_directories(tmp);
+  const std::string out_csv = (tmp / "ets.csv").string();
+  std::fprintf(stderr, "eval_forecast: running forecast::ets on H1-H40 in R\n");
+  const std::string command = fmt::format("Rscript '{}/m4_ets.R' '{}' '{}' 40 >&2", AISLE_EVAL_SOURCE_DIR, dir, out_csv);
+  const int rc = std::system(command.c_str());
+  auto r_forecasts = ReadWide(out_csv);  // "id,f1..f48" lines (first line skipped: re-read below)
+  {
+    std::ifstream in(out_csv);
+    std::string line;
+    if (std::getline(in, line)) {
+      auto fields = SplitCsv(line);
+      std::vector<double> values;
+      for (size_t i = 1; i < fields.size(); ++i) values.push_back(std::strtod(fields[i].c_str(), nullptr));
+      r_forecasts[fields[0]] = values;
+    }
+  }
+  std::filesystem::remove_all(tmp);
+  Score r40;
+  for (size_t i = 0; i < 40; ++i) {
+    auto it = r_forecasts.find(series[i].id);
+    if (it == r_forecasts.end() || it->second.size() != kHorizon) continue;
+    r40.Add(Smape(series[i].test, it->second), Mase(series[i].train, series[i].test, it->second));
+  }
+  if (rc != 0 || r40.n != 40) {
+    PrintRow(op40, "Aisle vs R forecast::ets: sMAPE / MASE / OWA", ours40_fig,
+             fmt::format("R failed (exit {}, {} of 40 series)", rc, r40.n), "-");
+    return 0;
+  }
+  PrintRow(op40, "Aisle vs R forecast::ets: sMAPE / MASE / OWA", ours40_fig,
+           F3(r40.Smape()) + " / " + F3(r40.Mase()) + " / " + F3(r40.Owa(naive2_40)),
+           "R forecast::ets, same run (tests/eval/m4_ets.R)");
+  const auto seconds = r_forecasts.find("seconds");
+  PrintRow(op40, "time for 40 series (CPU s)", fmt::format("{:.2f}", cpu * 40 / 414.0),
+           seconds != r_forecasts.end() && !seconds->second.empty() ? fmt::format("{:.2f}", seconds->second[0]) : "n/a",
+           "R forecast::ets, same run (ours: 40/414 of the 414-series time)");
   return 0;
 }
