@@ -38,13 +38,28 @@ std::vector<int> CleanSeasons(const std::vector<int>& seasons) {
   return out;
 }
 
-bool IsIntermittent(std::span<const double> y) {
+// Intermittent: non-negative with average inter-demand interval >= kIntermittentAdi, unless the
+// zeros are seasonal (closed hours of an hourly series): a zero whose value one shortest season
+// earlier is also zero more often than halfway between chance (the zero share) and always.
+bool IsIntermittent(std::span<const double> y, int season) {
   size_t nonzero = 0;
   for (double v : y) {
     if (v < 0) return false;
     if (v > 0) ++nonzero;
   }
-  return nonzero > 0 && static_cast<double>(y.size()) / static_cast<double>(nonzero) >= kIntermittentAdi;
+  const double n = static_cast<double>(y.size());
+  if (nonzero == 0 || n / static_cast<double>(nonzero) < kIntermittentAdi) return false;
+  if (season < 2 || y.size() <= static_cast<size_t>(season)) return true;
+  const size_t m = static_cast<size_t>(season);
+  double zeros = 0, repeated = 0;
+  for (size_t t = m; t < y.size(); ++t) {
+    if (y[t] == 0) {
+      ++zeros;
+      if (y[t - m] == 0) ++repeated;
+    }
+  }
+  const double zero_share = 1 - static_cast<double>(nonzero) / n;
+  return zeros == 0 || repeated / zeros < zero_share + 0.5 * (1 - zero_share);
 }
 
 // The hourly (multiple seasonality) method; see FitModel for the choice and its validation.
@@ -102,6 +117,8 @@ Forecast FittedModel::Predict(int h, double level) const {
       out.model = name;
       break;
     case Kind::kDecomposed: {
+      // Intervals are the ETS intervals of the adjusted series shifted by the profiles: the
+      // profiles' own estimation error is not included.
       ets.Predict(h, level, out);
       out.model = name;
       for (size_t j = 0; j < uh; ++j) {
@@ -127,6 +144,8 @@ Forecast FittedModel::Predict(int h, double level) const {
       break;
     }
     case Kind::kMedian: {
+      // The interval bounds are the members' bounds' medians: a pragmatic band (no joint model of
+      // the members' errors), as wide as a typical member's.
       std::vector<Forecast> parts;
       for (const auto& m : members) parts.push_back(m.Predict(h, level));
       for (size_t j = 0; j < uh; ++j) {
@@ -358,11 +377,18 @@ std::optional<FittedModel> FitModel(std::span<const double> y, const ForecastOpt
       model = ets_model(seasons.empty() ? 1 : seasons.front());
       break;
     case Method::kDecomposedEts:
-      if (!seasons.empty()) model = FitDecomposed(y, seasons, DecomposeSettings{}, residuals);
+      if (!seasons.empty()) {
+        // The best single variant of the multiple-season validation (see FitMultiSeasonal).
+        DecomposeSettings settings;
+        settings.log = true;
+        settings.trends = kTrendNone;
+        for (size_t i = 0; i < seasons.size(); ++i) settings.window_cycles.push_back(i == 0 ? 7 : 4);
+        model = FitDecomposed(y, seasons, settings, residuals);
+      }
       if (!model) model = ets_model(1);
       break;
     case Method::kAuto:
-      if (IsIntermittent(y)) return intermittent(Method::kSba);
+      if (IsIntermittent(y, seasons.empty() ? 1 : seasons.front())) return intermittent(Method::kSba);
       if (seasons.size() == 1 && seasons[0] <= kMaxEtsSeason) {
         model = ets_model(seasons[0]);
       } else if (!seasons.empty()) {

@@ -22,13 +22,17 @@ struct FittedModel;
 
 // Which model family forecasts a series.
 enum class Method : uint8_t {
-  kAuto = 0,            // intermittent -> SBA; several seasons or one > kMaxEtsSeason -> the
-                        // hourly method (kDecomposedEts combined with seasonal naive); one season
-                        // -> ETS chosen by AICc among seasonal and non-seasonal models
+  kAuto = 0,            // intermittent (ADI >= 1.32) -> SBA; one season <= kMaxEtsSeason (or none)
+                        // -> ETS by AICc; several seasons or one longer -> the multiple-season
+                        // method: the median of four kDecomposedEts variants (profile windows
+                        // 7/4 and 4/3 cycles, raw and log scale) and seasonal naive (shortest
+                        // season), chosen on M4 Hourly validation (see forecast.cpp)
   kNaive = 1,           // last value repeated
   kSeasonalNaive = 2,   // the value one longest season ago
   kEts = 3,             // ETS by AICc, seasonal with the first season when it is <= kMaxEtsSeason
-  kDecomposedEts = 4,   // seasonal profiles for every season removed, ETS on the rest, added back
+  kDecomposedEts = 4,   // seasonal profiles for every season removed (the shortest from its last 7
+                        // cycles, longer ones from their last 4), non-trended ETS on the rest, on
+                        // the log scale when every value is > 0; profiles added back
   kCroston = 5,         // Croston (1972)
   kSba = 6,             // Syntetos-Boylan approximation (2005): Croston x (1 - alpha / 2)
   kTsb = 7,             // Teunter-Syntetos-Babai (2011): demand probability x demand size

@@ -115,6 +115,10 @@ Forecast Forecaster::Predict() const {
     out.error = "no values added yet";
     return out;
   }
+  if (options_.horizon < 1 || !(options_.level > 0 && options_.level < 1)) {
+    out.error = "horizon must be at least 1 and level in (0, 1)";
+    return out;
+  }
   if (model_) return model_->Predict(options_.horizon, options_.level);
   return ForecastSeries(history_, options_);
 }

@@ -325,9 +325,15 @@ int main() {
   const double cpu_start = CpuSeconds();
   const auto wall_start = std::chrono::steady_clock::now();
   std::vector<std::vector<double>> our_forecasts;
-  for (const auto& s : series) our_forecasts.push_back(aisle::stdlib::ForecastSeries(s.train, options).mean);
+  std::map<std::string, int> models;
+  for (const auto& s : series) {
+    auto f = aisle::stdlib::ForecastSeries(s.train, options);
+    our_forecasts.push_back(std::move(f.mean));
+    ++models[f.model.substr(0, f.model.find('('))];
+  }
   const double cpu = CpuSeconds() - cpu_start;
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  for (const auto& [model, count] : models) std::fprintf(stderr, "  %s: %d series\n", model.c_str(), count);
   for (size_t i = 0; i < series.size(); ++i) {
     const auto& s = series[i];
     const double sm = Smape(s.test, our_forecasts[i]), ma = Mase(s.train, s.test, our_forecasts[i]);

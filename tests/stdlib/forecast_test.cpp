@@ -157,6 +157,29 @@ TEST_CASE("Croston, SBA and TSB on a short intermittent series, worked by hand",
   CHECK(ForecastSeries(y, options).model == "SBA");
 }
 
+TEST_CASE("zeros in fixed seasonal slots are not intermittent demand", "[forecast]") {
+  // Hourly sales of a store closed 20:00-08:00 (half the hours zero, ADI 2): seasonal, not SBA.
+  TestRng rng{37};
+  std::vector<double> store;
+  for (int t = 0; t < 24 * 28; ++t) {
+    const int hour = t % 24;
+    store.push_back(hour >= 8 && hour < 20 ? 50 + 30 * std::sin(3.14159 * (hour - 8) / 12) + rng.Normal() : 0.0);
+  }
+  ForecastOptions options;
+  options.horizon = 24;
+  options.seasons = {24, 168};
+  const Forecast f = ForecastSeries(store, options);
+  INFO(f.model);
+  CHECK(f.model.rfind("Median(", 0) == 0);
+  CHECK(f.mean[3] == Approx(0).margin(1.0));             // 3:00, closed
+  CHECK(f.mean[13] == Approx(50 + 30 * std::sin(3.14159 * 5 / 12)).margin(3.0));  // 13:00
+  // A daily SKU selling on random days (30%) with a weekly season given: intermittent, SBA.
+  std::vector<double> sku;
+  for (int t = 0; t < 120; ++t) sku.push_back(rng.Uniform() < 0.3 ? 1 + std::floor(rng.Uniform() * 3) : 0.0);
+  options.seasons = {7};
+  CHECK(ForecastSeries(sku, options).model == "SBA");
+}
+
 TEST_CASE("an exact seasonal series with trend is forecast exactly", "[forecast]") {
   // y = 10 + 0.5 t + s[t mod 12]: the 2x12 moving average of the first cycles recovers the trend
   // and the season exactly, so every one-step error is 0 and the forecast continues the pattern.
