@@ -65,11 +65,12 @@ std::vector<std::string> SplitCsv(const std::string& line) {
   return out;
 }
 
-std::map<std::string, std::vector<double>> ReadWide(const std::string& path) {
+// Rows "id,v1,v2,..." (quotes and empty fields dropped) by id, after `header_lines` lines.
+std::map<std::string, std::vector<double>> ReadWide(const std::string& path, int header_lines = 1) {
   std::map<std::string, std::vector<double>> out;
   std::ifstream in(path);
   std::string line;
-  std::getline(in, line);  // header
+  for (int i = 0; i < header_lines; ++i) std::getline(in, line);
   while (std::getline(in, line)) {
     auto fields = SplitCsv(line);
     if (fields.empty() || fields[0].empty()) continue;
@@ -375,17 +376,7 @@ int main() {
   std::fprintf(stderr, "eval_forecast: running forecast::ets on H1-H40 in R\n");
   const std::string command = fmt::format("Rscript '{}/m4_ets.R' '{}' '{}' 40 >&2", AISLE_EVAL_SOURCE_DIR, dir, out_csv);
   const int rc = std::system(command.c_str());
-  auto r_forecasts = ReadWide(out_csv);  // "id,f1..f48" lines (first line skipped: re-read below)
-  {
-    std::ifstream in(out_csv);
-    std::string line;
-    if (std::getline(in, line)) {
-      auto fields = SplitCsv(line);
-      std::vector<double> values;
-      for (size_t i = 1; i < fields.size(); ++i) values.push_back(std::strtod(fields[i].c_str(), nullptr));
-      r_forecasts[fields[0]] = values;
-    }
-  }
+  const auto r_forecasts = ReadWide(out_csv, 0);
   std::filesystem::remove_all(tmp);
   Score r40;
   for (size_t i = 0; i < 40; ++i) {
