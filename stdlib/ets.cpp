@@ -30,9 +30,9 @@ constexpr double kParLow = 1e-4;
 constexpr double kParHigh = 0.9999;
 constexpr double kPhiLow = 0.8;
 constexpr double kPhiHigh = 0.98;
-// Nelder-Mead budget per model: the likelihood is smooth in the transformed parameters and
-// converges well within this on the series tried (hourly, ~1000 values); relative tolerance 1e-8
-// of -2 log L (values in the thousands) is far below what changes a model choice.
+// Nelder-Mead budget per model: on M4 Hourly validation a budget of 2000 changed no figure at
+// three decimals (one sMAPE by 0.001) against 400. Relative tolerance 1e-8 of -2 log L (values
+// in the thousands) is far below what changes a model choice.
 constexpr int kMaxEvals = 400;
 constexpr double kRelTol = 1e-8;
 // Sample paths for simulated intervals; a fixed seed keeps forecasts deterministic.

@@ -91,8 +91,9 @@ class Forecaster {
   // Forecasts from the values added so far (error set while there is no value): from the fitted
   // model, or before the first refit from a model fitted on everything added.
   Forecast Predict() const;
-  // Values retained at a refit: 6 longest seasons (at least 4 weekly cycles of hourly data, enough
-  // for the decomposition and ETS; older data mostly adds stale patterns), at least 200.
+  // Values retained at a refit: 6 longest seasons, at least 200. For hourly data (168) that is
+  // 1008 values: the 4 weekly cycles the multiple-season profiles use, and at least the 700-960
+  // values the method was validated on (M4 Hourly); older data would only add stale patterns.
   size_t HistoryLimit() const;
   // Values between refits: the longest season (a week of hourly data), at least 24.
   size_t RefitEvery() const;
