@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${JOBS:-$(nproc)}
-scripts/install-deps.sh ${EVAL_PACKAGES:-}
+# r-base-core and r-cran-forecast: eval_forecast runs forecast::ets (tests/eval/m4_ets.R) beside ours.
+scripts/install-deps.sh r-base-core r-cran-forecast ${EVAL_PACKAGES:-}
 
 launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
