@@ -6,6 +6,7 @@ void RegisterStdlib(engine::OperatorRegistry& registry) {
   RegisterAggregates(registry);
   RegisterScalars(registry);
   RegisterAnomaly(registry);
+  RegisterForecast(registry);
   RegisterReplenishment(registry);
 }
 

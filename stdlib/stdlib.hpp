@@ -14,6 +14,7 @@ void RegisterStdlib(engine::OperatorRegistry& registry);
 void RegisterAggregates(engine::OperatorRegistry& registry);
 void RegisterScalars(engine::OperatorRegistry& registry);
 void RegisterAnomaly(engine::OperatorRegistry& registry);
+void RegisterForecast(engine::OperatorRegistry& registry);
 // reorder_point, safety_stock, eoq, days_of_cover, stockout_eta, case_pack.
 void RegisterReplenishment(engine::OperatorRegistry& registry);
 
