@@ -34,7 +34,7 @@ constexpr const char* kProducts =
     "SKU-2,Whole milk 1l,dairy,0.60,1.20\n";
 constexpr const char* kPromos = "sku,plan\nSKU-1,spring\n";
 
-constexpr const char* kRules = R"(
+constexpr const char* kRules = R"aisle(
 table products from "products.csv" key sku types unit_cost = money, price = money
 table promos from "promos.csv" key sku
 
@@ -69,7 +69,7 @@ rule cannibalisation on category_view
   let c = promo_lift(units, promo = coalesce(off / gross > 5%, false), season = 1d, method = "naive")
   when c < -10%
   emit alert to "merch" message "{category} at {store} {window.start:%m-%d}: other SKUs {units:.0f}, baseline {c.baseline:.0f} ({c:.0%}, {c.incremental:.0f} units)"
-)";
+)aisle";
 
 // Fourteen days at S1 and S2. S1: SKU-1 sells 10 a day at 2.00, but 20 on days 11 and 12, when
 // it is 0.80 off (16.00 off the line: 40% of 40.00); SKU-2 sells 6 a day, 3 on days 11 and 12.
@@ -99,6 +99,7 @@ std::vector<std::string> Messages(const aisle::testing::RunResult& r, const std:
   std::vector<std::string> out;
   for (const auto& e : r.emissions)
     if (e.rule == rule) out.push_back(e.message);
+  std::sort(out.begin(), out.end());  // stores and keys interleave in time order
   return out;
 }
 
@@ -205,7 +206,9 @@ TEST_CASE("promo_lift() gives the same emissions on one shard and on several",
   REQUIRE(one.size() == 6);
   for (int shards : {2, 3}) {
     INFO("shards: " << shards);
-    CHECK(RunSharded(s.rules, s.dir / fmt::format("n{}", shards), shards, lines) == one);
+    const auto many = RunSharded(s.rules, s.dir / fmt::format("n{}", shards), shards, lines);
+    CHECK(many.size() == one.size());
+    for (size_t i = 0; i < std::min(many.size(), one.size()); ++i) CHECK(many[i] == one[i]);
   }
 }
 
@@ -222,10 +225,11 @@ metric sku_margin = line_item
   | agg revenue = sum(price * qty - coalesce(discount, 0.00 USD)),
         margin = sum(margin(price, lookup(products, sku).unit_cost, qty, discount)),
         spelled = sum(price * qty - coalesce(discount, 0.00 USD) - lookup(products, sku).unit_cost * qty)
+  | select store, sku, revenue, margin, spelled, pct = margin_pct(revenue, revenue - margin)
 
 rule report on sku_margin
   when true
-  emit report to "finance" message "{sku}: revenue {revenue:money}, margin {margin:money} = {spelled:money}, {margin_pct(revenue, revenue - margin):.2%}"
+  emit task to "finance" message "{sku}: revenue {revenue:money}, margin {margin:money} = {spelled:money}, {pct:.2%}"
 )");
   // Day 1 at S1, SKU-1 (cost 1.10): 3 at 2.00 with 0.50 off (net 5.50, cost 3.30, margin 2.20),
   // 1 at 2.00 (net 2.00, cost 1.10, margin 0.90), a return of 1 at 2.00 (net -2.00, cost -1.10,
@@ -238,6 +242,7 @@ rule report on sku_margin
       Line("S1", 1, "SKU-2", "2.5", "1.20", "0.00"),
   };
   auto r = RunLines(rules, dir / "state", lines, true);
+  INFO(r.error);
   REQUIRE(r.error.empty());
   CHECK(Messages(r, "report") ==
         std::vector<std::string>{
