@@ -1,4 +1,5 @@
-// Margin, promotion margin and markdown arithmetic (see margin.hpp for the definitions and sources).
+// Margin, promotion margin and markdown arithmetic (see margin.hpp for the definitions and
+// sources).
 
 #include "stdlib/margin.hpp"
 

@@ -66,10 +66,11 @@ std::optional<PromoMargin> PromoMarginOf(double actual_units, double baseline_un
 
 // The markdown rule for slow movers [LW, SA]. Every field has a default.
 struct MarkdownRule {
-  double max_cover_days = 60;  // cover (days of stock at the current sales rate) beyond this is slow
-  double min_age_days = 90;    // stock younger than this is left alone (it has had no time to sell)
-  double elasticity = -2.62;   // price elasticity of demand [BHP]; must be < 0
-  double max_depth = 0.5;      // the deepest suggested markdown (a fraction of the price)
+  double max_cover_days =
+      60;                     // cover (days of stock at the current sales rate) beyond this is slow
+  double min_age_days = 90;   // stock younger than this is left alone (it has had no time to sell)
+  double elasticity = -2.62;  // price elasticity of demand [BHP]; must be < 0
+  double max_depth = 0.5;     // the deepest suggested markdown (a fraction of the price)
 };
 
 // A markdown candidate: stock on hand (> 0), at least min_age_days old, whose cover at the daily

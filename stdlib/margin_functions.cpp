@@ -22,10 +22,13 @@ namespace {
 
 std::optional<double> Number(const Value& v) {
   switch (v.type) {
-    case Type::kInt: return static_cast<double>(v.i);
+    case Type::kInt:
+      return static_cast<double>(v.i);
     case Type::kDecimal:
-    case Type::kPercent: return v.d;
-    default: return std::nullopt;
+    case Type::kPercent:
+      return v.d;
+    default:
+      return std::nullopt;
   }
 }
 

@@ -72,11 +72,15 @@ class PromoLiftState final : public engine::OperatorState {
 
 std::optional<double> AsNumber(const Value& v) {
   switch (v.type) {
-    case Type::kInt: return static_cast<double>(v.i);
-    case Type::kMoney: return static_cast<double>(v.i) / static_cast<double>(dsl::kMoneyScale);
+    case Type::kInt:
+      return static_cast<double>(v.i);
+    case Type::kMoney:
+      return static_cast<double>(v.i) / static_cast<double>(dsl::kMoneyScale);
     case Type::kDecimal:
-    case Type::kPercent: return std::isfinite(v.d) ? std::optional<double>(v.d) : std::nullopt;
-    default: return std::nullopt;
+    case Type::kPercent:
+      return std::isfinite(v.d) ? std::optional<double>(v.d) : std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -93,7 +97,7 @@ class PromoLift final : public engine::StatefulOperator {
     auto& state = static_cast<PromoLiftState&>(base);
     const std::optional<double> actual = AsNumber(args[0]);
     if (ctx.window_size <= 0 || !actual) return Value::Null();  // a raw stream has no series
-    if (ctx.time <= state.last_time) return Value::Null();  // a correction: already learned
+    if (ctx.time <= state.last_time) return Value::Null();      // a correction: already learned
     if (!state.forecaster) state.forecaster.emplace(Options(ctx.window_size));
     Forecaster& f = *state.forecaster;
     if (state.last_time != std::numeric_limits<int64_t>::min()) {
@@ -169,12 +173,18 @@ class PromoLift final : public engine::StatefulOperator {
 std::unique_ptr<engine::StatefulOperator> MakePromoLift(std::span<const Value> args) {
   const std::string_view name = args[3].str();
   Method method = Method::kAuto;
-  if (name == "ets") method = Method::kEts;
-  else if (name == "seasonal_naive") method = Method::kSeasonalNaive;
-  else if (name == "naive") method = Method::kNaive;
-  else if (name == "croston") method = Method::kCroston;
-  else if (name == "sba") method = Method::kSba;
-  else if (name == "tsb") method = Method::kTsb;
+  if (name == "ets")
+    method = Method::kEts;
+  else if (name == "seasonal_naive")
+    method = Method::kSeasonalNaive;
+  else if (name == "naive")
+    method = Method::kNaive;
+  else if (name == "croston")
+    method = Method::kCroston;
+  else if (name == "sba")
+    method = Method::kSba;
+  else if (name == "tsb")
+    method = Method::kTsb;
   return std::make_unique<PromoLift>(args[2].i, method);
 }
 
@@ -197,7 +207,11 @@ void RegisterPromoLift(engine::OperatorRegistry& registry) {
       {"value", Type::kAny, true, Value::Null()},
       {"promo", Type::kBool, true, Value::Null()},
       {"season", Type::kDuration, false, Value::Duration(7 * dsl::kMicrosPerDay), true},
-      {"method", Type::kString, false, Value::String("auto"), true,
+      {"method",
+       Type::kString,
+       false,
+       Value::String("auto"),
+       true,
        {"auto", "ets", "seasonal_naive", "naive", "croston", "sba", "tsb"}},
       {"margin", Type::kMoney, false, Value::Null()},
       {"promo_margin", Type::kMoney, false, Value::Null()},

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "connectors/ndjson/event_parser.hpp"
 #include "engine/engine.hpp"
@@ -78,7 +78,8 @@ std::vector<std::string> Events() {
   std::vector<std::string> lines;
   for (int day = 1; day <= 14; ++day) {
     const bool promo = day == 11 || day == 12;
-    lines.push_back(Line("S1", day, "SKU-1", promo ? "20" : "10", "2.00", promo ? "16.00" : "0.00"));
+    lines.push_back(
+        Line("S1", day, "SKU-1", promo ? "20" : "10", "2.00", promo ? "16.00" : "0.00"));
     lines.push_back(Line("S1", day, "SKU-2", promo ? "3" : "6", "1.20", "0.00"));
     lines.push_back(Line("S2", day, "SKU-1", promo ? "12" : "4", "2.00", promo ? "9.60" : "0.00"));
   }
@@ -105,14 +106,16 @@ std::vector<std::string> Messages(const aisle::testing::RunResult& r, const std:
 
 class JsonSink final : public aisle::engine::Sink {
  public:
-  void Emit(const aisle::engine::Emission& e) override { lines.push_back(aisle::engine::ToJson(e)); }
+  void Emit(const aisle::engine::Emission& e) override {
+    lines.push_back(aisle::engine::ToJson(e));
+  }
   bool Flush(std::string&) override { return true; }
   std::vector<std::string> lines;
 };
 
 // Every emission as a JSON line, sorted (shards interleave stores).
-std::vector<std::string> RunSharded(const std::string& rules, const std::string& data,
-                                    int shards, const std::vector<std::string>& lines) {
+std::vector<std::string> RunSharded(const std::string& rules, const std::string& data, int shards,
+                                    const std::vector<std::string>& lines) {
   aisle::engine::OperatorRegistry registry;
   aisle::stdlib::RegisterStdlib(registry);
   aisle::engine::EngineOptions options;
@@ -187,8 +190,8 @@ TEST_CASE("promo_lift() state survives restarts: split runs equal one run",
   // Cuts before the baseline is known, inside the promotion, and between its two days.
   for (size_t split : {5, 24, 31, 33, 36}) {
     INFO("split after line " << split);
-    auto parts = aisle::testing::RunSplit(s.rules, s.dir / fmt::format("split{}", split), lines,
-                                          split);
+    auto parts =
+        aisle::testing::RunSplit(s.rules, s.dir / fmt::format("split{}", split), lines, split);
     REQUIRE(parts.error.empty());
     CHECK(Messages(parts, "lift") == Messages(whole, "lift"));
     CHECK(Messages(parts, "cannibalisation") == Messages(whole, "cannibalisation"));
@@ -244,9 +247,8 @@ rule report on sku_margin
   auto r = RunLines(rules, dir / "state", lines, true);
   INFO(r.error);
   REQUIRE(r.error.empty());
-  CHECK(Messages(r, "report") ==
-        std::vector<std::string>{
-            "SKU-1: revenue 5.50 USD, margin 2.20 USD = 2.20 USD, 40.00%",
-            "SKU-2: revenue 3.00 USD, margin 1.50 USD = 1.50 USD, 50.00%",
-        });
+  CHECK(Messages(r, "report") == std::vector<std::string>{
+                                     "SKU-1: revenue 5.50 USD, margin 2.20 USD = 2.20 USD, 40.00%",
+                                     "SKU-2: revenue 3.00 USD, margin 1.50 USD = 1.50 USD, 50.00%",
+                                 });
 }

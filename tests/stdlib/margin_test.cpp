@@ -39,9 +39,15 @@ struct Functions {
   }
 };
 
-Value Usd(int64_t units) { return Value::Money(units, aisle::dsl::PackCurrency("USD")); }
-Value Eur(int64_t units) { return Value::Money(units, aisle::dsl::PackCurrency("EUR")); }
-Value Days(int64_t d) { return Value::Duration(d * 86'400'000'000LL); }
+Value Usd(int64_t units) {
+  return Value::Money(units, aisle::dsl::PackCurrency("USD"));
+}
+Value Eur(int64_t units) {
+  return Value::Money(units, aisle::dsl::PackCurrency("EUR"));
+}
+Value Days(int64_t d) {
+  return Value::Duration(d * 86'400'000'000LL);
+}
 
 }  // namespace
 
@@ -68,8 +74,8 @@ TEST_CASE("a line's margin is net revenue less cost, exact to 1/10,000", "[stdli
 
 TEST_CASE("margin arithmetic overflows to nothing", "[stdlib][margin]") {
   const int64_t big = std::numeric_limits<int64_t>::max() / 2;
-  CHECK_FALSE(st::LineMarginOf(big, 0, int64_t{3}, 0));        // price x qty overflows
-  CHECK_FALSE(st::LineMarginOf(1, 0, 2e9, 0));                 // a quantity beyond 1e9
+  CHECK_FALSE(st::LineMarginOf(big, 0, int64_t{3}, 0));             // price x qty overflows
+  CHECK_FALSE(st::LineMarginOf(1, 0, 2e9, 0));                      // a quantity beyond 1e9
   CHECK_FALSE(st::LineMarginOf(big + 1, -big - 1, int64_t{1}, 0));  // net - cost: 2^63
   CHECK_FALSE(st::LineMarginOf(std::numeric_limits<int64_t>::min(), 0, int64_t{1}, 1));
   CHECK_FALSE(st::PromoMarginOf(1, 1, std::numeric_limits<int64_t>::min(), 1));
@@ -104,8 +110,8 @@ TEST_CASE("margin() is null-safe and refuses two currencies", "[stdlib][margin]"
     CHECK(f.Call(name, {Usd(24'900), Usd(11'000), Value::Null()}).is_null());
     CHECK(f.Call(name, {Usd(24'900), Eur(11'000)}).is_null());
     CHECK(f.Call(name, {Usd(24'900), Usd(11'000), Value::Int(1), Eur(100)}).is_null());
-    CHECK(f.Call(name, {Usd(std::numeric_limits<int64_t>::max()), Usd(0), Value::Int(2)})
-              .is_null());
+    CHECK(
+        f.Call(name, {Usd(std::numeric_limits<int64_t>::max()), Usd(0), Value::Int(2)}).is_null());
   }
   CHECK(f.TypeError("margin", {Type::kMoney, Type::kMoney, Type::kString}) != "");
   CHECK(f.TypeError("margin", {Type::kMoney, Type::kMoney, Type::kDecimal, Type::kMoney}) == "");
@@ -132,7 +138,8 @@ TEST_CASE("a promotion's margin: erosion on baseline units, gain on incremental 
   CHECK_FALSE(st::PromoMarginOf(std::nan(""), 1, 10'000, 3'333));
 }
 
-TEST_CASE("markdown candidates: old stock with more cover than the limit", "[stdlib][margin][markdown]") {
+TEST_CASE("markdown candidates: old stock with more cover than the limit",
+          "[stdlib][margin][markdown]") {
   // 240 on hand selling 2 a day: 120 days of cover, beyond 60; 120 days old, beyond 90.
   CHECK(*st::IsMarkdownCandidate(120, 2, 240) == true);
   CHECK(*st::IsMarkdownCandidate(60, 2, 240) == false);   // too young
@@ -174,7 +181,8 @@ TEST_CASE("markdown_candidate() and markdown_pct() in the language", "[stdlib][m
                                 Value::Decimal(-1), Value::Percent(0.6)})
             .d == Approx(0.5));
   CHECK(f.Call("markdown_pct", {Days(30), Value::Decimal(2), Value::Int(240)}).d == 0.0);
-  CHECK(f.Call("markdown_candidate", {Value::Null(), Value::Decimal(2), Value::Int(240)}).is_null());
+  CHECK(
+      f.Call("markdown_candidate", {Value::Null(), Value::Decimal(2), Value::Int(240)}).is_null());
   CHECK(f.Call("markdown_pct", {Days(120), Value::Null(), Value::Int(240)}).is_null());
   CHECK(f.Call("markdown_pct", {Days(120), Value::Decimal(2), Value::Int(240), Days(60), Days(90),
                                 Value::Decimal(2.0)})

@@ -10,15 +10,17 @@
 #include "engine/registry/registry.hpp"
 #include "stdlib/stdlib.hpp"
 
+using aisle::dsl::kMicrosPerDay;
 using aisle::dsl::Type;
 using aisle::dsl::Value;
-using aisle::dsl::kMicrosPerDay;
 
 namespace {
 
 constexpr int64_t kDay = kMicrosPerDay;
 
-Value Usd(int64_t units) { return Value::Money(units, aisle::dsl::PackCurrency("USD")); }
+Value Usd(int64_t units) {
+  return Value::Money(units, aisle::dsl::PackCurrency("USD"));
+}
 
 struct Lift {
   aisle::engine::OperatorRegistry registry;
@@ -28,7 +30,7 @@ struct Lift {
 
   Lift(int64_t season, const char* method) {
     aisle::stdlib::RegisterPromoLift(registry);
-    std::vector<Value> args = {Value::Null(), Value::Null(), Value::Duration(season),
+    std::vector<Value> args = {Value::Null(),         Value::Null(), Value::Duration(season),
                                Value::String(method), Value::Null(), Value::Null()};
     op = registry.Get(registry.Find("promo_lift")).stateful(args);
     state = op->NewState();
@@ -118,4 +120,20 @@ TEST_CASE("promo_lift of money keeps the baseline in money", "[stdlib][promo]") 
   CHECK(l.details[0].type == Type::kMoney);
   CHECK(l.details[0].i == 1'000'000);
   CHECK(l.details[1].i == 250'000);
+}
+
+TEST_CASE("promo_lift checks its argument types", "[stdlib][promo]") {
+  aisle::engine::OperatorRegistry registry;
+  aisle::stdlib::RegisterPromoLift(registry);
+  const auto& spec = registry.Get(registry.Find("promo_lift")).spec;
+  auto error = [&](std::vector<Type> types) {
+    std::string_view why;
+    spec.result(types, why);
+    return std::string(why);
+  };
+  const Type d = Type::kDuration, s = Type::kString, m = Type::kMoney, n = Type::kNull;
+  CHECK(error({Type::kDecimal, Type::kBool, d, s, m, m}) == "");
+  CHECK(error({m, Type::kBool, d, s, n, n}) == "");  // revenue: fine without margins
+  CHECK(error({Type::kString, Type::kBool, d, s, n, n}) != "");
+  CHECK(error({m, Type::kBool, d, s, m, m}) != "");  // margins per unit on revenue
 }
