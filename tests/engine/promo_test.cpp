@@ -225,9 +225,9 @@ table products from "products.csv" key sku types unit_cost = money
 metric sku_margin = line_item
   | key store, sku
   | window tumbling 1d
-  | agg revenue = sum(price * qty - coalesce(discount, 0.00 USD)),
+  | agg revenue = sum(price * qty - coalesce(discount, price * 0)),
         margin = sum(margin(price, lookup(products, sku).unit_cost, qty, discount)),
-        spelled = sum(price * qty - coalesce(discount, 0.00 USD) - lookup(products, sku).unit_cost * qty)
+        spelled = sum(price * qty - coalesce(discount, price * 0) - lookup(products, sku).unit_cost * qty)
   | select store, sku, revenue, margin, spelled, pct = margin_pct(revenue, revenue - margin)
 
 rule report on sku_margin
@@ -237,18 +237,21 @@ rule report on sku_margin
   // Day 1 at S1, SKU-1 (cost 1.10): 3 at 2.00 with 0.50 off (net 5.50, cost 3.30, margin 2.20),
   // 1 at 2.00 (net 2.00, cost 1.10, margin 0.90), a return of 1 at 2.00 (net -2.00, cost -1.10,
   // margin -0.90). Revenue 5.50, margin 2.20, 2.20 / 5.50 = 40.00%.
-  // SKU-2 (cost 0.60): 2.5 at 1.20 = 3.00, cost 1.50, margin 1.50, 50.00%.
+  // SKU-2 (cost 0.60): 2.5 at 1.20 = 3.00, cost 1.50, margin 1.50; 1 at 1.20 without a
+  // discount field: 1.20, cost 0.60, margin 0.60. Revenue 4.20, margin 2.10, 50.00%.
   std::vector<std::string> lines = {
       Line("S1", 1, "SKU-1", "3", "2.00", "0.50"),
       Line("S1", 1, "SKU-1", "1", "2.00", "0.00"),
       Line("S1", 1, "SKU-1", "-1", "2.00", "0.00"),
       Line("S1", 1, "SKU-2", "2.5", "1.20", "0.00"),
+      // No discount field: a null discount, which is none.
+      R"({"type":"line_item","id":"nd","store":"S1","ts":"2025-03-01T13:00:00Z","source":"file","currency":"USD","order":"o-nd","line":1,"sku":"SKU-2","qty":1,"price":"1.20"})",
   };
   auto r = RunLines(rules, dir / "state", lines, true);
   INFO(r.error);
   REQUIRE(r.error.empty());
   CHECK(Messages(r, "report") == std::vector<std::string>{
                                      "SKU-1: revenue 5.50 USD, margin 2.20 USD = 2.20 USD, 40.00%",
-                                     "SKU-2: revenue 3.00 USD, margin 1.50 USD = 1.50 USD, 50.00%",
+                                     "SKU-2: revenue 4.20 USD, margin 2.10 USD = 2.10 USD, 50.00%",
                                  });
 }
