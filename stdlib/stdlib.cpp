@@ -8,6 +8,8 @@ void RegisterStdlib(engine::OperatorRegistry& registry) {
   RegisterAnomaly(registry);
   RegisterForecast(registry);
   RegisterReplenishment(registry);
+  RegisterMargin(registry);
+  RegisterPromoLift(registry);
 }
 
 }  // namespace aisle::stdlib

@@ -17,5 +17,9 @@ void RegisterAnomaly(engine::OperatorRegistry& registry);
 void RegisterForecast(engine::OperatorRegistry& registry);
 // reorder_point, safety_stock, eoq, days_of_cover, stockout_eta, case_pack.
 void RegisterReplenishment(engine::OperatorRegistry& registry);
+// margin, margin_pct, markdown_candidate, markdown_pct.
+void RegisterMargin(engine::OperatorRegistry& registry);
+// promo_lift.
+void RegisterPromoLift(engine::OperatorRegistry& registry);
 
 }  // namespace aisle::stdlib

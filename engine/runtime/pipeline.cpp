@@ -212,6 +212,12 @@ int64_t Pipeline::LowWatermark(size_t m) const {
 
 void Pipeline::FireJoin(size_t m, const EmissionHandler& emit) {
   const auto& join = *plan_.metrics[m].join;
+  // An input with windows still to fire has a watermark past records it has not sent yet (an
+  // event reaches every metric of its stream before any fires): wait for them, or the join would
+  // close the window without them. Its firing routes here again.
+  for (int input : {join.left, join.right})
+    if (const MetricOperator* op = metrics_[static_cast<size_t>(input)].get(); op && op->HasDue())
+      return;
   const int64_t watermark = std::min(LowWatermark(static_cast<size_t>(join.left)),
                                      LowWatermark(static_cast<size_t>(join.right)));
   if (watermark <= watermarks_[m]) return;

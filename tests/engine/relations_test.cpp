@@ -304,6 +304,27 @@ rule report on conv
   }
 }
 
+TEST_CASE("a join of two metrics of one stream waits for both to fire", "[engine][join]") {
+  TempDir dir;
+  // One store, both metrics over line_item. The 11:00 item reaches both metrics before either
+  // fires 10:00: the join must not close 10:00 when `all` fires, before `big` has sent its record.
+  const std::string rules = R"(
+metric all = line_item | key store | window tumbling 1h | agg units = sum(qty)
+metric big = line_item | where qty > 5 | key store | window tumbling 1h | agg big = sum(qty)
+metric both = all left join big on store
+rule report on both when true emit alert to "ops" message "{store} {units} {big}"
+)";
+  // 10:00: 10 and 3 units (10 is big); 11:00: 2 units (none big); 12:00 closes 11:00.
+  const Lines events = {Item("a", "S1", "10:05:00", "A", "10", "1.00"),
+                        Item("b", "S1", "10:06:00", "B", "3", "1.00"),
+                        Item("c", "S1", "11:05:00", "A", "2", "1.00"),
+                        Item("d", "S1", "12:05:00", "A", "7", "1.00")};
+  auto r = Run(dir, rules, events, /*final=*/false);
+  REQUIRE(r.error.empty());
+  CHECK(Messages(r) == Lines{"10:00 S1 13 10", "11:00 S1 2 null"});
+  CHECK(r.stats.late == 0);
+}
+
 TEST_CASE("a join waits for the later input and keeps its buffer across restarts", "[engine][join]") {
   TempDir dir;
   // Traffic may arrive an hour late: visitors_h closes 10:00 only once events reach 12:00, an
