@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 
@@ -23,12 +24,17 @@ int Run(const std::string& cmd) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-std::vector<std::string> Ids(const std::string& path) {
-  std::vector<std::string> out;
+// Emission ids by store, in the order the file has them: shards (the CLI runs one per core)
+// interleave stores in any order, but each store's emissions come in its own order.
+std::map<std::string, std::vector<std::string>> Ids(const std::string& path) {
+  std::map<std::string, std::vector<std::string>> out;
   std::istringstream in(ReadFile(path));
   std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) out.push_back(nlohmann::json::parse(line)["id"]);
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const auto json = nlohmann::json::parse(line);
+    out[json["store"].is_string() ? json["store"].get<std::string>() : ""].push_back(json["id"]);
+  }
   return out;
 }
 
