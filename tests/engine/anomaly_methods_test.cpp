@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "connectors/ndjson/event_parser.hpp"
+#include "dsl/time.hpp"
 #include "engine/engine.hpp"
 #include "stdlib/stdlib.hpp"
 #include "tests/support/engine_harness.hpp"
@@ -122,14 +123,14 @@ rule aov_jump on daily
 TEST_CASE("anomaly forecast in a rule flags the value its forecast did not expect",
           "[engine][stateful][anomaly]") {
   TempDir dir;
-  auto rules = dir.Write("r.aisle", R"(
+  auto rules = dir.Write("r.aisle", R"rules(
 metric daily = sale | key store | window tumbling 1d | agg n = count()
 
 rule busy_day on daily
   let s = anomaly(n, season = 1w, method = "forecast")
   when s > 6
   emit alert to "ops" message "{store} {window.start:%m-%d}: {n} sales, about {s.expected:.0f} expected ({s.slot})"
-)");
+)rules");
   // Sales a day over four weeks from Monday 2025-03-03: 10 on weekdays, 20 on Saturdays, 4 on
   // Sundays, plus one on every third day (a little noise: the forecast's error sd is about 0.5).
   // Scores start after two weeks (the season is 7 days). Day 24 (Thursday 03-27) has 40 sales:
