@@ -1,23 +1,32 @@
-// anomaly(..., method = "ewma"): an exponentially weighted mean and variance per seasonal slot.
+// anomaly(..., method = "ewma"): exponential smoothing of a level, seasonal offsets per slot and
+// one pooled variance of the one-step residuals, with outliers clipped before they update them.
 //
-// Each slot (the same hour of the week, ...) keeps a mean m, a variance v and a count n. A value
-// x is scored (x - m) / sqrt(v) against the slot as it was, then learned with the weight
-//   a = max(1 / (n + 1), 1 - 2^(-dt / half_life))
-// where dt is the time since the slot's previous value: the first values are averaged with equal
-// weights (a running mean and population variance), after which a value's weight halves every
-// `half_life` of time, whatever the window or season (a slot seen again after a gap forgets more).
-// The update is West's (1979) exponentially weighted variance on the residual r = x - m:
-//   m += a r;  v = (1 - a) (v + a r^2).
-// Robustness: once the slot is scored, r is clipped to +-clip * sqrt(v) before the update (a
-// Huber-type update, clip = 3). A one-off spike then moves the mean by at most a * 3 sd and the
-// variance by at most a factor (1 - a) (1 + 9 a), so it does not widen the band for weeks, while a
-// lasting level shift, clipped again on every window, still raises v geometrically and is learned
-// within a few windows. Without the clip a single 20-sd spike multiplies v by about 1 + 400 a.
+// The key's value at window t is expected to be  L + S[slot]:  L an exponentially weighted level
+// shared by every slot, S the slot's offset (the same hour of the week sits that far above the
+// level), S = 0 without a season. The score is (x - L - S) / sqrt(V), V an exponentially weighted
+// variance of the residuals r = x - L - S of every window, whatever its slot. Learning a value:
+//   a = max(1 / (n + 1), 1 - 2^(-dt / half_life))     (n values learned into L, dt since the last)
+//   r_c = r clipped to +-clip * sqrt(V)                (once scored; clip = 3)
+//   L += a r_c;   S += g (x_c - L - S), x_c = L_old + S + r_c   (g the same with the offsets'
+//   half-life, baseline / 2, and dt since the slot's last value);
+//   V = (1 - b) (V + b r_c^2)                          (West 1979; b with 4 x half_life)
+// A slot seen for the first time takes its offset from that value (S = x - L) and updates
+// nothing else. The first values are averaged with equal weights (1 / (n + 1)).
 //
-// Corrections: a slot's last value stays pending until the slot's next window arrives, so a
-// window fired again replaces it (scored against the same mean and variance); a correction of an
-// older window is too late and scores null. A slot unseen for longer than `baseline` starts over.
-// State: per slot 57 bytes; the slots a season has for the rule's window, at most.
+// Why this shape (eval_anomaly, the synthetic benchmark): a mean and variance per slot, as the
+// brief first asked, learn each slot from its own few values (4 per hour of the week in 28
+// days), so the variance is a guess from 3 values and every level shift is learned slot by slot
+// for a whole season: F1 0.17 at |z| >= 3.5. A shared level learns a shift in a few windows; one
+// pooled variance is estimated from every window and, being the variance of one-step residuals,
+// includes the error of the estimated level and offsets, so scores are calibrated early too.
+// Clipping (a Huber-type update) keeps a one-off spike from moving the level or widening the band
+// (it multiplies V by at most (1 - b)(1 + 9 b)), while a lasting shift, clipped again each window,
+// raises V geometrically and is absorbed within a few windows.
+//
+// Corrections: the key's latest window stays pending until its next window arrives, so a window
+// fired again replaces it (scored against the same expectation); an older window's correction is
+// too late and scores null. A key unseen for longer than `baseline` starts over, and so does a
+// slot. State: 62 bytes and 32 per slot seen (at most the season's slots).
 
 #include <algorithm>
 #include <cmath>
@@ -34,17 +43,14 @@ namespace {
 
 using dsl::Value;
 
-constexpr uint8_t kEwmaVersion = 1;
-constexpr size_t kSlotBytes = 8 + 8 + 8 + 8 + 8 + 1 + 8 + 8;
+constexpr uint8_t kEwmaVersion = 2;
+constexpr size_t kHeadBytes = 1 + 8 + 8 + 8 + 8 + 8 + 1 + 8 + 8 + 4;
+constexpr size_t kSlotBytes = 8 + 8 + 8 + 8;
 
-struct EwmaSlot {
-  double mean = 0;
-  double var = 0;
+struct Offset {
+  double value = 0;
   int64_t count = 0;
-  int64_t last_time = 0;  // time of the last value learned
-  bool pending = false;   // a value scored but not learned yet (windowed rules)
-  int64_t pending_time = 0;
-  double pending_value = 0;
+  int64_t last_time = 0;
 };
 
 void PutDouble(std::string& out, double d) {
@@ -62,54 +68,75 @@ double GetDouble(const char* p) {
 
 class EwmaState final : public engine::OperatorState {
  public:
-  std::map<int64_t, EwmaSlot> slots;
-  std::string slot_name;  // the last score's slot, which a detail points into (not saved)
+  double level = 0;
+  double var = 0;
+  int64_t count = 0;      // values learned since the key (re)started
+  int64_t residuals = 0;  // of which updated the level and variance (the first one sets them)
+  int64_t last_time = 0;  // time of the last value learned
+  bool pending = false;   // the latest window: scored, not learned yet (windowed rules)
+  int64_t pending_time = 0;
+  double pending_value = 0;
+  std::map<int64_t, Offset> offsets;  // by slot
+  std::string slot_name;              // the last score's slot, which a detail points into
 
   void Save(std::string& out) const override {
     out.push_back(static_cast<char>(kEwmaVersion));
-    engine::PutU32(out, static_cast<uint32_t>(slots.size()));
-    for (const auto& [index, s] : slots) {
-      engine::PutI64Ordered(out, index);
-      PutDouble(out, s.mean);
-      PutDouble(out, s.var);
-      engine::PutI64Ordered(out, s.count);
-      engine::PutI64Ordered(out, s.last_time);
-      out.push_back(s.pending ? 1 : 0);
-      engine::PutI64Ordered(out, s.pending_time);
-      PutDouble(out, s.pending_value);
+    PutDouble(out, level);
+    PutDouble(out, var);
+    engine::PutI64Ordered(out, count);
+    engine::PutI64Ordered(out, residuals);
+    engine::PutI64Ordered(out, last_time);
+    out.push_back(pending ? 1 : 0);
+    engine::PutI64Ordered(out, pending_time);
+    PutDouble(out, pending_value);
+    engine::PutU32(out, static_cast<uint32_t>(offsets.size()));
+    for (const auto& [slot, o] : offsets) {
+      engine::PutI64Ordered(out, slot);
+      PutDouble(out, o.value);
+      engine::PutI64Ordered(out, o.count);
+      engine::PutI64Ordered(out, o.last_time);
     }
   }
   bool Load(std::string_view in) override {
-    if (in.size() < 5 || static_cast<uint8_t>(in[0]) != kEwmaVersion) return false;
-    const uint32_t n = engine::GetU32(in.data() + 1);
-    if ((in.size() - 5) != size_t{n} * kSlotBytes) return false;
-    std::map<int64_t, EwmaSlot> loaded;
-    const char* p = in.data() + 5;
-    for (uint32_t i = 0; i < n; ++i, p += kSlotBytes) {
-      const int64_t index = engine::GetI64Ordered(p);
-      EwmaSlot s;
-      s.mean = GetDouble(p + 8);
-      s.var = GetDouble(p + 16);
-      s.count = engine::GetI64Ordered(p + 24);
-      s.last_time = engine::GetI64Ordered(p + 32);
-      const uint8_t pending = static_cast<uint8_t>(p[40]);
-      s.pending = pending == 1;
-      s.pending_time = engine::GetI64Ordered(p + 41);
-      s.pending_value = GetDouble(p + 49);
-      if (pending > 1 || !std::isfinite(s.mean) || !std::isfinite(s.var) || s.var < 0 ||
-          s.count < 0 || !std::isfinite(s.pending_value) || !loaded.emplace(index, s).second)
+    if (in.size() < kHeadBytes || static_cast<uint8_t>(in[0]) != kEwmaVersion) return false;
+    const char* p = in.data();
+    const uint32_t n = engine::GetU32(p + kHeadBytes - 4);
+    if (in.size() - kHeadBytes != size_t{n} * kSlotBytes) return false;
+    const uint8_t has_pending = static_cast<uint8_t>(p[41]);
+    const double l = GetDouble(p + 1), v = GetDouble(p + 9), pv = GetDouble(p + 50);
+    const int64_t c = engine::GetI64Ordered(p + 17), m = engine::GetI64Ordered(p + 25);
+    if (has_pending > 1 || !std::isfinite(l) || !std::isfinite(v) || v < 0 || c < 0 || m < 0 ||
+        m > c || !std::isfinite(pv))
+      return false;
+    std::map<int64_t, Offset> loaded;
+    for (const char* q = p + kHeadBytes; q < in.data() + in.size(); q += kSlotBytes) {
+      Offset o{GetDouble(q + 8), engine::GetI64Ordered(q + 16), engine::GetI64Ordered(q + 24)};
+      if (!std::isfinite(o.value) || o.count < 0 ||
+          !loaded.emplace(engine::GetI64Ordered(q), o).second)
         return false;
     }
-    slots = std::move(loaded);
+    level = l;
+    var = v;
+    count = c;
+    residuals = m;
+    last_time = engine::GetI64Ordered(p + 33);
+    pending = has_pending == 1;
+    pending_time = engine::GetI64Ordered(p + 42);
+    pending_value = pv;
+    offsets = std::move(loaded);
     return true;
   }
 };
 
+// The weight of a new value: equal weights for the first ones, then halving every half-life.
+double Weight(int64_t count, int64_t dt, double half_life) {
+  const double decay = 1.0 - std::exp2(-static_cast<double>(std::max<int64_t>(0, dt)) / half_life);
+  return std::max(1.0 / static_cast<double>(count + 1), decay);
+}
+
 class EwmaAnomaly final : public engine::StatefulOperator {
  public:
-  explicit EwmaAnomaly(const EwmaOptions& options) : options_(options) {
-    if (options_.half_life <= 0) options_.half_life = std::max<int64_t>(1, options_.baseline / 2);
-  }
+  explicit EwmaAnomaly(const EwmaOptions& options) : options_(options) {}
 
   std::unique_ptr<engine::OperatorState> NewState() const override {
     return std::make_unique<EwmaState>();
@@ -120,54 +147,101 @@ class EwmaAnomaly final : public engine::StatefulOperator {
     auto& state = static_cast<EwmaState&>(base);
     const std::optional<double> x = AsNumber(args[0]);
     if (!x) return Value::Null();
-    const bool windowed = ctx.window_size > 0;
-    const size_t min_history =
-        windowed ? MinHistory(options_.baseline, ctx.window_size, options_.season) : kMinHistory;
-    EwmaSlot& slot = state.slots[windowed ? SlotOf(ctx.time, ctx.window_size, options_.season) : 0];
-    if (windowed && slot.pending) {
-      if (ctx.time < slot.pending_time) return Value::Null();  // too late to correct
-      if (ctx.time > slot.pending_time) Learn(slot, slot.pending_value, slot.pending_time, min_history);
+    const int64_t window = ctx.window_size;
+    if (window > 0 && state.pending) {
+      if (ctx.time < state.pending_time) return Value::Null();  // too late to correct
+      if (ctx.time > state.pending_time) Learn(state, state.pending_value, state.pending_time, window);
     }
-    if (slot.count > 0 && ctx.time - slot.last_time > options_.baseline) slot = EwmaSlot{};
+    if (state.count > 0 && ctx.time - state.last_time > options_.baseline) Restart(state);
+    const int64_t slot = SlotOf(ctx.time, window, options_.season);
+    const bool seasonal = SlotCount(window, options_.season) > 1;
+    auto offset = state.offsets.find(slot);
+    const bool known_slot =
+        !seasonal || (offset != state.offsets.end() && offset->second.count > 0 &&
+                      ctx.time - offset->second.last_time <= options_.baseline);
     Value score = Value::Null();
-    details[kHistory] = Value::Int(slot.count);
-    if (static_cast<size_t>(slot.count) >= min_history) {
-      const double spread = std::sqrt(slot.var);
-      score = Value::Decimal(ZScore(*x, slot.mean, spread));
-      details[kExpected] = InUnits(slot.mean, args[0]);
+    details[kHistory] = Value::Int(state.count);
+    if (known_slot && static_cast<size_t>(state.count) >=
+                          MinValues(window)) {
+      const double expected = state.level + (seasonal ? offset->second.value : 0.0);
+      const double spread = std::sqrt(state.var);
+      score = Value::Decimal(ZScore(*x, expected, spread));
+      details[kExpected] = InUnits(expected, args[0]);
       details[kSpread] = InUnits(spread, args[0]);
-      SlotName(ctx.time, ctx.window_size, options_.season, state.slot_name);
+      SlotName(ctx.time, window, options_.season, state.slot_name);
       details[kSlot] = Value::String(state.slot_name);
     }
-    if (windowed) {
-      slot.pending = true;
-      slot.pending_time = ctx.time;
-      slot.pending_value = *x;
+    if (window > 0) {
+      state.pending = true;
+      state.pending_time = ctx.time;
+      state.pending_value = *x;
     } else {
-      Learn(slot, *x, ctx.time, min_history);
+      Learn(state, *x, ctx.time, window);
     }
     return score;
   }
 
  private:
-  void Learn(EwmaSlot& s, double y, int64_t time, size_t min_history) const {
-    s.pending = false;
-    if (s.count > 0 && time - s.last_time > options_.baseline) s = EwmaSlot{};
-    double a = 1.0;
-    if (s.count > 0) {
-      const double dt = static_cast<double>(std::max<int64_t>(0, time - s.last_time));
-      const double decay = 1.0 - std::exp2(-dt / static_cast<double>(options_.half_life));
-      a = std::max(1.0 / static_cast<double>(s.count + 1), decay);
+  // Scores start once half the baseline's windows have been learned (at least three).
+  size_t MinValues(int64_t window) const {
+    if (window <= 0) return kMinHistory;
+    return std::max<size_t>(kMinHistory, static_cast<size_t>(options_.baseline / window / 2));
+  }
+
+  double LevelHalfLife(int64_t window) const {
+    if (options_.half_life > 0) return static_cast<double>(options_.half_life);
+    if (window > 0) return static_cast<double>(kEwmaAutoWindows * window);
+    return static_cast<double>(std::max<int64_t>(1, options_.baseline / 2));
+  }
+
+  static void Restart(EwmaState& state) {
+    state.level = state.var = 0;
+    state.count = state.residuals = 0;
+    state.offsets.clear();
+  }
+
+  void Learn(EwmaState& state, double y, int64_t time, int64_t window) const {
+    state.pending = false;
+    if (state.count > 0 && time - state.last_time > options_.baseline) Restart(state);
+    const bool seasonal = SlotCount(window, options_.season) > 1;
+    Offset* offset = nullptr;
+    if (seasonal) {
+      offset = &state.offsets[SlotOf(time, window, options_.season)];
+      if (offset->count > 0 && time - offset->last_time > options_.baseline) *offset = Offset{};
     }
-    double r = y - s.mean;
-    if (static_cast<size_t>(s.count) >= min_history && s.var > 0) {
-      const double limit = options_.clip * std::sqrt(s.var);
-      r = std::clamp(r, -limit, limit);
+    if (state.count == 0) {
+      state.level = y;
+      state.var = 0;
+      state.residuals = 1;
+    } else if (offset && offset->count == 0) {
+      offset->value = y - state.level;  // a new slot: its offset, nothing else to learn
+    } else {
+      const double s = offset ? offset->value : 0.0;
+      double r = y - state.level - s;
+      if (static_cast<size_t>(state.count) >= MinValues(window) && state.var > 0) {
+        const double limit = options_.clip * std::sqrt(state.var);
+        r = std::clamp(r, -limit, limit);
+      }
+      const int64_t dt = time - state.last_time;
+      const double half_life = LevelHalfLife(window);
+      const double a = Weight(state.residuals, dt, half_life);
+      const double b = Weight(state.residuals, dt, half_life * options_.variance_factor);
+      const double clipped = state.level + s + r;
+      state.level += a * r;
+      if (offset) {
+        const double g = Weight(offset->count, time - offset->last_time,
+                                static_cast<double>(std::max<int64_t>(1, options_.baseline / 2)));
+        offset->value += g * (clipped - state.level - offset->value);
+      }
+      state.var = (1 - b) * (state.var + b * r * r);
+      state.residuals += 1;
     }
-    s.mean += a * r;
-    s.var = (1 - a) * (s.var + a * r * r);
-    s.count += 1;
-    s.last_time = time;
+    if (offset) {
+      offset->count += 1;
+      offset->last_time = time;
+    }
+    state.count += 1;
+    state.last_time = time;
   }
 
   EwmaOptions options_;

@@ -44,13 +44,19 @@ size_t MinHistory(int64_t baseline, int64_t window, int64_t season);
 
 // Options of method "ewma" (anomaly_ewma.cpp).
 struct EwmaOptions {
-  int64_t baseline = 0;   // a slot unseen for longer starts over; sets the warm-up (MinHistory)
+  int64_t baseline = 0;      // seasonal offsets' half-life is baseline / 2; a key unseen for longer
+                             // starts over; sets the warm-up (MinHistory)
   int64_t season = 0;
-  int64_t half_life = 0;  // time for a value's weight to halve; <= 0: baseline / 2
-  double clip = 3.0;      // residuals are clipped to +-clip spreads before they update the slot
+  int64_t half_life = 0;     // the level's half-life; <= 0: kEwmaAutoWindows windows (streams:
+                             // baseline / 2)
+  double variance_factor = 4;  // the variance's half-life over the level's
+  double clip = 3.0;         // residuals are clipped to +-clip spreads before they update anything
 };
 
-// method "ewma": exponentially weighted mean and variance per seasonal slot.
+// The level's default half-life in windows (chosen on eval_anomaly's benchmark).
+inline constexpr int64_t kEwmaAutoWindows = 24;
+
+// method "ewma": an exponentially weighted level, seasonal offsets and a pooled variance.
 std::unique_ptr<engine::StatefulOperator> MakeEwmaAnomaly(const EwmaOptions& options);
 
 // method "forecast": the residual of the key's own one-step forecast (anomaly_forecast.cpp).

@@ -95,17 +95,19 @@ metric daily = sale | key store | window tumbling 1d | agg aov = avg(total)
 
 rule aov_jump on daily
   let s = anomaly(aov, baseline = 8d, season = 1d, method = "ewma", half_life = 1d)
-  when s > 2.5
+  when s > 2
   emit alert to "ops" message "{store} {aov:money}, usually {s.expected:money} give or take {s.spread:money} ({s.history} days, slot '{s.slot}'): {s:.2f}"
 )");
-  // One sale a day: 10, 14, 12, 12, 15, 20, 13.50 USD. Daily windows, one slot, scores from
-  // 8d / 1d / 2 = 4 values; half_life 1d: a = 1/2 (equal weights for the first two).
-  //   10 -> m 10, v 0; 14 -> m 12, v .5 (0 + .5 * 16) = 4; 12 -> m 12, v 2; 12 -> m 12, v 1;
-  //   day 5: 15 vs m 12, sd 1 -> 3.00: fires (history 4);
-  //   learning 15 (r 3, within 3 sd): m 13.5, v .5 (1 + 4.5) = 2.75, sd 1.6583;
-  //   day 6: 20 vs 13.5 -> 6.5 / 1.6583 = 3.92: fires (history 5);
-  //   learning 20: r 6.5 clipped to 3 sd = 4.9749: m 15.987, v 7.5625;
-  //   day 7: 13.5 vs 15.987, sd 2.75 -> -0.90.
+  // One sale a day: 10, 14, 12, 12, 15, 20, 13.50 USD. Daily windows, one slot: the expectation
+  // is the level L. Scores from 8d / 1d / 2 = 4 values. half_life 1d: the level learns with
+  // a = .5; the variance with b = 1/2, 1/3, 1/4, 1/5, 1/6 (equal weights while above
+  // 1 - 2^(-1/4) = 0.159); L += a r, V = (1 - b)(V + b r^2):
+  //   10 -> L 10; 14 -> r 4, L 12, V 4; 12 -> L 12, V 8/3; 12 -> L 12, V 2;
+  //   day 5: 15 vs 12, sd 1.414 -> 2.12: fires (history 4);
+  //   learning 15 (r 3, within 3 sd): L 13.5, V .8 (2 + .2 * 9) = 3.04, sd 1.7436;
+  //   day 6: 20 vs 13.5 -> 6.5 / 1.7436 = 3.73: fires (history 5);
+  //   learning 20: r clipped to 3 sd = 5.2307: L 16.115, V 5/6 * 2.5 * 3.04 = 6.333;
+  //   day 7: 13.5 vs 16.115, sd 2.517 -> -1.04.
   const char* totals[] = {"10.00", "14.00", "12.00", "12.00", "15.00", "20.00", "13.50"};
   std::vector<std::string> lines;
   for (int day = 1; day <= 7; ++day)
@@ -115,9 +117,9 @@ rule aov_jump on daily
   REQUIRE(r.error.empty());
   REQUIRE(r.emissions.size() == 2);
   CHECK(r.emissions[0].message ==
-        "S1 15.00 USD, usually 12.00 USD give or take 1.00 USD (4 days, slot ''): 3.00");
+        "S1 15.00 USD, usually 12.00 USD give or take 1.41 USD (4 days, slot ''): 2.12");
   CHECK(r.emissions[1].message ==
-        "S1 20.00 USD, usually 13.50 USD give or take 1.66 USD (5 days, slot ''): 3.92");
+        "S1 20.00 USD, usually 13.50 USD give or take 1.74 USD (5 days, slot ''): 3.73");
 }
 
 TEST_CASE("anomaly forecast in a rule flags the value its forecast did not expect",

@@ -52,6 +52,7 @@ struct Config {
   int64_t season = 7 * kDay;
   int64_t half_life = 0;
   double clip = 3.0;
+  double variance_factor = 4.0;
 };
 
 // Scores of every point (NaN where the method gives none), fed as hourly windows.
@@ -64,6 +65,7 @@ std::vector<double> Score(const aisle::eval::BenchSeries& s, const Config& c,
     o.season = c.season;
     o.half_life = c.half_life;
     o.clip = c.clip;
+    o.variance_factor = c.variance_factor;
     op = aisle::stdlib::anomaly_detail::MakeEwmaAnomaly(o);
   } else {
     std::vector<Value> args = {Value::Null(), Value::Duration(c.baseline),
@@ -124,7 +126,7 @@ std::string Prf(const Counts& c) {
   return fmt::format("P {:.2f} R {:.2f} F1 {:.2f}", c.Precision(), c.Recall(), c.F1());
 }
 
-void RunBenchmark() {
+void RunBenchmark(bool grid) {
   aisle::engine::OperatorRegistry registry;
   aisle::stdlib::RegisterStdlib(registry);
   const auto bench = aisle::eval::MakeBenchmark();
@@ -137,12 +139,17 @@ void RunBenchmark() {
       {"forecast", "forecast"},
       {"forecast season 1d", "forecast", 28 * kDay, kDay},
   };
-  // The ewma grid its defaults were chosen on: half-life x clip, weekly season.
-  for (int64_t half_life : {7 * kDay, 14 * kDay, 28 * kDay, 56 * kDay})
-    for (double clip : {2.0, 3.0, 4.0, 1e9})
-      configs.push_back({fmt::format("ewma half_life {}d clip {}", half_life / kDay,
-                                     clip > 100 ? std::string("none") : fmt::format("{}", clip)),
-                         "ewma", 28 * kDay, 7 * kDay, half_life, clip});
+  // The ewma grid its defaults were chosen on: the level's half-life in windows, the variance's
+  // over the level's, the clip; weekly season.
+  if (grid) {
+    configs.clear();
+    for (int64_t windows : {3, 6, 12, 24, 48})
+      for (double factor : {1.0, 4.0})
+        for (double clip : {3.0, 1e9})
+          configs.push_back({fmt::format("ewma half_life {}h variance x{} clip {}", windows, factor,
+                                         clip > 100 ? std::string("none") : fmt::format("{}", clip)),
+                             "ewma", 28 * kDay, 7 * kDay, windows * kHour, clip, factor});
+  }
   const std::vector<double> thresholds = [] {
     std::vector<double> t;
     for (double x = 2.0; x <= 12.0; x += 0.25) t.push_back(x);
@@ -317,6 +324,7 @@ void RunGenerator() {
 int main(int argc, char** argv) {
   const std::string only = argc > 1 ? argv[1] : "";
   if (only.empty() || only == "a") RunGenerator();
-  if (only.empty() || only == "b") RunBenchmark();
+  if (only.empty() || only == "b") RunBenchmark(false);
+  if (only == "grid") RunBenchmark(true);
   return 0;
 }

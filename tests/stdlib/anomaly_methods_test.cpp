@@ -55,32 +55,34 @@ struct Scorer {
 
 }  // namespace
 
-TEST_CASE("ewma scores against an exponentially weighted mean and variance", "[stdlib][anomaly]") {
-  // Daily windows, one slot (season 1d), baseline 8d: scores from 8 / 2 = 4 values. half_life 1d:
-  // after the first values (weights 1, 1/2, 1/3, ...) a value weighs a = 1 - 2^-1 = 0.5.
-  // Update on r = x - m: m += a r, v = (1 - a)(v + a r^2).
+TEST_CASE("ewma scores against an exponentially weighted level and variance", "[stdlib][anomaly]") {
+  // Daily windows, one slot (season 1d): the expectation is the level L. Baseline 8d: scores from
+  // 8 / 2 = 4 values. half_life 1d: the level's weight is a = max(1/m, 1 - 2^-1) = 0.5 and the
+  // variance's b = max(1/m, 1 - 2^(-1/4) = 0.1591), m counting the values learned with this one:
+  // b = 1/2, 1/3, 1/4, 1/5, 1/6 for the 2nd to 6th. L += a r, V = (1 - b)(V + b r^2).
   Scorer s(8 * kDay, kDay, "ewma", kDay);
-  CHECK(s.Feed(10, 0 * kDay, kDay).is_null());  // m 10, v 0 (a = 1)
-  CHECK(s.Feed(14, 1 * kDay, kDay).is_null());  // a = max(1/2, .5): r 4, m 12, v .5 (0 + 8) = 4
-  CHECK(s.Feed(12, 2 * kDay, kDay).is_null());  // a .5, r 0: m 12, v 2
-  CHECK(s.Feed(12, 3 * kDay, kDay).is_null());  // m 12, v 1; four values from here
-  // 15 against m 12, sd 1: z 3.
+  CHECK(s.Feed(10, 0 * kDay, kDay).is_null());  // L 10, V 0
+  CHECK(s.Feed(14, 1 * kDay, kDay).is_null());  // r 4: L 12, V .5 (0 + .5 * 16) = 4
+  CHECK(s.Feed(12, 2 * kDay, kDay).is_null());  // r 0: L 12, V 2/3 * 4 = 8/3
+  CHECK(s.Feed(12, 3 * kDay, kDay).is_null());  // r 0: L 12, V 3/4 * 8/3 = 2; four values
+  // 15 against L 12, sd sqrt(2): 2.1213...
   Value z = s.Feed(15, 4 * kDay, kDay);
-  CHECK(z.d == Approx(3.0).epsilon(1e-12));
+  CHECK(z.d == Approx(3.0 / std::sqrt(2.0)).epsilon(1e-12));
   CHECK(s.details[0].d == Approx(12.0).epsilon(1e-12));
-  CHECK(s.details[1].d == Approx(1.0).epsilon(1e-12));
+  CHECK(s.details[1].d == Approx(std::sqrt(2.0)).epsilon(1e-12));
   CHECK(s.details[2].i == 4);
   CHECK(s.slot.empty());  // a single slot
-  // Learning 15: r 3 is within the clip (3 sd = 3): m 13.5, v .5 (1 + .5 * 9) = 2.75.
-  // 20 -> 6.5 / sqrt(2.75) = 3.919683...
+  // Learning 15: r 3 is within the clip (3 sd = 4.24): L 13.5, V .8 (2 + .2 * 9) = 3.04.
+  // 20 -> 6.5 / sqrt(3.04) = 3.7280...
   z = s.Feed(20, 5 * kDay, kDay);
-  CHECK(z.d == Approx(6.5 / std::sqrt(2.75)).epsilon(1e-12));
-  // Learning 20: r 6.5 is clipped to 3 sqrt(2.75) = 4.974937: m = 13.5 + .5 * 4.974937 =
-  // 15.987469, v = .5 (2.75 + .5 * 9 * 2.75) = 7.5625 (sd 2.75; unclipped it would be 11.9375).
+  CHECK(z.d == Approx(6.5 / std::sqrt(3.04)).epsilon(1e-12));
+  // Learning 20: r 6.5 is clipped to 3 sqrt(3.04) = 5.2307: L = 13.5 + 1.5 sqrt(3.04) = 16.115,
+  // V = 5/6 (3.04 + 1/6 * 9 * 3.04) = 5/6 * 2.5 * 3.04 = 6.3333 (unclipped: 8.4042).
   z = s.Feed(13.5, 6 * kDay, kDay);
-  CHECK(s.details[0].d == Approx(13.5 + 1.5 * std::sqrt(2.75)).epsilon(1e-12));
-  CHECK(s.details[1].d == Approx(2.75).epsilon(1e-12));
-  CHECK(z.d == Approx((13.5 - 13.5 - 1.5 * std::sqrt(2.75)) / 2.75).epsilon(1e-12));
+  const double level = 13.5 + 1.5 * std::sqrt(3.04), var = 5.0 / 6.0 * 2.5 * 3.04;
+  CHECK(s.details[0].d == Approx(level).epsilon(1e-12));
+  CHECK(s.details[1].d == Approx(std::sqrt(var)).epsilon(1e-12));
+  CHECK(z.d == Approx((13.5 - level) / std::sqrt(var)).epsilon(1e-12));
 }
 
 TEST_CASE("ewma corrections replace the pending value", "[stdlib][anomaly]") {
@@ -94,16 +96,16 @@ TEST_CASE("ewma corrections replace the pending value", "[stdlib][anomaly]") {
   t.Feed(14, kDay, kDay);
   t.Feed(12, 2 * kDay, kDay);
   t.Feed(12, 3 * kDay, kDay);
-  CHECK(t.Feed(15, 4 * kDay, kDay).d == Approx(3.0));  // m 12, sd 1 as above
-  // Day 4 fired again with 9: scored against the same m 12, sd 1 -> -3, and 9 replaces 15.
-  CHECK(t.Feed(9, 4 * kDay, kDay).d == Approx(-3.0).epsilon(1e-12));
-  // Learning 9: r -3 (within the clip): m 10.5, v .5 (1 + 4.5) = 2.75. 20 -> 9.5 / sqrt(2.75).
-  CHECK(t.Feed(20, 5 * kDay, kDay).d == Approx(9.5 / std::sqrt(2.75)).epsilon(1e-12));
+  CHECK(t.Feed(15, 4 * kDay, kDay).d == Approx(3.0 / std::sqrt(2.0)));  // L 12, V 2 as above
+  // Day 4 fired again with 9: scored against the same L 12, V 2, and 9 replaces 15.
+  CHECK(t.Feed(9, 4 * kDay, kDay).d == Approx(-3.0 / std::sqrt(2.0)).epsilon(1e-12));
+  // Learning 9: r -3 (within the clip): L 10.5, V .8 (2 + .2 * 9) = 3.04. 20 -> 9.5 / sqrt(3.04).
+  CHECK(t.Feed(20, 5 * kDay, kDay).d == Approx(9.5 / std::sqrt(3.04)).epsilon(1e-12));
   // Day 3 again, after day 5: too late to change anything.
   CHECK(t.Feed(100, 3 * kDay, kDay).is_null());
 }
 
-TEST_CASE("ewma forgets a slot unseen for longer than the baseline", "[stdlib][anomaly]") {
+TEST_CASE("ewma forgets a key unseen for longer than the baseline", "[stdlib][anomaly]") {
   Scorer s(8 * kDay, kDay, "ewma", kDay);
   for (int i = 0; i < 6; ++i) s.Feed(10 + i % 2, i * kDay, kDay);
   CHECK_FALSE(s.Feed(10, 6 * kDay, kDay).is_null());
@@ -111,22 +113,31 @@ TEST_CASE("ewma forgets a slot unseen for longer than the baseline", "[stdlib][a
   CHECK(s.details[2].i == 0);
 }
 
-TEST_CASE("ewma keeps one mean and variance per seasonal slot", "[stdlib][anomaly]") {
-  // Hourly windows, daily season, baseline 8d (4 values per slot), half_life 1d.
-  Scorer s(8 * kDay, kDay, "ewma", kDay);
-  for (int d = 0; d < 5; ++d) {
-    s.Feed(100 + (d % 2) * 2, d * kDay + 10 * kHour, kHour);  // hour 10: 100 102 100 102 100
-    s.Feed(5, d * kDay + 11 * kHour, kHour);                   // hour 11: always 5
-  }
-  // Hour 10 learned 100 102 100 102 (the fifth pending): m = 100 -> 101 (a 1/2, v 1) -> a .5,
-  // r -1: m 100.5, v .5 (1 + .5) = .75 -> r 1.5: m 101.25, v .5 (.75 + 1.125) = .9375.
-  Value z = s.Feed(100, 5 * kDay + 10 * kHour, kHour);
-  // Learning the pending 100: r -1.25 (clip 3 sqrt(.9375) = 2.9): m 100.625,
-  // v .5 (.9375 + .78125) = .859375. 100 -> -.625 / sqrt(.859375).
-  CHECK(z.d == Approx(-0.625 / std::sqrt(0.859375)).epsilon(1e-12));
-  CHECK(s.slot == "10:00");
-  // Hour 11 is flat: any change saturates.
-  CHECK(s.Feed(6, 5 * kDay + 11 * kHour, kHour).d == 1e9);
+TEST_CASE("ewma shares the level across slots and keeps an offset per slot", "[stdlib][anomaly]") {
+  // Hourly windows, a 2-hour season (slots #0 and #1 alternate), baseline 4h: scores from
+  // max(3, 4 / 2) = 3 values; offsets learn with g = max(1/k, 1 - 2^(-2h / 2h)) = .5 (k the
+  // slot's values); half_life 1h: a = .5, b = 1/2, 1/3, 1/4 as above.
+  Scorer s(4 * kHour, 2 * kHour, "ewma", kHour);
+  CHECK(s.Feed(10, 0, kHour).is_null());  // L 10, S0 0
+  CHECK(s.Feed(20, kHour, kHour).is_null());  // a new slot: S1 = 20 - 10 = 10, nothing else
+  CHECK(s.Feed(12, 2 * kHour, kHour).is_null());  // two values learned: not yet
+  // Learning 12 (slot 0): r = 12 - 10 - 0 = 2: L 11, S0 = .5 (12 - 11) = .5, V .5 (.5 * 4) = 1.
+  // 22 (slot 1) against L + S1 = 21, sd 1: z 1.
+  Value z = s.Feed(22, 3 * kHour, kHour);
+  CHECK(z.d == Approx(1.0).epsilon(1e-12));
+  CHECK(s.details[0].d == Approx(21.0).epsilon(1e-12));
+  CHECK(s.slot == "#1");
+  // Learning 22: r 1: L 11.5, S1 = 10 + .5 (22 - 11.5 - 10) = 10.25, V = 2/3 (1 + 1/3) = 8/9.
+  // 9 (slot 0) against 11.5 + .5 = 12: -3 / sqrt(8/9) = -3.18198.
+  z = s.Feed(9, 4 * kHour, kHour);
+  CHECK(z.d == Approx(-3.0 / std::sqrt(8.0 / 9.0)).epsilon(1e-12));
+  // Learning 9: r -3 clipped to -3 sqrt(8/9) = -2.828427 (x_c = 9.171573): L = 11.5 - 1.414214,
+  // S0 = .5 + .5 (x_c - L - .5), V = 3/4 (8/9 + 1/4 * 8) = 2.166667.
+  // 30 (slot 1) against L + 10.25 = 20.335786: 9.664214 / 1.471960 = 6.5655.
+  const double level = 11.5 - std::sqrt(2.0);
+  z = s.Feed(30, 5 * kHour, kHour);
+  CHECK(s.details[0].d == Approx(level + 10.25).epsilon(1e-12));
+  CHECK(z.d == Approx((30 - level - 10.25) / std::sqrt(0.75 * (8.0 / 9.0 + 2.0))).epsilon(1e-12));
 }
 
 TEST_CASE("ewma state is bounded by the season's slots", "[stdlib][anomaly]") {
@@ -136,8 +147,8 @@ TEST_CASE("ewma state is bounded by the season's slots", "[stdlib][anomaly]") {
     s.Feed(static_cast<double>(h % 24), h * kHour, kHour);
     if (h == 2 * 168) after_two_weeks = s.Saved();
   }
-  // 1 version byte, a u32 count, 168 slots of 57 bytes, now and after two weeks alike.
-  CHECK(s.Saved().size() == 5 + 168 * 57);
+  // 62 bytes, then 32 per slot: 168 slots, now and after two weeks alike.
+  CHECK(s.Saved().size() == 62 + 168 * 32);
   CHECK(after_two_weeks.size() == s.Saved().size());
 }
 
