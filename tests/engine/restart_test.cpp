@@ -24,7 +24,7 @@ metric daily = sale
   | agg tx = count(), aov = avg(total), customers = count_distinct(customer)
 
 rule aov_drop on daily
-  let score = anomaly(aov, baseline = 6d, season = 1d)
+  let score = anomaly(aov, baseline = 6d, season = 1d, method = "robust_z")
   when score < -3
   emit alert to "ops" message "{store} aov {aov:money} score {score:.1f}"
 

@@ -21,7 +21,7 @@ TEST_CASE("a let holding anomaly() reads its explanation as details", "[engine][
 metric daily = sale | key store | window tumbling 1d | agg aov = avg(total)
 
 rule aov_jump on daily
-  let s = anomaly(aov, baseline = 6d, season = 1d)
+  let s = anomaly(aov, baseline = 6d, season = 1d, method = "robust_z")
   when s > 2 and s.history >= 5
   emit alert to "ops" message "{store} {aov:money}, usually {s.expected:money} give or take {s.spread:money} ({s.history} days): {s:.2f}"
 )");
@@ -51,7 +51,7 @@ TEST_CASE("a let over an expression of a stateful call has no details",
 metric daily = sale | key store | window tumbling 1d | agg aov = avg(total)
 
 rule doubled on daily
-  let twice = anomaly(aov, baseline = 6d, season = 1d) * 2
+  let twice = anomaly(aov, baseline = 6d, season = 1d, method = "robust_z") * 2
   when twice.expected > 0
   emit alert to "ops"
 )");

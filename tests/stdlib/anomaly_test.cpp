@@ -20,17 +20,19 @@ struct Anomaly {
   std::unique_ptr<aisle::engine::StatefulOperator> op;
   std::unique_ptr<aisle::engine::OperatorState> state;
 
-  Anomaly(int64_t baseline, int64_t season, const char* method = "robust_z") {
+  Anomaly(int64_t baseline, int64_t season, const char* method = "robust_z",
+          int64_t half_life = 0) {
     aisle::stdlib::RegisterAnomaly(registry);
     std::vector<Value> args = {Value::Null(), Value::Duration(baseline), Value::Duration(season),
-                               Value::String(method)};
+                               Value::String(method), Value::Duration(half_life)};
     op = registry.Get(registry.Find("anomaly")).stateful(args);
     state = op->NewState();
   }
-  Value details[3];  // expected, spread, history: the last call's explanation
+  Value details[4];  // expected, spread, history, slot: the last call's explanation
 
   Value Feed(double x, int64_t time, int64_t window) {
-    std::vector<Value> args = {Value::Decimal(x), Value::Null(), Value::Null(), Value::Null()};
+    std::vector<Value> args = {Value::Decimal(x), Value::Null(), Value::Null(), Value::Null(),
+                               Value::Null()};
     for (Value& d : details) d = Value::Null();
     return op->Apply(*state, args, {time, window}, details);
   }
