@@ -201,18 +201,9 @@ void WriteInvoice(const Invoice& inv, std::ostream& events) {
   events << out;
 }
 
-}  // namespace
-
-std::string MoneyText(int64_t units) {
-  std::string text = dsl::FormatUnits(units, 4);
-  // Keep two decimals at least, and every one that is not a trailing zero.
-  while (text.size() > 3 && text.back() == '0' && text[text.size() - 3] != '.') text.pop_back();
-  return text;
-}
-
-bool LondonToUtc(std::string_view text, int64_t& micros) {
-  // "2010-12-01 08:26:00" or "2010-12-01 08:26" ('T' also accepted).
-  if (text.size() != 16 && text.size() != 19) return false;
+// "YYYY-MM-DD HH:MM[:SS]" ('T' also accepted) in `zone`'s local time to UTC microseconds.
+bool LocalToUtc(std::string_view text, const date::time_zone* zone, int64_t& micros) {
+  if (zone == nullptr || (text.size() != 16 && text.size() != 19)) return false;
   auto digits = [&](size_t at, size_t n, int64_t& v) {
     v = 0;
     for (size_t i = at; i < at + n; ++i) {
@@ -234,14 +225,18 @@ bool LondonToUtc(std::string_view text, int64_t& micros) {
   const date::local_seconds local =
       date::local_days(ymd) + std::chrono::hours(h) + std::chrono::minutes(mi) +
       std::chrono::seconds(s);
-  try {
-    const date::time_zone* zone = date::locate_zone(std::string(kTimezone));
-    const auto utc = zone->to_sys(local, date::choose::earliest);
-    micros = utc.time_since_epoch().count() * dsl::kMicrosPerSecond;
-    return true;
-  } catch (const std::exception&) {
-    return false;  // no time zone database: every time is unreadable, and said so per line
-  }
+  const auto utc = zone->to_sys(local, date::choose::earliest);
+  micros = utc.time_since_epoch().count() * dsl::kMicrosPerSecond;
+  return true;
+}
+
+}  // namespace
+
+std::string MoneyText(int64_t units) {
+  std::string text = dsl::FormatUnits(units, 4);
+  // Keep two decimals at least, and every one that is not a trailing zero.
+  while (text.size() > 3 && text.back() == '0' && text[text.size() - 3] != '.') text.pop_back();
+  return text;
 }
 
 ConvertSummary Convert(const std::function<bool(std::string&)>& next_line, std::ostream& events,
@@ -252,6 +247,12 @@ ConvertSummary Convert(const std::function<bool(std::string&)>& next_line, std::
   int64_t line = 0;
   std::string error;
   if (!reader.Next(f, line, error)) return summary;  // empty input: not even a header
+  const date::time_zone* zone = nullptr;
+  try {
+    zone = date::locate_zone(std::string(kTimezone));
+  } catch (const std::exception& e) {
+    errors << "no time zone " << kTimezone << " (" << e.what() << "): no row can be converted\n";
+  }
   std::vector<Invoice> invoices;
   std::unordered_map<std::string, size_t> index;
   auto bad = [&](std::string_view reason) {
@@ -289,7 +290,7 @@ ConvertSummary Convert(const std::function<bool(std::string&)>& next_line, std::
       continue;
     }
     row.price = *price;
-    if (!LondonToUtc(Trim(f[4]), ts)) {
+    if (!LocalToUtc(Trim(f[4]), zone, ts)) {
       bad(fmt::format("InvoiceDate \"{}\" is not a local time (YYYY-MM-DD HH:MM:SS)", f[4]));
       continue;
     }

@@ -38,8 +38,11 @@ struct ConvertSummary {
 // Reads CSV text, one physical line per call of `next_line` (without its line end; false at the
 // end of input); the first line is the header. Writes events to `events`, ordered by time (an
 // invoice's events take the time of its first line; ties keep file order), and one line per bad
-// row to `errors`: "line N: reason" with N the 1-based line the record starts on. Never throws
-// on bad input. Deterministic: the same input and options give the same bytes.
+// row to `errors`: "line N: reason" with N the 1-based line the record starts on. InvoiceDate is
+// Europe/London local time, converted to UTC with the system time zone database: a local time
+// that occurs twice (clocks going back) takes the earlier instant, one that does not exist
+// (clocks going forward) the instant of the change. Never throws on bad input. Deterministic:
+// the same input and options give the same bytes.
 ConvertSummary Convert(const std::function<bool(std::string&)>& next_line, std::ostream& events,
                        std::ostream& errors, const ConvertOptions& options = {});
 
@@ -49,10 +52,5 @@ std::string ProductsCsv(const std::map<std::string, std::string>& products);
 
 // 1/10,000 units as a decimal string with two to four decimals: 25500 -> "2.55", 10 -> "0.001".
 std::string MoneyText(int64_t units);
-
-// "YYYY-MM-DD HH:MM[:SS]" in Europe/London local time to UTC microseconds; false on malformed
-// text. A local time that occurs twice (the autumn change) takes the earlier instant;
-// one that does not exist (the spring change) takes the instant of the change.
-bool LondonToUtc(std::string_view text, int64_t& micros);
 
 }  // namespace aisle::online_retail

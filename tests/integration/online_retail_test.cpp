@@ -240,3 +240,33 @@ TEST_CASE("the online retail converter reports a bad row by its line and convert
   CHECK(events[4]["product"] == "GLASS STAR, \"FROSTED\"");
   CHECK(events[4]["qty"] == -1);
 }
+
+TEST_CASE("the online retail converter maps London time to UTC across both clock changes",
+          "[cli][online_retail]") {
+  // UK summer time in 2011 ran from 01:00 UTC on Sunday 27 March (local 01:00 -> 02:00) to
+  // 01:00 UTC on Sunday 30 October (local 02:00 BST -> 01:00 GMT). Local 01:30 on 27 March does
+  // not exist: it takes the instant of the change, 01:00 UTC. Local 01:30 on 30 October happens
+  // twice (00:30 UTC in BST, 01:30 UTC in GMT): it takes the earlier.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"2011-03-27 00:59:00", "2011-03-27T00:59:00Z"},  // GMT
+      {"2011-03-27 01:30:00", "2011-03-27T01:00:00Z"},  // skipped
+      {"2011-03-27 02:00:00", "2011-03-27T01:00:00Z"},  // BST
+      {"2011-10-30 00:59:00", "2011-10-29T23:59:00Z"},  // BST
+      {"2011-10-30 01:30:00", "2011-10-30T00:30:00Z"},  // repeated: the first
+      {"2011-10-30 02:00:00", "2011-10-30T02:00:00Z"},  // GMT
+  };
+  std::string csv = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n";
+  for (size_t i = 0; i < cases.size(); ++i)
+    csv += fmt::format("{},22423,REGENCY CAKESTAND 3 TIER,1,{},12.75,,United Kingdom\n", 600000 + i,
+                       cases[i].first);
+  TempDir dir;
+  Convert(dir.Write("dst.csv", csv), dir / "out", dir);
+  std::map<std::string, std::string> ts_of;
+  for (const auto& e : ReadNdjson(dir / "out/events.ndjson"))
+    if (e["type"] == "sale") ts_of[e["order"]] = e["ts"];
+  REQUIRE(ts_of.size() == cases.size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    INFO(cases[i].first);
+    CHECK(ts_of[std::to_string(600000 + i)] == cases[i].second);
+  }
+}
