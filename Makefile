@@ -7,6 +7,7 @@
 #   make fuzz   long libFuzzer campaigns (clang); `make test` only replays the corpora
 #   make bench  benchmarks and their peers, one table (BENCH_SCALE=small for a quick run)
 #   make eval   analytics operators against independent references, one table
+#   make online-retail  the UCI Online Retail example: convert, replay its rules, summarize
 SHELL := /bin/bash
 JOBS  ?= $(shell nproc)
 GEN   := -G Ninja
@@ -17,7 +18,7 @@ BENCH_SCALE ?= full
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps build demo test soak asan tsan fuzz bench eval clean
+.PHONY: all deps build demo test soak asan tsan fuzz bench eval clean online-retail
 
 all: build
 
@@ -32,6 +33,9 @@ build: deps build/release/build.ninja
 
 demo: build
 	build/release/aisle demo
+
+online-retail: deps
+	JOBS=$(JOBS) examples/online_retail/run.sh
 
 build/asan/build.ninja: | deps
 	cmake -S . -B build/asan $(GEN) -DCMAKE_BUILD_TYPE=Debug -DAISLE_SANITIZE=ON $(LAUNCHER)
