@@ -32,7 +32,8 @@ using dsl::Value;
 
 namespace {
 
-constexpr uint8_t kStateVersion = 1;
+// Version 2 added `negative_seen`; version 1 states read as never having seen one.
+constexpr uint8_t kStateVersion = 2;
 // The details, in the order RegisterForecast declares them.
 constexpr size_t kNext = 0, kLower = 1, kUpper = 2, kErrorSd = 3, kModel = 4;
 // No forecast before this many windows of the shortest season (or this many windows without a
@@ -44,17 +45,21 @@ class ForecastState final : public engine::OperatorState {
  public:
   std::optional<Forecaster> forecaster;
   int64_t last_time = std::numeric_limits<int64_t>::min();
+  bool negative_seen = false;  // a series that never went below 0 is not forecast below it
   std::string model;  // the last forecast's model, which a detail's string points into
 
   void Save(std::string& out) const override {
     out.push_back(static_cast<char>(kStateVersion));
     engine::PutI64Ordered(out, last_time);
+    out.push_back(negative_seen ? 1 : 0);
     if (forecaster) forecaster->Save(out);
   }
   bool Load(std::string_view in) override {
-    if (in.size() < 9 || static_cast<uint8_t>(in[0]) != kStateVersion) return false;
+    const size_t header = in.empty() ? 0 : static_cast<uint8_t>(in[0]) == 1 ? 9 : 10;
+    if (in.empty() || static_cast<uint8_t>(in[0]) > kStateVersion || in.size() < header) return false;
     last_time = engine::GetI64Ordered(in.data() + 1);
-    in.remove_prefix(9);
+    negative_seen = header == 10 && in[9] != 0;
+    in.remove_prefix(header);
     if (in.empty()) {
       forecaster.reset();
       return true;
@@ -103,28 +108,31 @@ class ForecastFunction final : public engine::StatefulOperator {
     }
     f.Add(*x);
     state.last_time = ctx.time;
+    if (*x < 0) state.negative_seen = true;
     const std::vector<int> seasons = Seasons(ctx.window_size);
     const int64_t needed = seasons.empty() ? kMinValues : kMinSeasons * seasons.front();
     if (f.Count() < needed) return Value::Null();
     const Forecast forecast = f.Predict();
     if (!forecast.error.empty() || forecast.mean.empty()) return Value::Null();
+    // Sales, units and visits do not go below 0: neither do their forecasts.
+    const double floor = state.negative_seen ? -std::numeric_limits<double>::infinity() : 0.0;
     double total = 0, lower = 0, upper = 0;
     for (size_t i = 0; i < forecast.mean.size(); ++i) {
-      total += forecast.mean[i];
-      lower += forecast.lower[i];
-      upper += forecast.upper[i];
+      total += std::max(forecast.mean[i], floor);
+      lower += std::max(forecast.lower[i], floor);
+      upper += std::max(forecast.upper[i], floor);
     }
     auto in_units = [&](double y) {
       if (!std::isfinite(y)) return Value::Null();
       if (args[0].type != Type::kMoney) return Value::Decimal(y);
       return Value::Money(std::llround(y * static_cast<double>(dsl::kMoneyScale)), args[0].currency);
     };
-    details[kNext] = in_units(forecast.mean[0]);
+    details[kNext] = in_units(std::max(forecast.mean[0], floor));
     details[kLower] = in_units(lower);
     details[kUpper] = in_units(upper);
     // The one-step interval is mean +- z * sd: its half-width over z.
     const double z = ZOf(level_);
-    if (z > 0) details[kErrorSd] = in_units((forecast.upper[0] - forecast.lower[0]) / (2 * z));
+    if (z > 0) details[kErrorSd] = in_units((forecast.upper[0] - forecast.lower[0]) / (2 * z));  // unclipped
     state.model = forecast.model;
     details[kModel] = Value::String(state.model);
     return in_units(total);
