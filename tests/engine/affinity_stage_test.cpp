@@ -114,7 +114,7 @@ RunResult RunSharded(const std::string& rules, const std::string& data,
     }
     (*opened)->Push(event);
   }
-  Status s = (*opened)->Finish(true);
+  aisle::Status s = (*opened)->Finish(true);
   if (!s.ok()) result.error = s.message();
   result.emissions = std::move(sink.emissions);
   return result;
@@ -278,7 +278,8 @@ TEST_CASE("a late line item inside lateness corrects a window's rules", "[engine
   //   dates => bread 2/2, lift 1.5; bread => dates 2/4, lift 0.5 / (2/6) = 1.5
   //   apple => bread, bread => apple, apple => cheese, cheese => apple: 3/4, lift 0.75 / (4/6)
   //     = 1.125, conviction (1/3) / (1/4) = 1.333, support 50%
-  //   bread => cheese, cheese => bread: 2/4, lift 0.5 / (4/6) = 0.75, conviction 1
+  //   bread => cheese, cheese => bread: 2/4, lift 0.5 / (4/6) = 0.75, conviction
+  //     (1 - 4/6) / (1 - 0.5) = 0.667
   lines.push_back(Line("S1", "O2", 3, "cheese", "2025-03-03T18:00:00Z"));
   lines.push_back(Line("S1", "XS1b", 1, "zucchini", "2025-03-04T13:00:00Z"));  // fires the correction
   auto r = RunLines(rules, dir / "state", lines, false);
@@ -294,8 +295,8 @@ TEST_CASE("a late line item inside lateness corrects a window's rules", "[engine
                          "S1 apple => cheese items=2 n=3 s=50.0% c=75.0% l=1.125 v=1.333",
                          "S1 bread => apple items=2 n=3 s=50.0% c=75.0% l=1.125 v=1.333",
                          "S1 cheese => apple items=2 n=3 s=50.0% c=75.0% l=1.125 v=1.333",
-                         "S1 bread => cheese items=2 n=2 s=33.3% c=50.0% l=0.750 v=1.000",
-                         "S1 cheese => bread items=2 n=2 s=33.3% c=50.0% l=0.750 v=1.000",
+                         "S1 bread => cheese items=2 n=2 s=33.3% c=50.0% l=0.750 v=0.667",
+                         "S1 cheese => bread items=2 n=2 s=33.3% c=50.0% l=0.750 v=0.667",
                      });
 }
 
