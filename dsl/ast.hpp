@@ -161,8 +161,14 @@ struct Let {
   ExprPtr value;
 };
 
+struct EmitField {
+  Ident name;
+  ExprPtr value;
+};
+
 struct Emit {
-  Ident kind;                     // alert | task
+  Ident kind;                     // alert | task | po_draft
+  std::vector<EmitField> fields;  // `with NAME = EXPRESSION, ...`
   std::optional<Ident> severity;  // info | warning | critical
   std::string channel;
   Span channel_span;

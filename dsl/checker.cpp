@@ -1760,6 +1760,9 @@ class Checker {
       if (e.kind.name != "report")
         diags_.Error("E028", e.kind.span, "a schedule emits a report, not '" + e.kind.name + "'",
                      "write 'emit report to \"CHANNEL\"'");
+      if (!e.fields.empty())
+        diags_.Error("E028", e.fields[0].name.span, "a schedule's report carries no 'with' values",
+                     "put the figures in the message");
       if (e.severity) {
         const std::string& sev = e.severity->name;
         if (sev == "info") out.severity = plan::Severity::kInfo;
@@ -1816,10 +1819,13 @@ class Checker {
       rule.kind = plan::EmitKind::kAlert;
     } else if (e.kind.name == "task") {
       rule.kind = plan::EmitKind::kTask;
+    } else if (e.kind.name == "po_draft") {
+      rule.kind = plan::EmitKind::kPoDraft;
     } else {
       diags_.Error("E028", e.kind.span, "cannot emit '" + e.kind.name + "'",
-                   DidYouMean(e.kind.name, {"alert", "task"}));
+                   DidYouMean(e.kind.name, {"alert", "task", "po_draft"}));
     }
+    CheckEmitFields(e, rule, scope);
     if (e.severity) {
       const std::string& s = e.severity->name;
       if (s == "info") rule.severity = plan::Severity::kInfo;
@@ -1856,6 +1862,51 @@ class Checker {
     diags_.Error("E044", e.message_span, "local times in a message need the stores' time zones",
                  "declare a table keyed by store with a 'timezone' column, e.g. "
                  "table stores from \"stores.csv\" key store");
+  }
+
+  // `with NAME = EXPRESSION, ...` (a name the record has too is replaced by the `with` value); a
+  // purchase-order draft needs its sku, qty and unit cost.
+  void CheckEmitFields(const ast::Emit& e, plan::Rule& rule, Scope& scope) {
+    std::map<std::string, Span> seen;
+    for (const auto& f : e.fields) {
+      if (auto [it, fresh] = seen.emplace(f.name.name, f.name.span); !fresh) {
+        diags_.Error("E014", f.name.span, "'" + f.name.name + "' is set twice in 'with'");
+        continue;
+      }
+      if (rule.kind == plan::EmitKind::kPoDraft && (f.name.name == "total" || f.name.name == "status")) {
+        diags_.Error("E112", f.name.span,
+                     "'" + f.name.name + "' is set by the engine: a purchase-order draft's total is "
+                     "qty x unit_cost, and its status is pending");
+        continue;
+      }
+      rule.emit_fields.push_back({f.name.name, Resolve(*f.value, scope)});
+    }
+    if (rule.kind != plan::EmitKind::kPoDraft) return;
+    struct Required {
+      const char* name;
+      Type type;
+      const char* example;
+    };
+    for (const Required& r : {Required{"sku", Type::kString, "sku = sku"},
+                              Required{"qty", Type::kInt, "qty = case_pack(24.5, 6)"},
+                              Required{"unit_cost", Type::kMoney, "unit_cost = 3.75 USD"}}) {
+      auto it = std::find_if(rule.emit_fields.begin(), rule.emit_fields.end(),
+                             [&](const plan::Rule::EmitField& f) { return f.name == r.name; });
+      if (it == rule.emit_fields.end()) {
+        if (seen.count(r.name)) continue;  // reported above
+        diags_.Error("E111", e.kind.span,
+                     fmt::format("a purchase-order draft needs '{}'", r.name),
+                     fmt::format("add it after the channel: with {}", r.example));
+        continue;
+      }
+      if (it->value.type != r.type && it->value.type != Type::kNull && it->value.type != Type::kAny)
+        diags_.Error("E112", it->value.span,
+                     fmt::format("a purchase-order draft's {} is {}, not {}", r.name,
+                                 TypeName(r.type), TypeName(it->value.type)),
+                     r.type == Type::kInt ? "round a quantity up to whole units or case packs with "
+                                            "case_pack(quantity, pack)"
+                                          : "");
+    }
   }
 
   // "{field}" and "{field:spec}" template fields; "{{" and "}}" are literal braces.

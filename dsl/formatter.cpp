@@ -65,7 +65,8 @@ class Printer {
     if (IsDeclaration(t)) return base;
     if (depth_ == 0 && t.kind == Kind::kOperator && t.text == "|") return base + 2;
     if (depth_ == 0 && in_rule_ && t.kind == Kind::kWord && In(kClauses, t.text)) return base + 2;
-    if (depth_ == 0 && in_rule_ && after_emit_ && IsWord(t, "message")) return base + 4;
+    if (depth_ == 0 && in_rule_ && after_emit_ && (IsWord(t, "message") || IsWord(t, "with")))
+      return base + 4;
     return -1;
   }
 

@@ -86,6 +86,7 @@ AISLE_KW(schedule);
 AISLE_KW(at);
 AISLE_KW(local);
 AISLE_KW(utc);
+AISLE_KW(with);
 #undef AISLE_KW
 
 struct reserved : p::sor<kw_and, kw_or, kw_not, kw_true, kw_false, kw_null> {};
@@ -234,8 +235,14 @@ struct severity_level : ident {};
 struct severity_clause : p::seq<kw_severity, _, p::must<severity_level>> {};
 struct emit_to : kw_to {};
 struct message_clause : p::seq<kw_message, _, p::must<string_lit>> {};
+// `with NAME = EXPRESSION, ...`: values the emission carries (a purchase-order draft's sku, qty).
+struct emit_field_name : ident {};
+struct emit_field_value : p::seq<p::one<'='>, _, p::must<expr>> {};
+struct emit_field : p::seq<emit_field_name, _, p::must<emit_field_value>> {};
+struct emit_with : p::seq<kw_with, _, p::must<emit_field>, p::star<_, p::one<','>, _, p::must<emit_field>>> {};
 struct emit_clause : p::seq<kw_emit, _, p::must<emit_kind>, p::opt<_, severity_clause>, _,
-                            p::must<emit_to>, _, p::must<string_lit>, p::opt<_, message_clause>> {};
+                            p::must<emit_to>, _, p::must<string_lit>, p::opt<_, emit_with>,
+                            p::opt<_, message_clause>> {};
 struct throttle_count : number_lit {};
 struct throttle_keys : p::seq<kw_per, _, p::must<ident>, p::star<_, p::one<','>, _, p::must<ident>>> {};
 struct throttle_clause : p::seq<kw_throttle, _, p::must<throttle_count>, _, p::must<kw_per>, _,
@@ -318,6 +325,8 @@ template <> inline constexpr const char* errors::message<table_key> = "expected 
 template <> inline constexpr const char* errors::message<stage> = "expected a pipeline stage: where, select, distinct, during, key, window, agg, affinity or top";
 template <> inline constexpr const char* errors::message<affinity_by> = "expected 'by' and the field that names a basket, e.g. affinity sku by order";
 template <> inline constexpr const char* errors::message<select_item> = "expected a field, or NAME = EXPRESSION";
+template <> inline constexpr const char* errors::message<emit_field> = "expected NAME = EXPRESSION after 'with', e.g. with sku = sku, qty = 24";
+template <> inline constexpr const char* errors::message<emit_field_value> = "expected '=' and a value, e.g. qty = 24";
 template <> inline constexpr const char* errors::message<top_by> = "expected 'by' and what to rank by, e.g. top 5 by revenue";
 template <> inline constexpr const char* errors::message<join_on> = "expected 'on' and the key fields the join matches";
 template <> inline constexpr const char* errors::message<table_type> = "expected a column type: COLUMN = TYPE";

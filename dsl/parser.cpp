@@ -31,7 +31,7 @@ using selector = pt::selector<
                           g::lateness_clause, g::delay_clause, g::idle_clause, g::metric_decl, g::where_stage, g::key_stage,
                           g::window_stage, g::tumbling_window, g::hopping_window, g::hop_every, g::sliding_window, g::session_window, g::session_gap, g::day_window, g::week_window, g::month_window, g::fiscal_window, g::week_start, g::weekday_name, g::fiscal_from, g::during_stage, g::hours_name, g::attribute_stage, g::attribute_target, g::attribute_within, g::window_offset, g::agg_stage, g::agg_def,
                           g::label_clause, g::let_clause, g::when_clause, g::emit_clause,
-                          g::emit_kind, g::severity_level, g::message_clause, g::rule_decl,
+                          g::emit_kind, g::severity_level, g::message_clause, g::rule_decl, g::emit_field, g::emit_field_name,
                           g::throttle_clause, g::throttle_count, g::throttle_keys,
                           g::policy_header, g::policy_level,
                           g::table_type, g::column_type, g::select_stage, g::select_computed,
@@ -315,6 +315,8 @@ class Builder {
       } else if (part->is_type<g::message_clause>()) {
         e.message = Unquote(*part->children[0]);
         e.message_span = SpanOf(*part->children[0]);
+      } else if (part->is_type<g::emit_field>()) {
+        e.fields.push_back({Id(*part->children[0]), Expression(*part->children[1])});
       }
     }
     return e;

@@ -186,7 +186,7 @@ struct TemplatePart {
   std::string spec;  // after ':' in "{aov:money}"
 };
 
-enum class EmitKind { kAlert, kTask, kReport };
+enum class EmitKind { kAlert, kTask, kReport, kPoDraft };
 enum class Severity { kInfo, kWarning, kCritical };
 
 struct Rule {
@@ -207,6 +207,13 @@ struct Rule {
   Severity severity = Severity::kWarning;
   std::string channel;
   std::vector<TemplatePart> message;
+  // `with NAME = EXPRESSION, ...`: values the emission carries, after the record's. A po_draft
+  // has sku, qty and unit_cost among them (the checker sees to it), and gets total and status.
+  struct EmitField {
+    std::string name;
+    Expr value;
+  };
+  std::vector<EmitField> emit_fields;
   // `{field:local %H:%M}` in the message: store -> IANA time zone, from the stores table.
   std::unordered_map<std::string, std::string> store_timezones;
   std::vector<std::pair<std::string, std::string>> labels;

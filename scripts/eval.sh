@@ -11,8 +11,8 @@ scripts/install-deps.sh r-base-core r-cran-forecast ${EVAL_PACKAGES:-}
 
 launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-[[ -f build/release/build.ninja ]] ||
-  cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}"
+# Configure every time: a new evaluation program must be in build.ninja before it is listed.
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
 targets=$(sed -n 's/^build \(eval_[A-Za-z0-9_]*\): phony.*/\1/p' build/release/build.ninja | sort -u)
 # shellcheck disable=SC2086
 [[ -z $targets ]] || cmake --build build/release -j "$jobs" --target $targets

@@ -21,6 +21,7 @@ std::string_view KindName(dsl::plan::EmitKind kind) {
     case dsl::plan::EmitKind::kAlert: return "alert";
     case dsl::plan::EmitKind::kTask: return "task";
     case dsl::plan::EmitKind::kReport: return "report";
+    case dsl::plan::EmitKind::kPoDraft: return "po_draft";
   }
   return "alert";
 }

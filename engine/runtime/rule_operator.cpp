@@ -26,6 +26,7 @@ RuleOperator::RuleOperator(const dsl::plan::Rule& plan, const OperatorRegistry& 
       dedupe_(plan.dedupe_period + kRecentMargin) {
   for (const auto& s : plan_.suppressions) activity_.emplace_back(s.period + kRecentMargin);
   record_.resize(plan_.fields.size());
+  emit_values_.resize(plan_.emit_fields.size());
   for (const auto& step : plan_.steps) {
     if (!step.stateful) {
       calls_.emplace_back();
@@ -76,6 +77,8 @@ void RuleOperator::Process(std::span<const Value> input, std::string_view key, i
     record_[static_cast<size_t>(step.slot)] = result;
   }
   if (!evaluator_.Holds(plan_.condition, record_, event, store)) return;
+  for (size_t i = 0; i < plan_.emit_fields.size(); ++i)
+    emit_values_[i] = evaluator_.Eval(plan_.emit_fields[i].value, record_, event, store);
   const int64_t at = plan_.input.is_stream ? time : time + window_size;  // the emission's time
   if (!activity_.empty() && Suppressed(at)) {
     ++suppressed_;
@@ -161,6 +164,7 @@ Emission RuleOperator::Build(std::string_view key, std::string_view event_id, in
   for (int f : plan_.value_fields)
     e.values.emplace_back(plan_.fields[static_cast<size_t>(f)].name,
                           ValueJson(record_[static_cast<size_t>(f)]));
+  AddEmitValues(e);
   std::string_view timezone;  // for `local %...` times: the store's zone
   if (!plan_.store_timezones.empty())
     if (auto it = plan_.store_timezones.find(e.store); it != plan_.store_timezones.end())
@@ -194,6 +198,31 @@ Emission RuleOperator::Build(std::string_view key, std::string_view event_id, in
   XXH3_freeState(st);
   e.id = fmt::format("{:016x}{:016x}", h.high64, h.low64);
   return e;
+}
+
+// The `with` values; a purchase-order draft adds its total (qty x unit_cost, exact; null when a
+// factor is null or the product overflows) and its status, pending until someone approves it.
+void RuleOperator::AddEmitValues(Emission& e) const {
+  const Value* qty = nullptr;
+  const Value* unit_cost = nullptr;
+  for (size_t i = 0; i < plan_.emit_fields.size(); ++i) {
+    const std::string& name = plan_.emit_fields[i].name;
+    // A `with` value named like a field of the record takes its place: a name appears once.
+    auto same = std::find_if(e.values.begin(), e.values.end(),
+                             [&](const auto& v) { return v.first == name; });
+    if (same != e.values.end()) same->second = ValueJson(emit_values_[i]);
+    else e.values.emplace_back(name, ValueJson(emit_values_[i]));
+    if (name == "qty") qty = &emit_values_[i];
+    if (name == "unit_cost") unit_cost = &emit_values_[i];
+  }
+  if (plan_.kind != dsl::plan::EmitKind::kPoDraft) return;
+  Value total = Value::Null();
+  int64_t units = 0;
+  if (qty && unit_cost && qty->type == dsl::Type::kInt && unit_cost->type == dsl::Type::kMoney &&
+      !__builtin_mul_overflow(qty->i, unit_cost->i, &units))
+    total = Value::Money(units, unit_cost->currency);
+  e.values.emplace_back("total", ValueJson(total));
+  e.values.emplace_back("status", ValueJson(Value::String("pending")));
 }
 
 bool RuleOperator::Admit(std::string_view group_key, int64_t time) {

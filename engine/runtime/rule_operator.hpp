@@ -74,6 +74,7 @@ class RuleOperator {
     std::unique_ptr<StatefulOperator> op;
     std::map<std::string, std::unique_ptr<OperatorState>, std::less<>> states;
   };
+  void AddEmitValues(Emission& e) const;
   Emission Build(std::string_view key, std::string_view event_id, int64_t time,
                  int64_t window_size, bool correction) const;
   std::string Prefix() const;
@@ -86,6 +87,7 @@ class RuleOperator {
   bool Admit(std::string_view group_key, int64_t time);
 
   std::vector<dsl::Value> record_;
+  std::vector<dsl::Value> emit_values_;  // the `with` values of the record being emitted
   int64_t fired_ = 0;
   int64_t throttled_ = 0;
   // Throttle key -> event times of the emissions let through within the period, oldest first.

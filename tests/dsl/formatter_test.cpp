@@ -159,6 +159,23 @@ TEST_CASE("fmt lays out emission control, digests and schedules", "[dsl][fmt]") 
   CHECK(aisle::dsl::CanonicalTokens(Format(messy)) == aisle::dsl::CanonicalTokens(messy));
 }
 
+TEST_CASE("fmt puts an emission's with values on a line of their own", "[dsl][fmt]") {
+  const std::string messy =
+      "rule reorder on inventory when on_hand<=3 emit po_draft to \"p\" with sku=sku,qty=12,"
+      "unit_cost=3.75 USD message \"{sku}\"\n";
+  // Worked out by hand: `with` breaks like `message`, indented by four.
+  const std::string expected =
+      "rule reorder on inventory\n"
+      "  when on_hand <= 3\n"
+      "  emit po_draft to \"p\"\n"
+      "    with sku = sku, qty = 12, unit_cost = 3.75 USD\n"
+      "    message \"{sku}\"\n";
+  REQUIRE(Parses(messy));
+  CHECK(Format(messy) == expected);
+  CHECK(Format(expected) == expected);
+  CHECK(aisle::dsl::CanonicalTokens(Format(messy)) == aisle::dsl::CanonicalTokens(messy));
+}
+
 TEST_CASE("fmt keeps every token and comment of every rule file, and is idempotent", "[dsl][fmt]") {
   namespace fs = std::filesystem;
   const fs::path root = fs::path(AISLE_DSL_CASES).parent_path().parent_path().parent_path();

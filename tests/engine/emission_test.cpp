@@ -604,3 +604,44 @@ TEST_CASE("dedupe, suppress, digest and schedule state survive restarts at any p
     CHECK(combined == expected);
   }
 }
+
+TEST_CASE("a po_draft carries its with values, an exact total and a pending status",
+          "[engine][emission][po_draft]") {
+  aisle::testing::TempDir dir;
+  auto rules = dir.Write("r.aisle", R"(
+rule reorder on inventory
+  let rop = reorder_point(20.0, 5.0, 9d, 95%)
+  when on_hand <= rop
+  emit po_draft to "purchasing"
+    with sku = sku, supplier = "Acme", qty = case_pack(rop + 140 - on_hand, 12), unit_cost = 3.75 USD
+    message "Reorder {sku}"
+)");
+  auto inventory = [](const char* id, const char* on_hand) {
+    return std::string(R"({"type":"inventory","id":")") + id +
+           R"(","store":"S1","ts":"2025-03-14T10:00:00Z","source":"file","sku":"MUG","on_hand":)" +
+           on_hand + R"(,"reason":"sale"})";
+  };
+  auto r = aisle::testing::RunLines(rules, dir / "state", {inventory("a", "300"), inventory("b", "150")}, true);
+  REQUIRE(r.error.empty());
+  // Reorder point: 20 x 9 + 1.6449 x sqrt(9 x 5^2) = 180 + 24.67 = 204.67. 300 is above it; 150
+  // is not: 204.67 + 140 - 150 = 194.67 units, 17 cases of 12 = 204, at 3.75 USD = 765.00 USD.
+  REQUIRE(r.emissions.size() == 1);
+  const auto& e = r.emissions[0];
+  CHECK(e.kind == aisle::dsl::plan::EmitKind::kPoDraft);
+  auto value = [&](const std::string& name) {
+    for (const auto& [n, v] : e.values)
+      if (n == name) return v;
+    return std::string("(missing)");
+  };
+  CHECK(value("sku") == "\"MUG\"");
+  CHECK(value("supplier") == "\"Acme\"");
+  CHECK(value("qty") == "204");
+  CHECK(value("unit_cost") == "\"3.75 USD\"");
+  CHECK(value("total") == "\"765.00 USD\"");
+  CHECK(value("status") == "\"pending\"");
+  // The record's sku and the with value's are one entry.
+  CHECK(std::count_if(e.values.begin(), e.values.end(), [](const auto& v) { return v.first == "sku"; }) == 1);
+  const std::string json = aisle::engine::ToJson(e);
+  CHECK(json.find("\"kind\":\"po_draft\"") != std::string::npos);
+  CHECK(e.message == "Reorder MUG");
+}
