@@ -87,7 +87,16 @@ struct Agg {
   Span span;
 };
 
-enum class StageKind { kWhere, kKey, kWindow, kAgg, kDuring, kAttribute, kSelect, kDistinct, kTop };
+enum class StageKind {
+  kWhere, kKey, kWindow, kAgg, kDuring, kAttribute, kSelect, kDistinct, kTop, kAffinity
+};
+
+// An option of `affinity`: `min_support 1%`, `min_confidence 50%`, `max_items 3`.
+struct AffinityOption {
+  Ident name;
+  ExprPtr value;
+  Span span;
+};
 
 // One item of a `select`: a field kept as is (`store`, `hourly.tx`: `value` is that field), or
 // a new field `name = value`.
@@ -120,6 +129,9 @@ struct Stage {
   std::vector<Ident> fields;  // kDistinct: the fields; kTop: the `per` fields
   ExprPtr top_count;          // kTop: K
   ExprPtr top_by;             // kTop: what ranks
+  Ident affinity_item;        // kAffinity: the field naming an item (`sku`)
+  Ident affinity_basket;      // kAffinity: the field naming a basket (`order`)
+  std::vector<AffinityOption> affinity_options;  // kAffinity, as written
 };
 
 // `LEFT [left] join RIGHT on KEY, ...`: the metric's input is LEFT.

@@ -1,9 +1,11 @@
 #include "dsl/checker.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <set>
 #include <sstream>
 
@@ -454,21 +456,23 @@ class Checker {
     const std::string what = "'" + m.input.name + "'";
     scope.what = what;
     bool have_window = false, have_agg = false, have_key = false, have_select = false,
-         have_distinct = false, have_during = false, have_attribute = false;
+         have_distinct = false, have_during = false, have_attribute = false, have_affinity = false;
     bool ok = true;
     std::vector<const ast::Stage*> post;  // select and top after agg, in order
     std::vector<plan::Field> key_fields;
     for (const ast::Stage& stage : m.stages) {
       // The fields the stages before `agg` read: the input's, or those of the select.
       const std::vector<plan::Field>& fields = *scope.fields;
-      if (have_agg && (stage.kind == ast::StageKind::kSelect || stage.kind == ast::StageKind::kTop)) {
+      if ((have_agg || have_affinity) &&
+          (stage.kind == ast::StageKind::kSelect || stage.kind == ast::StageKind::kTop)) {
         post.push_back(&stage);
         continue;
       }
       switch (stage.kind) {
         case ast::StageKind::kWhere: {
-          if (have_agg) {
-            diags_.Error("E025", stage.span, "'where' must come before 'agg'");
+          if (have_agg || have_affinity) {
+            diags_.Error("E025", stage.span,
+                         std::string("'where' must come before '") + (have_agg ? "agg" : "affinity") + "'");
             ok = false;
           }
           plan::Expr cond = Resolve(*stage.where, scope);
@@ -491,9 +495,10 @@ class Checker {
           scope.fields = &metric.projected;
           break;
         case ast::StageKind::kDistinct:
-          if (have_agg) {
+          if (have_agg || have_affinity) {
             diags_.Error("E083", stage.span,
-                         "'distinct' chooses the records the aggregates see: put it before 'agg'");
+                         have_agg ? "'distinct' chooses the records the aggregates see: put it before 'agg'"
+                                  : "'distinct' chooses the records the baskets hold: put it before 'affinity'");
             ok = false;
             break;
           }
@@ -585,7 +590,21 @@ class Checker {
           }
           ok &= DuringOpenHours(stage, metric, fields);
           break;
+        case ast::StageKind::kAffinity:
+          ok &= FirstStage(have_affinity, stage.span, "a metric has one 'affinity' stage");
+          if (have_agg) {
+            AffinityWithAgg(stage.span);
+            ok = false;
+            break;
+          }
+          ok &= BuildAffinity(stage, m, metric, fields);
+          break;
         case ast::StageKind::kAgg:
+          if (have_affinity) {
+            AffinityWithAgg(stage.span);
+            ok = false;
+            break;
+          }
           ok &= FirstStage(have_agg, stage.span, "a metric has one 'agg' stage; list every aggregate in it");
           for (const ast::Agg& a : stage.aggs) ok &= BuildAggregate(a, scope, metric);
           break;
@@ -597,7 +616,8 @@ class Checker {
                    "add a stage such as '| window tumbling 1h'");
       ok = false;
     }
-    if (!have_agg) {
+    if (metric.affinity) ok &= AffinityWindow(m, metric);
+    if (!have_agg && !have_affinity) {
       diags_.Error("E024", m.name.span, "metric '" + m.name.name + "' has no aggregates",
                    "add a stage such as '| agg n = count()'");
       ok = false;
@@ -615,6 +635,18 @@ class Checker {
       }
       metric.output.push_back({a.name, a.type});
     }
+    if (metric.affinity) {
+      for (const plan::Field& f : AffinityFields()) {
+        if (!names.insert(f.name).second) {
+          diags_.Error("E014", metric.affinity->span,
+                       "metric '" + m.name.name + "' already has a field '" + f.name + "'",
+                       "'affinity' adds the fields antecedent, consequent, items, baskets, support, "
+                       "confidence, lift and conviction: rename the key with a 'select' before it");
+          ok = false;
+        }
+        metric.output.push_back(f);
+      }
+    }
     metric.window_start_field = static_cast<int>(metric.output.size());
     metric.output.push_back({"window.start", Type::kTimestamp});
     metric.window_end_field = static_cast<int>(metric.output.size());
@@ -624,6 +656,126 @@ class Checker {
     metric.fingerprint = Fingerprint("metric", m.span, params_used, InputFingerprint(metric.input));
     plan_.metrics.push_back(std::move(metric));
     return static_cast<int>(plan_.metrics.size() - 1);
+  }
+
+  // ---------------------------------------------------------------- affinity
+  static std::vector<plan::Field> AffinityFields() {
+    return {{"antecedent", Type::kString}, {"consequent", Type::kString}, {"items", Type::kInt},
+            {"baskets", Type::kInt},       {"support", Type::kPercent},   {"confidence", Type::kPercent},
+            {"lift", Type::kDecimal},      {"conviction", Type::kDecimal}};
+  }
+
+  void AffinityWithAgg(Span span) {
+    diags_.Error("E100", span,
+                 "a metric has either 'agg' or 'affinity': 'agg' fires one record per group, "
+                 "'affinity' one per association rule",
+                 "write two metrics on the same input");
+  }
+
+  // `affinity ITEM by BASKET [min_support P] [min_confidence P] [max_items N]`.
+  bool BuildAffinity(const ast::Stage& stage, const ast::Metric& m, plan::Metric& metric,
+                     const std::vector<plan::Field>& fields) {
+    bool ok = true;
+    plan::Affinity a;
+    a.span = stage.span;
+    a.function = catalog_.Find("affinity");
+    if (a.function < 0 || catalog_.Spec(a.function).kind != FunctionKind::kMiner) {
+      diags_.Error("E104", stage.span, "this engine has no basket affinity miner");
+      ok = false;
+    }
+    if (!metric.input.is_stream) {
+      diags_.Error("E104", m.input.span,
+                   "'affinity' reads events, and '" + m.input.name + "' is a metric",
+                   "build the metric on a stream such as line_item");
+      ok = false;
+    }
+    auto field = [&](const ast::Ident& id, const char* what) {
+      const int index = FieldIndex(fields, id.name);
+      if (index < 0) {
+        UnknownField(id.name, id.span, fields);
+        return -1;
+      }
+      const Type t = fields[static_cast<size_t>(index)].type;
+      if (t != Type::kString && t != Type::kInt) {
+        diags_.Error("E101", id.span,
+                     fmt::format("the {} field of 'affinity' must be a string or an int; '{}' is {}",
+                                 what, id.name, WithArticle(t)));
+        return -1;
+      }
+      return index;
+    };
+    a.item_field = field(stage.affinity_item, "item");
+    a.basket_field = field(stage.affinity_basket, "basket");
+    if (a.item_field < 0 || a.basket_field < 0) ok = false;
+    if (a.item_field >= 0 && a.item_field == a.basket_field) {
+      diags_.Error("E101", stage.affinity_basket.span,
+                   "'affinity' needs two fields: one names the item, the other the basket",
+                   "e.g. affinity sku by order");
+      ok = false;
+    }
+    bool seen[3] = {false, false, false};
+    for (const ast::AffinityOption& o : stage.affinity_options) {
+      const std::string& name = o.name.name;
+      const int which = name == "min_support" ? 0 : name == "min_confidence" ? 1 : 2;
+      if (!FirstStage(seen[which], o.span, "an 'affinity' option is given once")) {
+        ok = false;
+        continue;
+      }
+      std::vector<plan::Field> none;
+      Scope scope;
+      scope.fields = &none;
+      const std::string use = fmt::format("{} at {}", name, Where(o.value->span));
+      scope.constant_use = &use;
+      plan::Expr v = Resolve(*o.value, scope);
+      if (v.type == Type::kAny) {
+        ok = false;
+        continue;
+      }
+      if (which == 2) {
+        if (v.op != ExprOp::kConst || v.type != Type::kInt || v.value.i < 2) {
+          diags_.Error("E103", o.value->span,
+                       "max_items is the largest rule's number of items, a whole number of at least 2",
+                       "max_items 2 mines pairs {a} => {b}; 3 adds {a, b} => {c}");
+          ok = false;
+        } else {
+          a.max_items = v.value.i;
+        }
+        continue;
+      }
+      const bool fraction = v.op == ExprOp::kConst && (v.type == Type::kPercent || v.type == Type::kDecimal);
+      const double d = fraction ? v.value.d : 0;
+      const bool in_range = which == 0 ? d > 0 && d <= 1 : d >= 0 && d <= 1;
+      if (!fraction || !in_range) {
+        diags_.Error("E102", o.value->span,
+                     fraction ? fmt::format("{} must be {}", name,
+                                            which == 0 ? "above 0% and at most 100%"
+                                                       : "between 0% and 100%")
+                              : fmt::format("{} must be a constant percent or decimal fraction", name),
+                     which == 0 ? "e.g. min_support 1% (or 0.01)" : "e.g. min_confidence 50% (or 0.5)");
+        ok = false;
+        continue;
+      }
+      // Exact to 12 decimal places of the fraction, far beyond any threshold written by hand.
+      constexpr uint64_t kScale = 1'000'000'000'000;
+      uint64_t num = static_cast<uint64_t>(std::llround(d * static_cast<double>(kScale)));
+      uint64_t den = kScale;
+      const uint64_t g = std::gcd(num, den);
+      if (g > 0) num /= g, den /= g;
+      (which == 0 ? a.min_support_numerator : a.min_confidence_numerator) = num;
+      (which == 0 ? a.min_support_denominator : a.min_confidence_denominator) = den;
+    }
+    metric.affinity = a;
+    return ok;
+  }
+
+  // The window kinds whose windows hold baskets: not sliding or session windows.
+  bool AffinityWindow(const ast::Metric& m, const plan::Metric& metric) {
+    if (!RecordWindowKind(metric)) return true;
+    diags_.Error("E104", metric.affinity->span,
+                 "'affinity' mines the baskets of a whole window, and '" + m.name.name + "' has " +
+                     WindowText(metric) + " windows, which follow records one by one",
+                 "use a tumbling, hopping or calendar window, e.g. window day");
+    return false;
   }
 
   // The items of a `select` into `exprs` and `fields`. After agg (`window_start` >= 0), the
@@ -2107,6 +2259,11 @@ class Checker {
     if (spec.kind == FunctionKind::kAggregate) {
       diags_.Error("E029", e.name_span,
                    "aggregate '" + e.text + "' can only be used in a metric's 'agg' stage");
+      return Bad(e.span);
+    }
+    if (spec.kind == FunctionKind::kMiner) {
+      diags_.Error("E029", e.name_span, "'" + e.text + "' is a pipeline stage, not a function",
+                   "e.g. | affinity sku by order");
       return Bad(e.span);
     }
     if (spec.kind == FunctionKind::kStateful && !scope.rule) {

@@ -53,6 +53,10 @@ AISLE_KW(agg);
 AISLE_KW(select);
 AISLE_KW(distinct);
 AISLE_KW(top);
+AISLE_KW(affinity);
+AISLE_KW(min_support);
+AISLE_KW(min_confidence);
+AISLE_KW(max_items);
 AISLE_KW(by);
 AISLE_KW(join);
 AISLE_KW(left);
@@ -205,8 +209,15 @@ struct distinct_stage : p::seq<kw_distinct, _, p::must<ident>,
 struct top_by : p::seq<kw_by, _, p::must<expr>> {};
 struct top_per : p::seq<kw_per, _, p::must<ident>, p::star<_, p::one<','>, _, p::must<ident>>> {};
 struct top_stage : p::seq<kw_top, _, p::must<expr>, _, p::must<top_by>, p::opt<_, top_per>> {};
-struct stage : p::sor<where_stage, key_stage, window_stage, agg_stage, during_stage, attribute_stage, select_stage,
-                      distinct_stage, top_stage> {};
+// `affinity sku by order min_support 1% min_confidence 50% max_items 3`: association rules of
+// each window's baskets, in place of `agg`. The options come in any order.
+struct affinity_by : p::seq<kw_by, _, p::must<ident>> {};
+struct affinity_option_name : p::sor<kw_min_support, kw_min_confidence, kw_max_items> {};
+struct affinity_option : p::seq<affinity_option_name, _, p::must<expr>> {};
+struct affinity_stage : p::seq<kw_affinity, _, p::must<ident>, _, p::must<affinity_by>,
+                               p::star<_, affinity_option>> {};
+struct stage : p::sor<where_stage, key_stage, window_stage, agg_stage, affinity_stage, during_stage,
+                      attribute_stage, select_stage, distinct_stage, top_stage> {};
 struct pipe : p::one<'|'> {};
 // `hourly join visitors_h on store`, `hourly left join visitors_h on store`.
 struct join_left : kw_left {};
@@ -311,7 +322,8 @@ template <> inline constexpr const char* errors::message<conjunction> = "expecte
 template <> inline constexpr const char* errors::message<equals> = "expected '='";
 template <> inline constexpr const char* errors::message<table_from> = "expected 'from'";
 template <> inline constexpr const char* errors::message<table_key> = "expected 'key'";
-template <> inline constexpr const char* errors::message<stage> = "expected a pipeline stage: where, select, distinct, during, key, window, agg or top";
+template <> inline constexpr const char* errors::message<stage> = "expected a pipeline stage: where, select, distinct, during, key, window, agg, affinity or top";
+template <> inline constexpr const char* errors::message<affinity_by> = "expected 'by' and the field that names a basket, e.g. affinity sku by order";
 template <> inline constexpr const char* errors::message<select_item> = "expected a field, or NAME = EXPRESSION";
 template <> inline constexpr const char* errors::message<emit_field> = "expected NAME = EXPRESSION after 'with', e.g. with sku = sku, qty = 24";
 template <> inline constexpr const char* errors::message<emit_field_value> = "expected '=' and a value, e.g. qty = 24";

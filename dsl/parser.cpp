@@ -36,6 +36,7 @@ using selector = pt::selector<
                           g::policy_header, g::policy_level,
                           g::table_type, g::column_type, g::select_stage, g::select_computed,
                           g::select_field, g::distinct_stage, g::top_stage, g::top_by, g::top_per,
+                          g::affinity_stage, g::affinity_option, g::affinity_option_name,
                           g::join_clause, g::join_left,
                           g::dedupe_clause, g::suppress_clause, g::suppress_rule, g::emission_keys,
                           g::digest_decl, g::digest_channel, g::schedule_decl, g::time_of_day,
@@ -203,6 +204,15 @@ class Builder {
       } else if (s.is_type<g::during_stage>()) {
         stage.kind = ast::StageKind::kDuring;
         stage.during = Id(*s.children[0]);
+      } else if (s.is_type<g::affinity_stage>()) {
+        stage.kind = ast::StageKind::kAffinity;
+        stage.affinity_item = Id(*s.children[0]);
+        stage.affinity_basket = Id(*s.children[1]);
+        for (size_t o = 2; o < s.children.size(); ++o) {
+          const Node& option = *s.children[o];
+          stage.affinity_options.push_back(
+              {Id(*option.children[0]), Expression(*option.children[1]), SpanOf(option)});
+        }
       } else if (s.is_type<g::agg_stage>()) {
         stage.kind = ast::StageKind::kAgg;
         for (const auto& def : s.children)
@@ -664,7 +674,7 @@ ast::Module Parse(const SourceManager& sources, SourceId source, Diagnostics& di
             "import", "param",  "table",    "stream",   "metric", "rule",   "policy",
             "digest", "schedule", "label",  "let",      "when",   "emit",   "dedupe",
             "suppress", "from", "where",    "key",      "window", "agg",    "select",
-            "distinct", "top",  "during"};
+            "distinct", "top",  "during", "affinity"};
         // A clause keyword out of place (its rule was lost to an earlier error) is spelled right.
         if (!word.empty() && std::find(keywords.begin(), keywords.end(), word) == keywords.end())
           help = DidYouMean(word, keywords);

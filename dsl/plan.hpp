@@ -87,6 +87,19 @@ struct PostStage {
   std::vector<int> top_per;    // kTop: fields of the previous record
 };
 
+// `affinity ITEM by BASKET ...`: per window and group, the baskets (basket -> its distinct items),
+// mined into association rules X => {y} when the window fires, one output record per rule.
+// Thresholds are exact fractions, inclusive.
+struct Affinity {
+  int function = -1;                 // catalog index of the miner ("affinity")
+  int item_field = -1;               // of the (projected) input record
+  int basket_field = -1;
+  uint64_t min_support_numerator = 1, min_support_denominator = 100;        // default 1%
+  uint64_t min_confidence_numerator = 1, min_confidence_denominator = 2;    // default 50%
+  int64_t max_items = 2;             // largest rule, |X| + 1
+  Span span;
+};
+
 // `LEFT join RIGHT on KEYS`: per window and key, the fields of both inputs' records.
 struct Join {
   int left = -1, right = -1;   // metric indexes
@@ -124,6 +137,9 @@ struct Metric {
   int64_t window_size = 0;    // tumbling, microseconds (kDay: 24h, the nominal length)
   int64_t window_offset = 0;  // windows are [offset + k * size, offset + (k + 1) * size)
   std::vector<Aggregate> aggregates;
+  // `affinity` instead of aggregates: the output is keys, then antecedent, consequent, items,
+  // baskets, support, confidence, lift, conviction, then the window bounds; one record per rule.
+  std::optional<Affinity> affinity;
   std::vector<Field> output;
   int window_start_field = -1;
   int window_end_field = -1;

@@ -173,6 +173,7 @@ std::string Describe(const OperatorNode& node, const dsl::plan::Plan& plan) {
       for (const auto& k : m.key_names) keys += (keys.empty() ? "" : ", ") + k;
       std::string aggs;
       for (const auto& a : m.aggregates) aggs += (aggs.empty() ? "" : ", ") + a.name;
+      if (m.affinity) aggs = "affinity (one record per association rule)";
       std::string window;
       switch (m.window_kind) {
         case dsl::plan::Metric::WindowKind::kDay: window = "day (each store's time zone)"; break;

@@ -33,6 +33,36 @@ struct AggregateImpl {
   bool (*load)(void* state, std::string_view in) = nullptr;
 };
 
+// Settings of an `affinity` stage (dsl::plan::Affinity): exact, inclusive thresholds.
+struct MinerSettings {
+  uint64_t min_support_numerator = 1, min_support_denominator = 100;
+  uint64_t min_confidence_numerator = 1, min_confidence_denominator = 2;
+  int64_t max_items = 2;
+};
+
+// One association rule X => {y} a miner found. `antecedent` holds X's items joined by ", ".
+struct MinedRule {
+  std::string antecedent;
+  std::string consequent;
+  int64_t items = 0;    // |X| + 1
+  int64_t baskets = 0;  // baskets holding X and y
+  double support = 0, confidence = 0, lift = 0;
+  double conviction = 0;
+  bool conviction_infinite = false;  // confidence exactly 1
+};
+
+// A miner (FunctionKind::kMiner): a window group's state block that collects (basket, item)
+// pairs and, when the window fires, yields the group's association rules, in output order.
+// `state` gives the block's size, init, destroy, save and load (its `add` is unused). Functions
+// never throw.
+struct MinerImpl {
+  AggregateImpl state;
+  void (*add)(void* state, const dsl::Value& basket, const dsl::Value& item) = nullptr;
+  // Replaces `out` with the rules of the baskets in `state`; false (and `out` empty) when out of
+  // memory.
+  bool (*mine)(const void* state, const MinerSettings& settings, std::vector<MinedRule>& out) = nullptr;
+};
+
 using ScalarFn = dsl::Value (*)(std::span<const dsl::Value> args);
 
 // Where a stateful operator is called: the record's time and its window, when it has one.
@@ -69,6 +99,7 @@ struct FunctionDescriptor {
   AggregateImpl aggregate;            // kAggregate
   ScalarFn scalar = nullptr;          // kScalar
   StatefulFactory stateful = nullptr;  // kStateful
+  MinerImpl miner;                     // kMiner
 };
 
 class OperatorRegistry final : public dsl::Catalog {

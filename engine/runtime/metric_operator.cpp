@@ -48,6 +48,16 @@ MetricOperator::MetricOperator(const dsl::plan::Metric& plan, const OperatorRegi
     offsets_.push_back(state_bytes_);
     state_bytes_ += (impl->state_size + 7) & ~size_t{7};
   }
+  if (plan_.affinity) {
+    // The baskets: one owning state block, handled like an aggregate's (init, destroy, save, load).
+    const dsl::plan::Affinity& a = *plan_.affinity;
+    miner_ = &registry.Get(a.function).miner;
+    miner_settings_ = {a.min_support_numerator, a.min_support_denominator,
+                       a.min_confidence_numerator, a.min_confidence_denominator, a.max_items};
+    aggs_.push_back(&miner_->state);
+    offsets_.push_back(state_bytes_);
+    state_bytes_ += (miner_->state.state_size + 7) & ~size_t{7};
+  }
   currency_offset_ = state_bytes_;
   state_bytes_ += aggs_.size() * sizeof(dsl::Currency);
 }
@@ -290,6 +300,10 @@ bool MetricOperator::AddTo(Partition& p, const Input& in, int64_t start, int64_t
     std::string encoded;
     for (const Value& v : in.record) EncodeValue(v, encoded);
     (*g.inputs)[identity_] = std::move(encoded);
+  } else if (miner_) {
+    miner_->add(g.state.get() + offsets_[0],
+                in.projected[static_cast<size_t>(plan_.affinity->basket_field)],
+                in.projected[static_cast<size_t>(plan_.affinity->item_field)]);
   } else {
     for (size_t i = 0; i < aggs_.size(); ++i) {
       const auto& agg = plan_.aggregates[i];
@@ -326,7 +340,9 @@ void MetricOperator::FireGroup(int64_t start, int64_t end, std::string_view key,
   DecodeValues(key, keys_);
   size_t f = 0;
   for (const Value& k : keys_) record[f++] = k;
-  if (over_metric_) {
+  if (miner_) {
+    FireRules(start, end, key, g, f, emit);
+  } else if (over_metric_) {
     // Aggregate the input records the group holds now.
     std::unique_ptr<unsigned char[]> states = NewStates();
     for (const auto& [identity, encoded] : *g.inputs) {
@@ -360,6 +376,33 @@ void MetricOperator::FireGroup(int64_t start, int64_t end, std::string_view key,
   if (g.emitted) ++corrections_;
   g.emitted = true;
   g.dirty = false;
+}
+
+// `affinity`: one record per association rule, keyed by the group key, the antecedent and the
+// consequent. Strings point into rules_, which outlives the emit calls.
+void MetricOperator::FireRules(int64_t start, int64_t end, std::string_view key, Group& g,
+                               size_t first, const RecordHandler& emit) {
+  std::vector<Value>& record = record_;
+  miner_->mine(g.state.get() + offsets_[0], miner_settings_, rules_);
+  record[static_cast<size_t>(plan_.window_start_field)] = Value::Timestamp(start);
+  record[static_cast<size_t>(plan_.window_end_field)] = Value::Timestamp(end);
+  for (const MinedRule& r : rules_) {
+    size_t f = first;
+    const Value antecedent = Value::String(r.antecedent);
+    const Value consequent = Value::String(r.consequent);
+    record[f++] = antecedent;
+    record[f++] = consequent;
+    record[f++] = Value::Int(r.items);
+    record[f++] = Value::Int(r.baskets);
+    record[f++] = Value::Percent(r.support);
+    record[f++] = Value::Percent(r.confidence);
+    record[f++] = Value::Decimal(r.lift);
+    record[f++] = r.conviction_infinite ? Value::Null() : Value::Decimal(r.conviction);
+    rule_key_.assign(key);
+    EncodeValue(antecedent, rule_key_);
+    EncodeValue(consequent, rule_key_);
+    emit(record, rule_key_, start, g.emitted);
+  }
 }
 
 void MetricOperator::FirePartition(Partition& p, int64_t watermark, const RecordHandler& emit) {

@@ -17,6 +17,9 @@
 // gap), fired once the watermark reaches last + gap. They fire once, never as corrections: a
 // record older than its partition's watermark is late, whatever the stream's `lateness`.
 //
+// `affinity` keeps, per group, the baskets of its window (basket -> distinct items) in one owning
+// state block beside where aggregates would be; a firing mines them into one record per rule.
+//
 // Over a stream, groups fold records into aggregate states as they come. Over a metric, a group
 // keeps the input records it holds, one per input group and window, so a corrected input record
 // replaces the one it corrects instead of being counted twice; aggregates are computed on firing.
@@ -209,6 +212,9 @@ class MetricOperator {
   bool PartitionOfGroup(std::string_view group_key, std::string& out) const;
   void FireGroup(int64_t start, int64_t end, std::string_view key, Group& g,
                  const RecordHandler& emit);
+  // `affinity`: the group's rules, one record each; the keys are in record_[0, first).
+  void FireRules(int64_t start, int64_t end, std::string_view key, Group& g, size_t first,
+                 const RecordHandler& emit);
   void UpdateNextDue(Partition& p) const;
   Group NewGroup() const;
   void DestroyGroup(Group& g) const;
@@ -239,7 +245,12 @@ class MetricOperator {
   int input_store_field_ = -1;  // the input's `store` field, if any
   int partition_key_ = -1;  // input field of the store when the metric is keyed by it
   Evaluator evaluator_;
+  // The aggregates' implementations; with `affinity`, the one baskets block (miner_->state).
   std::vector<const AggregateImpl*> aggs_;
+  const MinerImpl* miner_ = nullptr;  // `affinity` only
+  MinerSettings miner_settings_;
+  std::vector<MinedRule> rules_;      // scratch for firing: the records' strings point into it
+  std::string rule_key_;
   std::vector<size_t> offsets_;
   size_t state_bytes_ = 0;     // the aggregate states, then their currencies
   size_t currency_offset_ = 0;

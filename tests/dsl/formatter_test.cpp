@@ -67,6 +67,24 @@ TEST_CASE("fmt lays out a messy file canonically", "[dsl][fmt]") {
   CHECK(Format(expected) == expected);
 }
 
+TEST_CASE("fmt lays out an affinity stage", "[dsl][fmt]") {
+  const std::string messy =
+      "metric b=line_item|key store|window tumbling 1d|affinity   sku by order "
+      "max_items 3 min_support 0.5%  min_confidence(40%)|top 10 by lift per store\n";
+  // Worked out by hand from the rules in dsl/formatter.hpp: a stage per line, one space between
+  // words, and after an option's name a space before its parenthesized value.
+  const std::string expected =
+      "metric b = line_item\n"
+      "  | key store\n"
+      "  | window tumbling 1d\n"
+      "  | affinity sku by order max_items 3 min_support 0.5% min_confidence (40%)\n"
+      "  | top 10 by lift per store\n";
+  REQUIRE(Parses(messy));
+  CHECK(Format(messy) == expected);
+  CHECK(Format(expected) == expected);
+  REQUIRE(Parses(expected));
+}
+
 TEST_CASE("fmt lays out policies with their items indented by two inside the braces", "[dsl][fmt]") {
   const std::string messy =
       "policy district \"north-east\"{param max_disc_pct=10%\n"

@@ -379,7 +379,7 @@ TEST_CASE("the parser reports every broken declaration and keeps the others", "[
   REQUIRE(d.size() == 3);
   for (const auto& x : d) CHECK(x.code == "E001");
   CHECK(d[0].message == "expected an expression");
-  CHECK(d[1].message == "expected a pipeline stage: where, select, distinct, during, key, window, agg or top");
+  CHECK(d[1].message == "expected a pipeline stage: where, select, distinct, during, key, window, agg, affinity or top");
   CHECK(d[2].message.rfind("unexpected 'metrc'", 0) == 0);
   CHECK(d[2].help == "did you mean 'metric'?");
   // Offsets: line 1 is 12 bytes, line 2 is 13 bytes, so line 3 starts at byte 25 and `group`
@@ -617,4 +617,30 @@ TEST_CASE("expressions nest up to 100 levels, deeper is a syntax error, not a st
   REQUIRE(p->module.params.size() == 2);
   CHECK(p->module.params[0].name.name == "a");
   CHECK(p->module.params[1].name.name == "e");
+}
+
+TEST_CASE("parser reads an affinity stage with its options in any order", "[dsl][parser]") {
+  auto p = ParseText(
+      "metric b = line_item | key store | window tumbling 1d\n"
+      "  | affinity sku by order max_items 3 min_support 0.5%\n"
+      "  | top 10 by lift per store\n");
+  REQUIRE_FALSE(p->diagnostics.has_errors());
+  const ast::Metric& metric = p->module.metrics.at(0);
+  REQUIRE(metric.stages.size() == 4);
+  const ast::Stage& a = metric.stages[2];
+  CHECK(a.kind == ast::StageKind::kAffinity);
+  CHECK(a.affinity_item.name == "sku");
+  CHECK(a.affinity_basket.name == "order");
+  REQUIRE(a.affinity_options.size() == 2);
+  CHECK(a.affinity_options[0].name.name == "max_items");
+  CHECK(Show(*a.affinity_options[0].value) == "3");
+  CHECK(a.affinity_options[1].name.name == "min_support");
+  CHECK(metric.stages[3].kind == ast::StageKind::kTop);
+}
+
+TEST_CASE("parser wants 'by' and a basket field after affinity ITEM", "[dsl][parser]") {
+  auto p = ParseText("metric b = line_item | window tumbling 1d | affinity sku order\n");
+  REQUIRE(p->diagnostics.has_errors());
+  CHECK(p->diagnostics.all()[0].message ==
+        "expected 'by' and the field that names a basket, e.g. affinity sku by order");
 }
