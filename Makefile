@@ -54,7 +54,7 @@ build/tsan/build.ninja: | deps
 
 tsan: deps build/tsan/build.ninja
 	cmake --build build/tsan -j $(JOBS) --target engine_test
-	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build/tsan/tests/engine/engine_test "[thread]"
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" build/tsan/tests/engine/engine_test "[thread]"
 
 soak: asan
 	cmake --build build/asan --target soak
