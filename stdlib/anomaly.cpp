@@ -46,21 +46,7 @@ using dsl::Value;
 
 namespace anomaly_detail {
 
-std::optional<double> AsNumber(const Value& v) {
-  switch (v.type) {
-    case Type::kInt: return static_cast<double>(v.i);
-    case Type::kMoney: return static_cast<double>(v.i) / static_cast<double>(dsl::kMoneyScale);
-    case Type::kDecimal:
-    case Type::kPercent: return std::isfinite(v.d) ? std::optional<double>(v.d) : std::nullopt;
-    default: return std::nullopt;
-  }
-}
 
-Value InUnits(double y, const Value& like) {
-  if (!std::isfinite(y)) return Value::Null();
-  if (like.type != Type::kMoney) return Value::Decimal(y);
-  return Value::Money(std::llround(y * static_cast<double>(dsl::kMoneyScale)), like.currency);
-}
 
 double ZScore(double x, double expected, double spread) {
   if (!(spread > 0)) return x == expected ? 0.0 : (x > expected ? kSaturated : -kSaturated);
@@ -214,7 +200,7 @@ class Anomaly final : public engine::StatefulOperator {
   Value Apply(engine::OperatorState& state, std::span<const Value> args,
               const engine::CallContext& ctx, std::span<Value> details) const override {
     const Value& v = args[0];
-    const std::optional<double> number = anomaly_detail::AsNumber(v);
+    const std::optional<double> number = AsNumber(v);
     if (!number) return Value::Null();
     const double x = *number;
     auto& history = static_cast<SlotHistory&>(state);
@@ -235,8 +221,8 @@ class Anomaly final : public engine::StatefulOperator {
     // The explanation: what the history expected, how far values usually stray from it (on the
     // scale of a standard deviation), and how many values of the slot it holds.
     auto explain = [&](double expected, double spread) {
-      details[kExpected] = anomaly_detail::InUnits(expected, v);
-      details[kSpread] = anomaly_detail::InUnits(spread, v);
+      details[kExpected] = InUnits(expected, v);
+      details[kSpread] = InUnits(spread, v);
       anomaly_detail::SlotName(ctx.time, ctx.window_size, season_, history.slot_name);
       details[kSlot] = Value::String(history.slot_name);
     };

@@ -127,7 +127,7 @@ class ForecastAnomaly final : public engine::StatefulOperator {
       }
     }
     Forecaster& f = Ensure(state, window);
-    const std::vector<int> seasons = Seasons(window);
+    const std::vector<int> seasons = SeasonsInWindows(season_, window);
     const int64_t needed = seasons.empty() ? kMinValues : kMinSeasons * seasons.front();
     state.predicted = false;
     if (f.Count() >= needed) {
@@ -164,25 +164,13 @@ class ForecastAnomaly final : public engine::StatefulOperator {
     if (!state.forecaster) {
       ForecastOptions o;
       o.horizon = 1;
-      o.seasons = Seasons(window);
+      o.seasons = SeasonsInWindows(season_, window);
       o.level = 0.95;
       state.forecaster.emplace(std::move(o));
     }
     return *state.forecaster;
   }
 
-  // As forecast() derives them: `season` in windows, and the day too for windows shorter than a
-  // day when the season is whole days longer than one.
-  std::vector<int> Seasons(int64_t window) const {
-    std::vector<int> out;
-    if (window <= 0) return out;
-    const int64_t day = dsl::kMicrosPerDay;
-    if (window < day && day % window == 0 && season_ > day && season_ % day == 0)
-      out.push_back(static_cast<int>(day / window));
-    if (season_ % window == 0 && season_ / window >= 2 && season_ / window <= 100'000)
-      out.push_back(static_cast<int>(season_ / window));
-    return out;
-  }
 
   int64_t season_;
 };

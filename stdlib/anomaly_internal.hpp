@@ -7,6 +7,7 @@
 #include <string>
 
 #include "dsl/value.hpp"
+#include "stdlib/series_values.hpp"
 #include "engine/registry/registry.hpp"
 
 namespace aisle::stdlib::anomaly_detail {
@@ -17,12 +18,6 @@ inline constexpr size_t kExpected = 0, kSpread = 1, kHistory = 2, kSlot = 3;
 inline constexpr double kSaturated = 1e9;
 // Fewest values a score is ever based on.
 inline constexpr size_t kMinHistory = 3;
-
-// The value as a double (money in major units); nullopt for other types and non-finite values.
-std::optional<double> AsNumber(const dsl::Value& v);
-
-// `y` in the units of `like`: money when it is money, a decimal otherwise; null when not finite.
-dsl::Value InUnits(double y, const dsl::Value& like);
 
 // (x - expected) / spread, saturated at +-kSaturated; a zero spread saturates any difference.
 double ZScore(double x, double expected, double spread);

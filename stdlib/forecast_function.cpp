@@ -23,6 +23,7 @@
 #include "engine/registry/registry.hpp"
 #include "engine/runtime/key_codec.hpp"
 #include "stdlib/forecast.hpp"
+#include "stdlib/series_values.hpp"
 #include "stdlib/stdlib.hpp"
 
 namespace aisle::stdlib {
@@ -71,15 +72,6 @@ class ForecastState final : public engine::OperatorState {
   }
 };
 
-std::optional<double> AsNumber(const Value& v) {
-  switch (v.type) {
-    case Type::kInt: return static_cast<double>(v.i);
-    case Type::kMoney: return static_cast<double>(v.i) / static_cast<double>(dsl::kMoneyScale);
-    case Type::kDecimal:
-    case Type::kPercent: return std::isfinite(v.d) ? std::optional<double>(v.d) : std::nullopt;
-    default: return std::nullopt;
-  }
-}
 
 class ForecastFunction final : public engine::StatefulOperator {
  public:
@@ -109,7 +101,7 @@ class ForecastFunction final : public engine::StatefulOperator {
     f.Add(*x);
     state.last_time = ctx.time;
     if (*x < 0) state.negative_seen = true;
-    const std::vector<int> seasons = Seasons(ctx.window_size);
+    const std::vector<int> seasons = SeasonsInWindows(season_, ctx.window_size);
     const int64_t needed = seasons.empty() ? kMinValues : kMinSeasons * seasons.front();
     if (f.Count() < needed) return Value::Null();
     const Forecast forecast = f.Predict();
@@ -139,22 +131,11 @@ class ForecastFunction final : public engine::StatefulOperator {
   }
 
  private:
-  // Seasons in windows: `season`, and with windows shorter than a day, the day too (hour of day
-  // and day of week for an hourly metric with the default 1w).
-  std::vector<int> Seasons(int64_t window) const {
-    std::vector<int> out;
-    const int64_t day = dsl::kMicrosPerDay;
-    if (window < day && day % window == 0 && season_ > day && season_ % day == 0)
-      out.push_back(static_cast<int>(day / window));
-    if (season_ % window == 0 && season_ / window >= 2 && season_ / window <= 100'000)
-      out.push_back(static_cast<int>(season_ / window));
-    return out;
-  }
   ForecastOptions Options(int64_t window) const {
     ForecastOptions o;
     o.horizon = static_cast<int>(std::clamp<int64_t>(
         horizon_ > 0 ? (horizon_ + window - 1) / window : 1, 1, 10'000));
-    o.seasons = Seasons(window);
+    o.seasons = SeasonsInWindows(season_, window);
     o.level = level_;
     o.method = method_;
     return o;

@@ -8,6 +8,7 @@
 #include "dsl/time.hpp"
 #include "engine/registry/registry.hpp"
 #include "stdlib/margin.hpp"
+#include "stdlib/series_values.hpp"
 #include "stdlib/stdlib.hpp"
 
 namespace aisle::stdlib {
@@ -20,25 +21,7 @@ namespace {
 
 // ------------------------------------------------------------------ values at run time
 
-std::optional<double> Number(const Value& v) {
-  switch (v.type) {
-    case Type::kInt:
-      return static_cast<double>(v.i);
-    case Type::kDecimal:
-    case Type::kPercent:
-      return v.d;
-    default:
-      return std::nullopt;
-  }
-}
 
-// An age or a cover: a duration, or a number of days.
-std::optional<double> Days(const Value& v) {
-  if (v.type == Type::kDuration)
-    return static_cast<double>(v.i) / static_cast<double>(dsl::kMicrosPerDay);
-  if (v.type == Type::kPercent) return std::nullopt;
-  return Number(v);
-}
 
 // price, cost, qty, discount -> the line's figures; nullopt for nulls, two currencies, overflow.
 std::optional<LineMargin> Line(std::span<const Value> a) {
@@ -56,15 +39,15 @@ std::optional<LineMargin> Line(std::span<const Value> a) {
     return std::nullopt;
   }
   if (qty.type == Type::kInt) return LineMarginOf(price.i, cost.i, qty.i, off);
-  auto q = Number(qty);
+  auto q = PlainNumber(qty);
   if (!q) return std::nullopt;
   return LineMarginOf(price.i, cost.i, *q, off);
 }
 
 std::optional<MarkdownRule> Rule(std::span<const Value> a) {
   MarkdownRule rule;
-  auto cover = Days(a[3]);
-  auto age = Days(a[4]);
+  auto cover = DaysOf(a[3]);
+  auto age = DaysOf(a[4]);
   if (!cover || !age) return std::nullopt;
   rule.max_cover_days = *cover;
   rule.min_age_days = *age;
@@ -106,9 +89,9 @@ Type MarginPctType(std::span<const Type> a, std::string_view& error) {
 
 // markdown_candidate(age, velocity, on_hand, max_cover = 60d, min_age = 90d)
 Value CandidateFn(std::span<const Value> a) {
-  auto age = Days(a[0]);
-  auto velocity = Number(a[1]);
-  auto on_hand = Number(a[2]);
+  auto age = DaysOf(a[0]);
+  auto velocity = PlainNumber(a[1]);
+  auto on_hand = PlainNumber(a[2]);
   auto rule = Rule(a);
   if (!age || !velocity || !on_hand || !rule) return Value::Null();
   auto yes = IsMarkdownCandidate(*age, *velocity, *on_hand, *rule);
@@ -123,11 +106,11 @@ Type CandidateType(std::span<const Type> a, std::string_view& error) {
 // markdown_pct(age, velocity, on_hand, max_cover = 60d, min_age = 90d, elasticity = -2.62,
 //              max_depth = 50%)
 Value MarkdownPctFn(std::span<const Value> a) {
-  auto age = Days(a[0]);
-  auto velocity = Number(a[1]);
-  auto on_hand = Number(a[2]);
+  auto age = DaysOf(a[0]);
+  auto velocity = PlainNumber(a[1]);
+  auto on_hand = PlainNumber(a[2]);
   auto rule = Rule(a);
-  auto elasticity = Number(a[5]);
+  auto elasticity = PlainNumber(a[5]);
   if (!age || !velocity || !on_hand || !rule || !elasticity ||
       (a[6].type != Type::kPercent && a[6].type != Type::kDecimal))
     return Value::Null();

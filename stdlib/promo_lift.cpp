@@ -28,6 +28,7 @@
 #include "engine/runtime/key_codec.hpp"
 #include "stdlib/forecast.hpp"
 #include "stdlib/margin.hpp"
+#include "stdlib/series_values.hpp"
 #include "stdlib/stdlib.hpp"
 
 namespace aisle::stdlib {
@@ -70,19 +71,6 @@ class PromoLiftState final : public engine::OperatorState {
   }
 };
 
-std::optional<double> AsNumber(const Value& v) {
-  switch (v.type) {
-    case Type::kInt:
-      return static_cast<double>(v.i);
-    case Type::kMoney:
-      return static_cast<double>(v.i) / static_cast<double>(dsl::kMoneyScale);
-    case Type::kDecimal:
-    case Type::kPercent:
-      return std::isfinite(v.d) ? std::optional<double>(v.d) : std::nullopt;
-    default:
-      return std::nullopt;
-  }
-}
 
 class PromoLift final : public engine::StatefulOperator {
  public:
@@ -113,7 +101,7 @@ class PromoLift final : public engine::StatefulOperator {
     // The baseline: the forecast of this window from the windows before it. Demand below zero
     // means none.
     std::optional<double> baseline;
-    const std::vector<int> seasons = Seasons(ctx.window_size);
+    const std::vector<int> seasons = SeasonsInWindows(season_, ctx.window_size);
     const int64_t needed = seasons.empty() ? kMinValues : kMinSeasons * seasons.front();
     if (f.Count() > 0) {
       const Forecast forecast = f.Predict();
@@ -148,20 +136,10 @@ class PromoLift final : public engine::StatefulOperator {
   }
 
  private:
-  // As forecast(): `season` in windows, and with windows shorter than a day, the day too.
-  std::vector<int> Seasons(int64_t window) const {
-    std::vector<int> out;
-    const int64_t day = dsl::kMicrosPerDay;
-    if (window < day && day % window == 0 && season_ > day && season_ % day == 0)
-      out.push_back(static_cast<int>(day / window));
-    if (season_ % window == 0 && season_ / window >= 2 && season_ / window <= 100'000)
-      out.push_back(static_cast<int>(season_ / window));
-    return out;
-  }
   ForecastOptions Options(int64_t window) const {
     ForecastOptions o;
     o.horizon = 1;
-    o.seasons = Seasons(window);
+    o.seasons = SeasonsInWindows(season_, window);
     o.method = method_;
     return o;
   }

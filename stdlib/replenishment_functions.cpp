@@ -8,6 +8,7 @@
 #include "dsl/time.hpp"
 #include "engine/registry/registry.hpp"
 #include "stdlib/replenishment.hpp"
+#include "stdlib/series_values.hpp"
 #include "stdlib/stdlib.hpp"
 
 namespace aisle::stdlib {
@@ -20,25 +21,7 @@ namespace {
 
 // ------------------------------------------------------------------ values at run time
 
-std::optional<double> Number(const Value& v) {
-  switch (v.type) {
-    case Type::kInt:
-      return static_cast<double>(v.i);
-    case Type::kDecimal:
-    case Type::kPercent:
-      return v.d;
-    default:
-      return std::nullopt;
-  }
-}
 
-// A lead time: a duration, or a number of days.
-std::optional<double> Days(const Value& v) {
-  if (v.type == Type::kDuration)
-    return static_cast<double>(v.i) / static_cast<double>(dsl::kMicrosPerDay);
-  if (v.type == Type::kPercent) return std::nullopt;
-  return Number(v);
-}
 
 // A service level: a percent (95%) or the fraction as a decimal (0.95).
 std::optional<double> Fraction(const Value& v) {
@@ -66,11 +49,11 @@ bool ServiceType(Type t) {
 
 // reorder_point(daily_demand, error_sd, lead, service, lead_sd = 0)
 Value ReorderPointFn(std::span<const Value> a) {
-  auto d = Number(a[0]);
-  auto sd = Number(a[1]);
-  auto lead = Days(a[2]);
+  auto d = PlainNumber(a[0]);
+  auto sd = PlainNumber(a[1]);
+  auto lead = DaysOf(a[2]);
   auto csl = Fraction(a[3]);
-  auto lead_sd = Days(a[4]);
+  auto lead_sd = DaysOf(a[4]);
   if (!d || !sd || !lead || !csl || !lead_sd) return Value::Null();
   return DecimalOrNull(ReorderPoint(*d, *sd, *lead, *csl, *lead_sd));
 }
@@ -84,11 +67,11 @@ Type ReorderPointType(std::span<const Type> a, std::string_view& error) {
 
 // safety_stock(error_sd, lead, service, lead_sd = 0, daily_demand = 0)
 Value SafetyStockFn(std::span<const Value> a) {
-  auto sd = Number(a[0]);
-  auto lead = Days(a[1]);
+  auto sd = PlainNumber(a[0]);
+  auto lead = DaysOf(a[1]);
   auto csl = Fraction(a[2]);
-  auto lead_sd = Days(a[3]);
-  auto d = Number(a[4]);
+  auto lead_sd = DaysOf(a[3]);
+  auto d = PlainNumber(a[4]);
   if (!sd || !lead || !csl || !lead_sd || !d) return Value::Null();
   return DecimalOrNull(SafetyStock(*sd, *lead, *csl, *lead_sd, *d));
 }
@@ -103,7 +86,7 @@ Type SafetyStockType(std::span<const Type> a, std::string_view& error) {
 // eoq(annual_demand, order_cost, holding_cost, unit_cost = null): holding_cost is money per unit
 // and year, or a yearly percent of unit_cost.
 Value EoqFn(std::span<const Value> a) {
-  auto demand = Number(a[0]);
+  auto demand = PlainNumber(a[0]);
   const Value& order = a[1];
   const Value& holding = a[2];
   if (!demand || order.type != Type::kMoney) return Value::Null();
@@ -131,8 +114,8 @@ Type EoqType(std::span<const Type> a, std::string_view& error) {
 
 // days_of_cover(on_hand, daily_demand)
 Value DaysOfCoverFn(std::span<const Value> a) {
-  auto on_hand = Number(a[0]);
-  auto d = Number(a[1]);
+  auto on_hand = PlainNumber(a[0]);
+  auto d = PlainNumber(a[1]);
   if (!on_hand || !d) return Value::Null();
   return DecimalOrNull(DaysOfCover(*on_hand, *d));
 }
@@ -142,8 +125,8 @@ Type DecimalType(std::span<const Type>, std::string_view&) {
 
 // stockout_eta(on_hand, daily_demand, now)
 Value StockoutEtaFn(std::span<const Value> a) {
-  auto on_hand = Number(a[0]);
-  auto d = Number(a[1]);
+  auto on_hand = PlainNumber(a[0]);
+  auto d = PlainNumber(a[1]);
   if (!on_hand || !d || a[2].type != Type::kTimestamp) return Value::Null();
   auto eta = StockoutEta(*on_hand, *d, a[2].i);
   return eta ? Value::Timestamp(*eta) : Value::Null();
@@ -154,7 +137,7 @@ Type TimestampType(std::span<const Type>, std::string_view&) {
 
 // case_pack(quantity, pack)
 Value CasePackFn(std::span<const Value> a) {
-  auto qty = Number(a[0]);
+  auto qty = PlainNumber(a[0]);
   if (!qty || a[1].type != Type::kInt) return Value::Null();
   auto units = RoundUpToCasePack(*qty, a[1].i);
   return units ? Value::Int(*units) : Value::Null();
