@@ -8,6 +8,7 @@ find_package(date CONFIG REQUIRED)                        # date::date-tz
 find_package(CLI11 CONFIG REQUIRED)
 find_package(simdjson CONFIG REQUIRED)                    # simdjson::simdjson (bulk NDJSON)
 find_package(absl CONFIG REQUIRED)                        # absl::flat_hash_set / _map (hot-path tables)
+find_package(OpenSSL REQUIRED)                            # OpenSSL::Crypto (HMAC, SHA-256)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 
