@@ -8,6 +8,7 @@
 #   make bench  benchmarks and their peers, one table (BENCH_SCALE=small for a quick run)
 #   make eval   analytics operators against independent references, one table
 #   make online-retail  the UCI Online Retail example: convert, replay its rules, summarize
+#   make loadtest  wrk against `aisle serve` with signed Shopify deliveries
 SHELL := /bin/bash
 JOBS  ?= $(shell nproc)
 GEN   := -G Ninja
@@ -18,7 +19,7 @@ BENCH_SCALE ?= full
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps build demo test soak asan tsan fuzz bench eval clean online-retail
+.PHONY: all deps build demo test soak asan tsan fuzz bench eval clean online-retail loadtest
 
 all: build
 
@@ -75,6 +76,11 @@ bench: deps
 # scripts/eval.sh builds build/release and runs every evaluation program (tests/eval/).
 eval: deps
 	JOBS=$(JOBS) scripts/eval.sh
+
+# scripts/loadtest.sh: wrk posts signed Shopify deliveries to `aisle serve`; prints rates and
+# latency, and checks durable == acknowledged.
+loadtest: deps
+	JOBS=$(JOBS) scripts/loadtest.sh
 
 clean:
 	rm -rf build

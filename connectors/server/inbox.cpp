@@ -190,6 +190,14 @@ uint64_t Inbox::pending() const {
   return n;
 }
 
+uint64_t Inbox::delivery_count() const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(kDeliveries)));
+  uint64_t n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  return n;
+}
+
 Result<uint64_t> Inbox::AddDeadLetter(DeadLetter letter) {
   std::lock_guard<std::mutex> lock(impl_->deadletter_mutex);
   std::string next;

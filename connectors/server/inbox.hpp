@@ -75,6 +75,8 @@ class Inbox {
   Status ForgetDeliveriesBefore(int64_t before_us);
   // Deliveries in the inbox (not yet trimmed).
   uint64_t pending() const;
+  // Delivery ids remembered (every delivery acknowledged, until ForgetDeliveriesBefore).
+  uint64_t delivery_count() const;
 
   // Stores a dead letter; returns its id (ids grow, never reused).
   Result<uint64_t> AddDeadLetter(DeadLetter letter);

@@ -90,9 +90,9 @@ int main(int argc, char** argv) {
   aisle::cli::DeadLetterArgs deadletter;
   auto* deadletter_cmd = app.add_subcommand(
       "deadletter", "Inspect and replay deliveries `aisle serve` could not normalize (stop the server first)");
-  deadletter_cmd->add_option("action", deadletter.action, "list, show ID, body ID, replay ID|--all, drop ID")
+  deadletter_cmd->add_option("action", deadletter.action, "list, show ID, body ID, replay ID|--all, drop ID, stats")
       ->required()
-      ->check(CLI::IsMember({"list", "show", "body", "replay", "drop"}));
+      ->check(CLI::IsMember({"list", "show", "body", "replay", "drop", "stats"}));
   deadletter_cmd->add_option("id", deadletter.id, "Dead letter id");
   deadletter_cmd->add_option("--data", deadletter.data_dir, "Data folder of `aisle serve`")->capture_default_str();
   deadletter_cmd->add_option("--config", deadletter.config, "The server's config (replay normalizes again)");

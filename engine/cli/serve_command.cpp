@@ -285,6 +285,14 @@ int RunDeadLetter(const DeadLetterArgs& args) {
     return 2;
   }
   if (args.action == "replay") return ReplayDeadLetters(args, **inbox);
+  if (args.action == "stats") {
+    std::printf("deliveries acknowledged: %llu\ndeliveries not yet checkpointed: %llu\nlast sequence: %llu\n"
+                "dead letters: %zu\n",
+                static_cast<unsigned long long>((*inbox)->delivery_count()),
+                static_cast<unsigned long long>((*inbox)->pending()),
+                static_cast<unsigned long long>((*inbox)->last_sequence()), (*inbox)->DeadLetters().size());
+    return 0;
+  }
   if (args.action == "list") {
     const auto letters = (*inbox)->DeadLetters();
     for (const auto& l : letters) {
