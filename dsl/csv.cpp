@@ -71,4 +71,53 @@ bool ParseCsv(std::string_view text, CsvTable& table, std::string& error) {
   return true;
 }
 
+bool CsvRecordReader::Fetch() {
+  if (!next_line_(line_)) return false;
+  ++line_no_;
+  if (!line_.empty() && line_.back() == '\r') line_.pop_back();
+  return true;
+}
+
+bool CsvRecordReader::Next(std::vector<std::string>& fields, int64_t& start_line, std::string& error) {
+  fields.clear();
+  error.clear();
+  if (!Fetch()) return false;
+  start_line = line_no_;
+  std::string field;
+  bool quoted = false, after_quote = false;
+  size_t i = 0;
+  while (true) {
+    if (i == line_.size()) {
+      if (quoted) {  // the quoted field goes on past the line end
+        if (!Fetch()) {
+          error = "unterminated quote";
+          return true;
+        }
+        field.push_back('\n');
+        i = 0;
+        continue;
+      }
+      fields.push_back(std::move(field));
+      return true;
+    }
+    const char c = line_[i++];
+    if (quoted) {
+      if (c != '"') field.push_back(c);
+      else if (i < line_.size() && line_[i] == '"') field.push_back('"'), ++i;
+      else quoted = false, after_quote = true;
+    } else if (c == ',') {
+      fields.push_back(std::move(field));
+      field.clear();
+      after_quote = false;
+    } else if (after_quote) {
+      error = "text after a closing quote";
+      return true;
+    } else if (c == '"' && field.empty()) {
+      quoted = true;
+    } else {
+      field.push_back(c);
+    }
+  }
+}
+
 }  // namespace aisle::dsl

@@ -11,23 +11,18 @@ namespace aisle::connectors {
 
 namespace fs = std::filesystem;
 
-namespace {
-
 // A source position: [version 1][u64 byte offset just past the line][u64 its line number].
+namespace {
 constexpr char kPositionVersion = 1;
+}  // namespace
 
-struct Position {
-  uint64_t offset = 0;
-  int64_t line = 0;  // 0: before the first line
-};
-
-void EncodePosition(uint64_t offset, int64_t line, std::string& out) {
+void EncodeFilePosition(uint64_t offset, int64_t line, std::string& out) {
   out.assign(1, kPositionVersion);
   engine::PutU64BE(out, offset);
   engine::PutU64BE(out, static_cast<uint64_t>(line));
 }
 
-bool DecodePosition(std::string_view in, Position& out) {
+bool DecodeFilePosition(std::string_view in, FilePosition& out) {
   if (in.size() != 17 || in[0] != kPositionVersion) return false;
   out.offset = engine::GetU64BE(in.data() + 1);
   out.line = static_cast<int64_t>(engine::GetU64BE(in.data() + 9));
@@ -36,7 +31,7 @@ bool DecodePosition(std::string_view in, Position& out) {
 
 // Whether the file still fits a position saved in it: at least that long, and a line ended
 // there (a position is just past a newline, or at the end of a last line without one).
-Status CheckResumable(const std::string& path, const Position& at) {
+Status CheckResumable(const std::string& path, const FilePosition& at) {
   std::error_code ec;
   const uint64_t size = fs::file_size(path, ec);
   if (ec) return Error{"'" + path + "': cannot stat: " + ec.message()};
@@ -59,17 +54,16 @@ Status CheckResumable(const std::string& path, const Position& at) {
   return Status::Ok();
 }
 
-}  // namespace
 
 Result<ReplayReport> ReplayNdjson(const std::string& path, engine::Engine& engine,
                                   RejectWriter& rejects, const ReplayOptions& options) {
   std::error_code ec;
   const std::string source = fs::canonical(path, ec).string();
   if (ec) return Error{"'" + path + "': cannot open: " + ec.message()};
-  Position start;
+  FilePosition start;
   const std::string saved = options.from_start ? std::string() : engine.SourcePosition(source);
   if (!saved.empty()) {
-    if (!DecodePosition(saved, start))
+    if (!DecodeFilePosition(saved, start))
       return Error{"'" + path + "': the saved position in it is unreadable"};
     Status s = CheckResumable(path, start);
     if (!s.ok()) return Error{s.message()};
@@ -87,7 +81,7 @@ Result<ReplayReport> ReplayNdjson(const std::string& path, engine::Engine& engin
   while (reader->Next(line)) {
     ++report.lines;
     // Before the push: a checkpoint inside it must hold the position past this line.
-    EncodePosition(reader->offset(), reader->line_number(), position);
+    EncodeFilePosition(reader->offset(), reader->line_number(), position);
     engine.SetSourcePosition(source, position);
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     if (!parser.Parse(line, event, reason)) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "connectors/ndjson/reject_writer.hpp"
 #include "engine/core/result.hpp"
@@ -33,6 +34,17 @@ struct ReplayOptions {
   // Told the file and the line reading resumes at, before reading, when it resumes.
   std::function<void(const std::string& path, int64_t line)> on_resume;
 };
+
+// Where a file source has read up to, as saved with a checkpoint (Engine::SetSourcePosition):
+// [version 1][u64 byte offset just past the last line read][u64 that line's number].
+struct FilePosition {
+  uint64_t offset = 0;
+  int64_t line = 0;  // 0: before the first line
+};
+void EncodeFilePosition(uint64_t offset, int64_t line, std::string& out);
+bool DecodeFilePosition(std::string_view in, FilePosition& out);
+// Whether the file still fits a position saved in it: at least that long, and a line ended there.
+Status CheckResumable(const std::string& path, const FilePosition& at);
 
 // Reads `path` to its end, from the saved position unless `from_start`. Fails when the file
 // cannot be read, a reject cannot be written, or the file is shorter than the saved position

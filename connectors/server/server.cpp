@@ -2,6 +2,11 @@
 
 #include <httplib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -39,6 +44,19 @@ const char* AuthReason(webhooks::AuthStatus status) {
     case webhooks::AuthStatus::kOk: break;
   }
   return "ok";
+}
+
+// Connects to the listening socket and hangs up, so a thread blocked in accept() returns.
+void WakeAccept(const std::string& host, int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const std::string target = host == "0.0.0.0" || host.empty() ? "127.0.0.1" : host;
+  if (::inet_pton(AF_INET, target.c_str(), &addr.sin_addr) == 1)
+    (void)::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::close(fd);
 }
 
 uint64_t ParsePosition(const std::string& text) {
@@ -294,7 +312,10 @@ Status Server::Start() {
   }
   ingest_thread_ = std::thread([this] { IngestLoop(); });
   ready_ = true;
-  http_thread_ = std::thread([this] { http_->listen_after_bind(); });
+  http_thread_ = std::thread([this] {
+    http_->listen_after_bind();
+    http_done_ = true;
+  });
   return Status::Ok();
 }
 
@@ -366,7 +387,13 @@ Status Server::Stop() {
   stopped_ = true;
   ready_ = false;
   if (http_thread_.joinable()) {
-    http_->stop();
+    // httplib's stop() does nothing until its listen loop has started, and the loop may then sit
+    // in accept(): stop, then wake accept() with a connection of our own, until the loop ends.
+    while (!http_done_.load()) {
+      http_->stop();
+      WakeAccept(options_.host, port_);
+      for (int i = 0; i < 50 && !http_done_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     http_thread_.join();  // every request in flight has been answered and enqueued
   }
   if (ingest_thread_.joinable()) {

@@ -127,6 +127,7 @@ class Server {
   std::atomic<int64_t> acknowledged_{0};     // deliveries appended but not yet pushed
   std::atomic<int64_t> newest_receipt_us_{0};
   std::atomic<bool> ready_{false};
+  std::atomic<bool> http_done_{false};  // the listen loop has returned
   std::mutex stop_mutex_;
   bool stopped_ = false;
   Status stop_status_;

@@ -33,7 +33,8 @@ int RunFmt(const FmtArgs& args);
 
 struct ReplayArgs {
   std::string rules = "rules";
-  std::vector<std::string> events;
+  std::vector<std::string> events;  // NDJSON, or CSV (.csv) through csv_mapping
+  std::string csv_mapping;          // connectors/csv/csv_source.hpp
   std::string tables_dir;
   std::string data_dir;  // empty: a fresh temporary folder, removed afterwards
   std::string out;       // JSONL emissions

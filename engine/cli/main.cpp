@@ -37,7 +37,9 @@ int main(int argc, char** argv) {
   aisle::cli::ReplayArgs replay;
   auto* replay_cmd = app.add_subcommand("replay", "Replay canonical NDJSON events through rules");
   replay_cmd->add_option("--rules", replay.rules, "Rule file or folder")->capture_default_str();
-  replay_cmd->add_option("--events", replay.events, "Canonical events (NDJSON); repeatable")->required();
+  replay_cmd->add_option("--events", replay.events, "Canonical events (NDJSON), or CSV with --csv-mapping; repeatable")->required();
+  replay_cmd->add_option("--csv-mapping", replay.csv_mapping,
+                         "Column mapping (JSON) for --events files ending in .csv");
   replay_cmd->add_option("--tables", replay.tables_dir, "Folder where table files resolve");
   replay_cmd->add_option("--data", replay.data_dir,
                          "State folder (RocksDB); kept between runs. Default: a fresh temporary folder");

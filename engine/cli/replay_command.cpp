@@ -3,9 +3,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
+#include "connectors/csv/csv_source.hpp"
 #include "connectors/ndjson/file_source.hpp"
 #include "connectors/ndjson/late_writer.hpp"
 #include "connectors/sinks/jsonl_sink.hpp"
@@ -112,8 +114,24 @@ int RunReplay(const ReplayArgs& args) {
 
   auto started = std::chrono::steady_clock::now();
   connectors::ReplayReport total;
+  std::optional<connectors::CsvMapping> csv_mapping;
+  if (!args.csv_mapping.empty()) {
+    auto mapping = connectors::LoadCsvMapping(args.csv_mapping);
+    if (!mapping) {
+      std::fputs(("error: " + mapping.error().message + "\n").c_str(), stderr);
+      return 2;
+    }
+    csv_mapping = std::move(*mapping);
+  }
   for (const std::string& file : args.events) {
-    auto report = connectors::ReplayNdjson(file, eng, rejects, replay_options);
+    const bool csv = fs::path(file).extension() == ".csv";
+    if (csv && !csv_mapping) {
+      std::fputs(("error: '" + file + "' is CSV: give its column mapping with --csv-mapping FILE\n").c_str(), stderr);
+      (void)eng.Finish(false);
+      return 2;
+    }
+    auto report = csv ? connectors::ReplayCsv(file, *csv_mapping, eng, rejects, replay_options)
+                      : connectors::ReplayNdjson(file, eng, rejects, replay_options);
     if (!report) {
       std::fputs(("error: " + report.error().message + "\n").c_str(), stderr);
       (void)eng.Finish(false);

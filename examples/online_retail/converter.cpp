@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include "dsl/csv.hpp"
 #include "dsl/money.hpp"
 #include "dsl/time.hpp"
 
@@ -41,67 +42,6 @@ struct Invoice {
   std::vector<Row> rows;
 };
 
-// One RFC 4180 record from physical lines; a quoted field may run over line ends.
-class RecordReader {
- public:
-  explicit RecordReader(const std::function<bool(std::string&)>& next_line)
-      : next_line_(next_line) {}
-
-  // False at the end of input. On a malformed record, true with a non-empty `error`.
-  bool Next(std::vector<std::string>& fields, int64_t& start_line, std::string& error) {
-    fields.clear();
-    error.clear();
-    if (!Fetch()) return false;
-    start_line = line_no_;
-    std::string field;
-    bool quoted = false, after_quote = false;
-    size_t i = 0;
-    while (true) {
-      if (i == line_.size()) {
-        if (quoted) {  // the quoted field goes on past the line end
-          if (!Fetch()) {
-            error = "unterminated quote";
-            return true;
-          }
-          field.push_back('\n');
-          i = 0;
-          continue;
-        }
-        fields.push_back(std::move(field));
-        return true;
-      }
-      const char c = line_[i++];
-      if (quoted) {
-        if (c != '"') field.push_back(c);
-        else if (i < line_.size() && line_[i] == '"') field.push_back('"'), ++i;
-        else quoted = false, after_quote = true;
-      } else if (c == ',') {
-        fields.push_back(std::move(field));
-        field.clear();
-        after_quote = false;
-      } else if (after_quote) {
-        error = "text after a closing quote";
-        return true;
-      } else if (c == '"' && field.empty()) {
-        quoted = true;
-      } else {
-        field.push_back(c);
-      }
-    }
-  }
-
- private:
-  bool Fetch() {
-    if (!next_line_(line_)) return false;
-    ++line_no_;
-    if (!line_.empty() && line_.back() == '\r') line_.pop_back();
-    return true;
-  }
-
-  const std::function<bool(std::string&)>& next_line_;
-  std::string line_;
-  int64_t line_no_ = 0;
-};
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -242,7 +182,7 @@ std::string MoneyText(int64_t units) {
 ConvertSummary Convert(const std::function<bool(std::string&)>& next_line, std::ostream& events,
                        std::ostream& errors, const ConvertOptions& options) {
   ConvertSummary summary;
-  RecordReader reader(next_line);
+  dsl::CsvRecordReader reader(next_line);
   std::vector<std::string> f;
   int64_t line = 0;
   std::string error;
