@@ -35,8 +35,9 @@ metric hourly_tx = sale | key store | window tumbling 1h | agg tx = count()
 rule staff_plan on hourly_tx
   let plan = staffing(tx, tx_per_staff_hour = 2, open = 8h, close = 16h)
   when not is_null(plan)
-  emit task to "store-managers" message "{store}: {plan} staff-hours on {plan.date}: {plan.shifts}"
+  emit task to "store-managers"
     with schedule_csv = plan.csv
+    message "{store}: {plan} staff-hours on {plan.date}: {plan.shifts}"
 )";
 
 // S1 keeps UTC; S2 is in Tokyo (UTC+9 all year); S3 is not in the table (UTC).
@@ -116,6 +117,7 @@ TEST_CASE("staffing in a rule plans each store's next local day", "[engine][stat
   dir.Write("tables/stores.csv", kStores);
   const std::string rules = dir.Write("r.aisle", kRules);
   auto r = RunLines(rules, dir / "state", Lines(), /*final=*/true, dir / "tables");
+  INFO(r.error);
   REQUIRE(r.error.empty());
   std::map<std::string, std::vector<const engine::Emission*>> by_store;
   for (const auto& e : r.emissions) by_store[e.store].push_back(&e);

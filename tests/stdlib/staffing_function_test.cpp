@@ -117,6 +117,29 @@ TEST_CASE("staffing plans the next day of a periodic store by hand", "[stdlib][s
   CHECK(need_csv.find("2025-03-17,08:00,2,2\r\n") != std::string::npos);
 }
 
+TEST_CASE("staffing covers a long flat day with no surplus", "[stdlib][staffing]") {
+  // Open 08-22 (the defaults), 18 sales every open hour: 2 people for 14 hours, 28 staff-hours
+  // at least, reached exactly (e.g. 08:00-16:00 and 16:00-22:00 twice over); each person's 14
+  // hours need two shifts of at most 8h, so 4 shifts. Which split the flow picks is its own.
+  Staffing s(Constants(8, 22));
+  Plan last;
+  for (int64_t day = 0; day < 14; ++day)
+    for (int hour = 8; hour < 22; ++hour) {
+      Plan p = s.Feed(kMonday + day * kMicrosPerDay + hour * kMicrosPerHour, Value::Int(18));
+      if (p.staff_hours.type != aisle::dsl::Type::kNull) last = p;
+    }
+  REQUIRE(last.staff_hours.type == aisle::dsl::Type::kInt);
+  CHECK(last.staff_hours.i == 28);
+  CHECK(last.details[2].str() == "08:2 09:2 10:2 11:2 12:2 13:2 14:2 15:2 16:2 17:2 18:2 19:2 20:2 21:2");
+  CHECK(last.details[3].i == 2);
+  // Shift blocks "HH:00-HH:00 xN": the people on them add up to 4.
+  const std::string shifts(last.details[1].str());
+  int people = 0;
+  for (size_t at = shifts.find(" x"); at != std::string::npos; at = shifts.find(" x", at + 1))
+    people += std::stoi(shifts.substr(at + 2));
+  CHECK(people == 4);
+}
+
 TEST_CASE("staffing staffs the floor for foot traffic when it asks for more", "[stdlib][staffing]") {
   // The same store with 100 visitors every open hour: 100 / 40 = 2.5, 3 people, more than the
   // tills need at 08..11 and as many at 12..15. Need 3 all day: 08:00-16:00 x3, 24 staff-hours.
