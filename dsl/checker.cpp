@@ -1029,7 +1029,7 @@ class Checker {
 
   // E113: a constant argument whose value the function rejects (open after close). Reported at the
   // argument, or at the call when the rejected value is a parameter's default.
-  bool CheckConstants(const FunctionSpec& spec, const std::vector<std::optional<plan::Expr>>& bound,
+  void CheckConstants(const FunctionSpec& spec, const std::vector<std::optional<plan::Expr>>& bound,
                       const std::vector<const Span*>& given, Span call) {
     std::vector<Value> values;
     for (const auto& b : bound)
@@ -1038,10 +1038,9 @@ class Checker {
                                                   : b->value);
     std::string message;
     const int bad = spec.check_constants(values, message);
-    if (bad < 0) return true;
+    if (bad < 0) return;
     const size_t i = static_cast<size_t>(bad);
     diags_.Error("E113", i < given.size() && given[i] ? *given[i] : call, message);
-    return false;
   }
 
   // Marks a stage kind as seen; a second one is E027.
@@ -2405,7 +2404,8 @@ class Checker {
       bound[i] = std::move(fallback);
     }
     if (!ok) return Bad(e.span);
-    if (spec.check_constants && !CheckConstants(spec, bound, given, e.span)) return Bad(e.span);
+    // A rejected constant does not hide the call's details from the rest of the rule.
+    if (spec.check_constants) CheckConstants(spec, bound, given, e.span);
     std::vector<Type> types;
     for (const auto& b : bound) types.push_back(b->type);
     std::string_view why;
