@@ -4,6 +4,7 @@
 // knows nothing of the engine).
 
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -30,6 +31,11 @@ struct ParamSpec {
 // Result type from argument types; returns kNull and sets `error` when the types do not fit.
 using ResultTypeFn = Type (*)(std::span<const Type> args, std::string_view& error);
 
+// Checks a call's constant arguments (`args` in parameter order; arguments that are not constants
+// arrive as null): the index of the first bad one with `message` set, or -1 when all are fine.
+// The checker reports E113 at that argument.
+using ConstantCheckFn = int (*)(std::span<const Value> args, std::string& message);
+
 // A named value a stateful function gives beside its result, read through the `let` that holds
 // the call: `let f = forecast(units)` then `f.upper`. kAny means "in the first argument's units":
 // money when it is money (an expected value of a money metric is money), decimal otherwise.
@@ -45,6 +51,10 @@ struct FunctionSpec {
   ResultTypeFn result;
   std::string_view summary;  // one line, shown by `aisle --help` and in docs
   std::vector<DetailSpec> details = {};  // kStateful only
+  ConstantCheckFn check_constants = nullptr;  // optional: values the parameter types cannot rule out
+  // kStateful only: the call reads CallContext::utc_offset, the store's offset from UTC, so rules
+  // calling it need the stores' time zones (UTC without them).
+  bool local_time = false;
 };
 
 // Read-only view of the functions a rule set may call.

@@ -1027,6 +1027,22 @@ class Checker {
     }
   }
 
+  // E113: a constant argument whose value the function rejects (open after close). Reported at the
+  // argument, or at the call when the rejected value is a parameter's default.
+  void CheckConstants(const FunctionSpec& spec, const std::vector<std::optional<plan::Expr>>& bound,
+                      const std::vector<const Span*>& given, Span call) {
+    std::vector<Value> values;
+    for (const auto& b : bound)
+      values.push_back(b->op != ExprOp::kConst ? Value::Null()
+                       : b->type == Type::kString ? Value::String(b->text)
+                                                  : b->value);
+    std::string message;
+    const int bad = spec.check_constants(values, message);
+    if (bad < 0) return;
+    const size_t i = static_cast<size_t>(bad);
+    diags_.Error("E113", i < given.size() && given[i] ? *given[i] : call, message);
+  }
+
   // Marks a stage kind as seen; a second one is E027.
   bool FirstStage(bool& seen, Span span, const char* message) {
     const bool first = !seen;
@@ -1442,6 +1458,7 @@ class Checker {
       if (r.emits.size() > 1) diags_.Error("E027", r.emits[1].span, "a rule has one 'emit' clause");
       CheckEmit(r.emits[0], rule, scope);
     }
+    UseLocalOffsets(rule);
     if (r.throttles.size() > 1)
       diags_.Error("E027", r.throttles[1].span, "a rule has one 'throttle' clause");
     if (!r.throttles.empty()) CheckThrottle(r.throttles[0], rule, scope);
@@ -1864,6 +1881,23 @@ class Checker {
                  "table stores from \"stores.csv\" key store");
   }
 
+  // A stateful call that plans by the store's local day (staffing) gets the store's UTC offset,
+  // from the stores table's `timezone` column; without one, or without a `store`, it works in UTC.
+  void UseLocalOffsets(plan::Rule& rule) {
+    const bool wanted = std::any_of(rule.steps.begin(), rule.steps.end(), [&](const auto& step) {
+      return step.stateful && catalog_.Spec(step.stateful->function).local_time;
+    });
+    if (!wanted || rule.store_field < 0) return;
+    for (const plan::Table& t : plan_.tables) {
+      auto tz = std::find(t.columns.begin(), t.columns.end(), "timezone");
+      if (t.key != "store" || tz == t.columns.end()) continue;
+      const size_t column = static_cast<size_t>(tz - t.columns.begin());
+      for (const auto& [store, row] : t.index) rule.store_timezones.emplace(store, t.rows[row][column]);
+      rule.local_offsets = true;
+      return;
+    }
+  }
+
   // `with NAME = EXPRESSION, ...` (a name the record has too is replaced by the `with` value); a
   // purchase-order draft needs its sku, qty and unit cost.
   void CheckEmitFields(const ast::Emit& e, plan::Rule& rule, Scope& scope) {
@@ -2273,6 +2307,7 @@ class Checker {
     }
     // Bind arguments to parameters: positional first, then by name.
     std::vector<std::optional<plan::Expr>> bound(spec.params.size());
+    std::vector<const Span*> given(spec.params.size(), nullptr);  // where each argument was written
     bool ok = true, named_seen = false;
     for (size_t i = 0; i < e.args.size(); ++i) {
       const std::string& name = e.arg_names[i];
@@ -2349,6 +2384,7 @@ class Checker {
         continue;
       }
       bound[slot] = std::move(arg);
+      given[slot] = &e.args[i]->span;
     }
     for (size_t i = 0; i < spec.params.size(); ++i) {
       if (bound[i]) continue;
@@ -2368,6 +2404,8 @@ class Checker {
       bound[i] = std::move(fallback);
     }
     if (!ok) return Bad(e.span);
+    // A rejected constant does not hide the call's details from the rest of the rule.
+    if (spec.check_constants) CheckConstants(spec, bound, given, e.span);
     std::vector<Type> types;
     for (const auto& b : bound) types.push_back(b->type);
     std::string_view why;

@@ -216,6 +216,9 @@ struct Rule {
   std::vector<EmitField> emit_fields;
   // `{field:local %H:%M}` in the message: store -> IANA time zone, from the stores table.
   std::unordered_map<std::string, std::string> store_timezones;
+  // A stateful call needs the store's UTC offset (FunctionSpec::local_time) and the rule set has
+  // the stores' time zones: the runtime fills CallContext::utc_offset from `store_timezones`.
+  bool local_offsets = false;
   std::vector<std::pair<std::string, std::string>> labels;
   std::vector<int> value_fields;  // fields reported in an emission's "values"
   int store_field = -1;           // the record's `store`, if it has one

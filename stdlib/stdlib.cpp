@@ -7,6 +7,7 @@ void RegisterStdlib(engine::OperatorRegistry& registry) {
   RegisterScalars(registry);
   RegisterAnomaly(registry);
   RegisterForecast(registry);
+  RegisterStaffing(registry);
   RegisterAffinity(registry);
   RegisterReplenishment(registry);
   RegisterMargin(registry);

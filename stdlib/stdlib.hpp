@@ -15,6 +15,8 @@ void RegisterAggregates(engine::OperatorRegistry& registry);
 void RegisterScalars(engine::OperatorRegistry& registry);
 void RegisterAnomaly(engine::OperatorRegistry& registry);
 void RegisterForecast(engine::OperatorRegistry& registry);
+// `staffing`: staff-hours and shifts for the store's next local day (staffing_function.cpp).
+void RegisterStaffing(engine::OperatorRegistry& registry);
 // The `affinity` stage: basket affinity rules per window (affinity_stage.cpp).
 void RegisterAffinity(engine::OperatorRegistry& registry);
 // reorder_point, safety_stock, eoq, days_of_cover, stockout_eta, case_pack.

@@ -69,6 +69,10 @@ using ScalarFn = dsl::Value (*)(std::span<const dsl::Value> args);
 struct CallContext {
   int64_t time = 0;         // window start, or event time for stream rules
   int64_t window_size = 0;  // 0 for stream rules
+  // The store's local time minus UTC at `time`, microseconds, for functions whose spec sets
+  // `local_time` in rules on records with a store and a rule set with the stores' time zones;
+  // 0 (UTC) otherwise.
+  int64_t utc_offset = 0;
 };
 
 // Per-key state of a stateful operator; saved into checkpoints.

@@ -120,9 +120,7 @@ std::pair<int64_t, int64_t> Calendar::Period(std::string_view store, int64_t ts)
   return {zone.start, zone.end};
 }
 
-bool Calendar::IsOpen(std::string_view store, int64_t ts) {
-  Zone& zone = Find(store);
-  if (zone.hours == nullptr) return true;
+int64_t Calendar::Offset(Zone& zone, int64_t ts) {
   if (ts < zone.offset_from || ts >= zone.offset_to) {
     const auto* tz = static_cast<const date::time_zone*>(zone.tz);
     if (tz == nullptr) {
@@ -136,7 +134,17 @@ bool Calendar::IsOpen(std::string_view store, int64_t ts) {
       zone.offset_to = date::floor<Micros>(info.end).time_since_epoch().count();
     }
   }
-  const int64_t local = ts + zone.offset;
+  return zone.offset;
+}
+
+int64_t Calendar::UtcOffset(std::string_view store, int64_t ts) {
+  return Offset(Find(store), ts);
+}
+
+bool Calendar::IsOpen(std::string_view store, int64_t ts) {
+  Zone& zone = Find(store);
+  if (zone.hours == nullptr) return true;
+  const int64_t local = ts + Offset(zone, ts);
   const int64_t days = dsl::FloorDiv(local, dsl::kMicrosPerDay);
   const int weekday = static_cast<int>(((days + 4) % 7 + 7) % 7);  // 1970-01-01 was a Thursday
   const int minute = static_cast<int>((local - days * dsl::kMicrosPerDay) / 60'000'000);

@@ -27,6 +27,8 @@ class Calendar {
   std::pair<int64_t, int64_t> Period(std::string_view store, int64_t ts);
   // Whether `ts` falls in the store's opening hours.
   bool IsOpen(std::string_view store, int64_t ts);
+  // The store's local time minus UTC at `ts`, microseconds (0 for UTC and unknown stores).
+  int64_t UtcOffset(std::string_view store, int64_t ts);
   // The first instant after `after` at which the store's local clock reads `time_of_day`
   // (microseconds after midnight). A time the clocks skip maps to the instant they skip at; a
   // time they repeat, to its first occurrence.
@@ -46,6 +48,8 @@ class Calendar {
   };
   void AddZones(const std::unordered_map<std::string, std::string>& store_timezones);
   Zone& Find(std::string_view store);
+  // The zone's offset at `ts`, cached until the next clock change.
+  static int64_t Offset(Zone& zone, int64_t ts);
   void Compute(const Zone& zone, int64_t ts, int64_t& start, int64_t& end) const;
   // First local day of the fiscal year of `year` (days since 1970-01-01).
   int64_t FiscalYearStart(int64_t year) const;

@@ -25,6 +25,7 @@ RuleOperator::RuleOperator(const dsl::plan::Rule& plan, const OperatorRegistry& 
       ruleset_(std::move(ruleset)),
       dedupe_(plan.dedupe_period + kRecentMargin) {
   for (const auto& s : plan_.suppressions) activity_.emplace_back(s.period + kRecentMargin);
+  if (plan_.local_offsets) calendar_ = std::make_unique<Calendar>(plan_.store_timezones);
   record_.resize(plan_.fields.size());
   emit_values_.resize(plan_.emit_fields.size());
   for (const auto& step : plan_.steps) {
@@ -55,7 +56,13 @@ void RuleOperator::Process(std::span<const Value> input, std::string_view key, i
   std::copy(input.begin(), input.end(), record_.begin());
   if (!plan_.input.is_stream && plan_.window_end_field >= 0)  // calendar days vary in length
     window_size = input[static_cast<size_t>(plan_.window_end_field)].i - time;
-  Value args[8];
+  constexpr size_t kMaxArgs = 16;
+  Value args[kMaxArgs];
+  CallContext context{time, window_size};
+  if (calendar_ && plan_.store_field >= 0) {
+    const Value& s = record_[static_cast<size_t>(plan_.store_field)];
+    if (s.type == dsl::Type::kString) context.utc_offset = calendar_->UtcOffset(s.str(), time);
+  }
   for (size_t s = 0; s < plan_.steps.size(); ++s) {
     const auto& step = plan_.steps[s];
     Value result;
@@ -63,7 +70,7 @@ void RuleOperator::Process(std::span<const Value> input, std::string_view key, i
       result = evaluator_.Eval(*step.let, record_, event, store);
     } else {
       Call& call = *calls_[s];
-      size_t n = std::min<size_t>(step.stateful->args.size(), 8);
+      size_t n = std::min<size_t>(step.stateful->args.size(), kMaxArgs);
       for (size_t i = 0; i < n; ++i)
         args[i] = evaluator_.Eval(step.stateful->args[i], record_, event, store);
       auto it = call.states.find(key);
@@ -71,7 +78,7 @@ void RuleOperator::Process(std::span<const Value> input, std::string_view key, i
       const auto details = std::span<Value>(record_).subspan(
           static_cast<size_t>(step.slot) + 1, static_cast<size_t>(step.stateful->detail_count));
       std::fill(details.begin(), details.end(), Value::Null());
-      result = call.op->Apply(*it->second, std::span<const Value>(args, n), {time, window_size},
+      result = call.op->Apply(*it->second, std::span<const Value>(args, n), context,
                               details);
     }
     record_[static_cast<size_t>(step.slot)] = result;

@@ -19,6 +19,7 @@
 #include "dsl/plan.hpp"
 #include "engine/emit/emission.hpp"
 #include "engine/registry/registry.hpp"
+#include "engine/runtime/calendar.hpp"
 #include "engine/runtime/evaluator.hpp"
 #include "engine/runtime/recent_emissions.hpp"
 
@@ -83,6 +84,9 @@ class RuleOperator {
   Evaluator evaluator_;
   std::string ruleset_;
   std::vector<std::optional<Call>> calls_;  // per step
+  // The stores' zones, for calls that read CallContext::utc_offset (plan_.local_offsets); null
+  // otherwise, so other rules pay nothing.
+  std::unique_ptr<Calendar> calendar_;
   // Whether the throttle lets an emission at `time` through (and records it if so).
   bool Admit(std::string_view group_key, int64_t time);
 
