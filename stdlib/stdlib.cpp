@@ -8,6 +8,7 @@ void RegisterStdlib(engine::OperatorRegistry& registry) {
   RegisterAnomaly(registry);
   RegisterForecast(registry);
   RegisterAffinity(registry);
+  RegisterSegments(registry);
   RegisterReplenishment(registry);
   RegisterMargin(registry);
   RegisterPromoLift(registry);

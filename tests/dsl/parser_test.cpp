@@ -379,7 +379,7 @@ TEST_CASE("the parser reports every broken declaration and keeps the others", "[
   REQUIRE(d.size() == 3);
   for (const auto& x : d) CHECK(x.code == "E001");
   CHECK(d[0].message == "expected an expression");
-  CHECK(d[1].message == "expected a pipeline stage: where, select, distinct, during, key, window, agg, affinity or top");
+  CHECK(d[1].message == "expected a pipeline stage: where, select, distinct, during, key, window, agg, affinity, segments or top");
   CHECK(d[2].message.rfind("unexpected 'metrc'", 0) == 0);
   CHECK(d[2].help == "did you mean 'metric'?");
   // Offsets: line 1 is 12 bytes, line 2 is 13 bytes, so line 3 starts at byte 25 and `group`
