@@ -298,13 +298,12 @@ TEST_CASE("segments skips guests, null spend and a second currency", "[engine][s
 
 TEST_CASE("segments in hopping windows fits each window's customers", "[engine][segments]") {
   TempDir dir;
-  auto rules = dir.Write("r.aisle", SegmentRules("segments customer k 2"));
   // Hopping 90d every 45d: windows start at multiples of 45 days. Day 20160 (2025-03-13) is
   // 448 * 45, so [2024-12-13, 2025-03-13) and [2025-01-27, 2025-04-27) both hold 2025-03-12;
   // 2024-12-20 is only in the first (and in the one before it, [2024-10-29, 2025-01-27)).
   auto text = SegmentRules("segments customer k 2");
   text.replace(text.find("tumbling 90d"), 12, "hopping 90d every 45d");
-  rules = dir.Write("r.aisle", text);
+  auto rules = dir.Write("r.aisle", text);
   std::vector<std::string> lines = {
       Sale("S1", "x", 0, "2024-12-20T00:00:00Z", "10.00"),
       Sale("S1", "y", 0, "2025-03-12T00:00:00Z", "30.00"),
