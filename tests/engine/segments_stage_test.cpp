@@ -76,7 +76,7 @@ metric customer_segments = sale
 
 rule report on customer_segments
   when customers >= 1
-  emit report to "marketing" message "{{store}} #{{segment}} {{label}}: {{customers}} customers, r={{recency_days:.1f}} f={{frequency:.1f}} m={{monetary:money}} total={{total_spend:money}} share={{share}} top={{top_category}}"
+  emit task to "marketing" message "{{store}} #{{segment}} {{label}}: {{customers}} customers, r={{recency_days:.1f}} f={{frequency:.1f}} m={{monetary:money}} total={{total_spend:money}} share={{share}} top={{top_category}}"
 )",
                      stage);
 }
@@ -90,7 +90,7 @@ metric customer_segments = sale
 
 rule each on customer_segments
   when segment >= 0
-  emit report to "marketing" message "{{store}} {{customer}} #{{segment}} r={{recency_days:.1f}} f={{frequency}} m={{monetary:money}}"
+  emit task to "marketing" message "{{store}} {{customer}} #{{segment}} r={{recency_days:.1f}} f={{frequency}} m={{monetary:money}}"
 )",
                      stage);
 }

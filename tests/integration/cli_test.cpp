@@ -356,8 +356,8 @@ TEST_CASE("explain shows a segments stage with its k and what it fires", "[cli][
   auto rules = dir.Write("r.aisle",
                          "metric seg = sale | key store | window tumbling 90d | segments customer k 3\n"
                          "metric each = sale | key store | window tumbling 90d | segments customer per customer\n"
-                         "rule r on seg when customers > 10 emit report to \"marketing\"\n"
-                         "rule c on each when segment == 0 emit report to \"marketing\"\n");
+                         "rule r on seg when customers > 10 emit task to \"marketing\"\n"
+                         "rule c on each when segment == 0 emit task to \"marketing\"\n");
   Output text = Aisle("explain " + rules, dir);
   REQUIRE(text.code == 0);
   CHECK(text.out.find("segments k 3 (one record per segment)") != std::string::npos);
