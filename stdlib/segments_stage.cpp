@@ -36,8 +36,12 @@ namespace {
 using dsl::Type;
 using dsl::Value;
 
-CustomerTable*& Slot(void* state) { return *static_cast<CustomerTable**>(state); }
-const CustomerTable* Slot(const void* state) { return *static_cast<CustomerTable* const*>(state); }
+CustomerTable*& Slot(void* state) {
+  return *static_cast<CustomerTable**>(state);
+}
+const CustomerTable* Slot(const void* state) {
+  return *static_cast<CustomerTable* const*>(state);
+}
 
 // The text of a customer id or category: strings as they are, ints in decimal; nothing else.
 bool Text(const Value& v, std::string& out) {
@@ -52,7 +56,9 @@ bool Text(const Value& v, std::string& out) {
   return false;
 }
 
-void Init(void* state) { Slot(state) = nullptr; }
+void Init(void* state) {
+  Slot(state) = nullptr;
+}
 
 void Destroy(void* state) {
   delete Slot(state);

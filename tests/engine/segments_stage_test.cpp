@@ -8,8 +8,8 @@
 #include <random>
 #include <set>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "tests/support/engine_harness.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -24,9 +24,9 @@ namespace engine = aisle::engine;
 namespace {
 
 // A completed sale of `total` by `customer` at `ts`, through `channel`.
-std::string Sale(const std::string& store, const std::string& customer, int n, const std::string& ts,
-                 const std::string& total, const std::string& channel = "pos",
-                 const std::string& currency = "USD") {
+std::string Sale(const std::string& store, const std::string& customer, int n,
+                 const std::string& ts, const std::string& total,
+                 const std::string& channel = "pos", const std::string& currency = "USD") {
   return fmt::format(
       R"({{"type":"sale","id":"{}-{}-{}","store":"{}","ts":"{}","source":"file","currency":"{}","order":"{}-{}","total":"{}","customer":"{}","channel":"{}","status":"completed"}})",
       store, customer, n, store, ts, currency, customer, n, total, customer, channel);
@@ -153,23 +153,27 @@ RunResult RunSharded(const std::string& rules, const std::string& data,
 // With the threshold 0.5: a is "high value, frequent, recent", b "mid value", c "low value,
 // infrequent, lapsed".
 const std::vector<std::string> kS1Profiles = {
-    "S1 #0 high value, frequent, recent: 30 customers, r=0.5 f=20.0 m=10290.00 USD total=308700.00 USD "
+    "S1 #0 high value, frequent, recent: 30 customers, r=0.5 f=20.0 m=10290.00 USD total=308700.00 "
+    "USD "
     "share=33.3% top=online",
-    "S1 #1 mid value: 30 customers, r=30.5 f=8.0 m=916.00 USD total=27480.00 USD share=33.3% top=pos",
+    "S1 #1 mid value: 30 customers, r=30.5 f=8.0 m=916.00 USD total=27480.00 USD share=33.3% "
+    "top=pos",
     "S1 #2 low value, infrequent, lapsed: 30 customers, r=86.5 f=2.0 m=42.90 USD total=1287.00 USD "
     "share=33.3% top=pos",
 };
 
 }  // namespace
 
-TEST_CASE("segments k 3 finds three known groups of customers with their profiles", "[engine][segments]") {
+TEST_CASE("segments k 3 finds three known groups of customers with their profiles",
+          "[engine][segments]") {
   TempDir dir;
   auto rules = dir.Write("r.aisle", SegmentRules("segments customer spend total k 3 mix channel"));
   auto r = RunLines(rules, dir / "state", Customers("S1"), /*final=*/true);
   REQUIRE(r.error.empty());
   CHECK(Messages(r) == kS1Profiles);
   REQUIRE(r.emissions.size() == 3);
-  CHECK(r.emissions[0].key == std::vector<std::pair<std::string, std::string>>{{"store", "\"S1\""}});
+  CHECK(r.emissions[0].key ==
+        std::vector<std::pair<std::string, std::string>>{{"store", "\"S1\""}});
   CHECK(r.emissions[0].window->first == kWindowStart);
   // One id per segment record.
   CHECK(r.emissions[0].id != r.emissions[1].id);
@@ -189,7 +193,8 @@ TEST_CASE("segments per customer puts each known group in one segment", "[engine
     const auto hash = m.find('#');
     segments_of_group[m[3]].insert(m.substr(hash, 2));
   }
-  CHECK(segments_of_group == std::map<char, std::set<std::string>>{{'a', {"#0"}}, {'b', {"#1"}}, {'c', {"#2"}}});
+  CHECK(segments_of_group ==
+        std::map<char, std::set<std::string>>{{'a', {"#0"}}, {'b', {"#1"}}, {'c', {"#2"}}});
   // Customers come in id order: a00 first. a07: 20 sales of 507.00 = 10,140.00; b29: 8 of
   // 129.00 = 1,032.00; c15: 2 of 21.50 = 43.00.
   const std::vector<std::string> messages = Messages(r);
@@ -246,7 +251,8 @@ TEST_CASE("segments gives the same output on 1 and 3 shards", "[engine][segments
   CHECK(ByStore(Messages(one))["S1"] == kS1Profiles);
 }
 
-TEST_CASE("segments fits fewer segments when a window has fewer distinct customers than k", "[engine][segments]") {
+TEST_CASE("segments fits fewer segments when a window has fewer distinct customers than k",
+          "[engine][segments]") {
   TempDir dir;
   auto rules = dir.Write("r.aisle", SegmentRules("segments customer"));
   // S1: x buys 10.00 and y 30.00, both at 2025-03-12T00:00 (recency 1 day): two distinct
@@ -313,14 +319,15 @@ TEST_CASE("segments in hopping windows fits each window's customers", "[engine][
   // [2024-10-29, 2025-01-27): x alone, one segment at the center, recency 2025-01-27 - 2024-12-20
   // = 38 days. [2024-12-13, 2025-03-13): x and y, recency 83 and 1 days: y "high value, recent",
   // x "low value, lapsed". [2025-01-27, 2025-04-27): y alone, recency 46 days.
-  CHECK(Messages(r) == std::vector<std::string>{
-                           "S1 #0 mid value: 1 customers, r=38.0 f=1.0 m=10.00 USD total=10.00 USD "
-                           "share=100.0% top=null",
-                           "S1 #0 high value, recent: 1 customers, r=1.0 f=1.0 m=30.00 USD total=30.00 USD "
-                           "share=50.0% top=null",
-                           "S1 #1 low value, lapsed: 1 customers, r=83.0 f=1.0 m=10.00 USD total=10.00 USD "
-                           "share=50.0% top=null",
-                           "S1 #0 mid value: 1 customers, r=46.0 f=1.0 m=30.00 USD total=30.00 USD "
-                           "share=100.0% top=null",
-                       });
+  CHECK(Messages(r) ==
+        std::vector<std::string>{
+            "S1 #0 mid value: 1 customers, r=38.0 f=1.0 m=10.00 USD total=10.00 USD "
+            "share=100.0% top=null",
+            "S1 #0 high value, recent: 1 customers, r=1.0 f=1.0 m=30.00 USD total=30.00 USD "
+            "share=50.0% top=null",
+            "S1 #1 low value, lapsed: 1 customers, r=83.0 f=1.0 m=10.00 USD total=10.00 USD "
+            "share=50.0% top=null",
+            "S1 #0 mid value: 1 customers, r=46.0 f=1.0 m=30.00 USD total=30.00 USD "
+            "share=100.0% top=null",
+        });
 }
