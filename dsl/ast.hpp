@@ -88,13 +88,21 @@ struct Agg {
 };
 
 enum class StageKind {
-  kWhere, kKey, kWindow, kAgg, kDuring, kAttribute, kSelect, kDistinct, kTop, kAffinity
+  kWhere, kKey, kWindow, kAgg, kDuring, kAttribute, kSelect, kDistinct, kTop, kAffinity, kSegments
 };
 
 // An option of `affinity`: `min_support 1%`, `min_confidence 50%`, `max_items 3`.
 struct AffinityOption {
   Ident name;
   ExprPtr value;
+  Span span;
+};
+
+// An option of `segments`: `spend EXPR`, `k N`, `mix FIELD`, `per customer`.
+struct SegmentsOption {
+  Ident name;     // spend, k, mix or per (its span: the keyword's)
+  ExprPtr value;  // spend, k
+  Ident field;    // mix: the field; per: what follows (`customer`)
   Span span;
 };
 
@@ -132,6 +140,8 @@ struct Stage {
   Ident affinity_item;        // kAffinity: the field naming an item (`sku`)
   Ident affinity_basket;      // kAffinity: the field naming a basket (`order`)
   std::vector<AffinityOption> affinity_options;  // kAffinity, as written
+  Ident segments_customer;                        // kSegments: the field naming a customer
+  std::vector<SegmentsOption> segments_options;   // kSegments, as written
 };
 
 // `LEFT [left] join RIGHT on KEY, ...`: the metric's input is LEFT.

@@ -16,7 +16,7 @@ enum class FunctionKind {
   kAggregate,  // folds a window's rows: sum(total)
   kScalar,     // pure, row by row: abs(x)
   kStateful,   // keeps per-key state across records: anomaly(aov, baseline = 28d)
-  kMiner,      // a pipeline stage that turns a window's rows into many records: affinity
+  kMiner,      // a pipeline stage that turns a window's rows into many records: affinity, segments
 };
 
 struct ParamSpec {

@@ -30,6 +30,11 @@ namespace {
 namespace fs = std::filesystem;
 using plan::ExprOp;
 
+// The range of `segments ... k N`: one segment says nothing, and more than 20 profiles are more
+// than anyone reads.
+constexpr int64_t kMinSegments = 2;
+constexpr int64_t kMaxSegments = 20;
+
 bool IsNumber(Type t) { return t == Type::kInt || t == Type::kDecimal || t == Type::kPercent; }
 
 // "an int", "a decimal".
@@ -456,23 +461,27 @@ class Checker {
     const std::string what = "'" + m.input.name + "'";
     scope.what = what;
     bool have_window = false, have_agg = false, have_key = false, have_select = false,
-         have_distinct = false, have_during = false, have_attribute = false, have_affinity = false;
+         have_distinct = false, have_during = false, have_attribute = false, have_affinity = false,
+         have_segments = false;
     bool ok = true;
     std::vector<const ast::Stage*> post;  // select and top after agg, in order
     std::vector<plan::Field> key_fields;
     for (const ast::Stage& stage : m.stages) {
       // The fields the stages before `agg` read: the input's, or those of the select.
       const std::vector<plan::Field>& fields = *scope.fields;
-      if ((have_agg || have_affinity) &&
+      // The stage that makes the metric's records: agg, affinity or segments.
+      const bool have_output = have_agg || have_affinity || have_segments;
+      const char* output_stage = have_agg ? "agg" : have_affinity ? "affinity" : "segments";
+      if (have_output &&
           (stage.kind == ast::StageKind::kSelect || stage.kind == ast::StageKind::kTop)) {
         post.push_back(&stage);
         continue;
       }
       switch (stage.kind) {
         case ast::StageKind::kWhere: {
-          if (have_agg || have_affinity) {
+          if (have_output) {
             diags_.Error("E025", stage.span,
-                         std::string("'where' must come before '") + (have_agg ? "agg" : "affinity") + "'");
+                         std::string("'where' must come before '") + output_stage + "'");
             ok = false;
           }
           plan::Expr cond = Resolve(*stage.where, scope);
@@ -495,6 +504,12 @@ class Checker {
           scope.fields = &metric.projected;
           break;
         case ast::StageKind::kDistinct:
+          if (have_segments) {
+            diags_.Error("E083", stage.span,
+                         "'distinct' chooses the purchases the segments see: put it before 'segments'");
+            ok = false;
+            break;
+          }
           if (have_agg || have_affinity) {
             diags_.Error("E083", stage.span,
                          have_agg ? "'distinct' chooses the records the aggregates see: put it before 'agg'"
@@ -592,6 +607,11 @@ class Checker {
           break;
         case ast::StageKind::kAffinity:
           ok &= FirstStage(have_affinity, stage.span, "a metric has one 'affinity' stage");
+          if (have_segments) {
+            SegmentsWithOther(stage.span, "affinity");
+            ok = false;
+            break;
+          }
           if (have_agg) {
             AffinityWithAgg(stage.span);
             ok = false;
@@ -599,7 +619,21 @@ class Checker {
           }
           ok &= BuildAffinity(stage, m, metric, fields);
           break;
+        case ast::StageKind::kSegments:
+          ok &= FirstStage(have_segments, stage.span, "a metric has one 'segments' stage");
+          if (have_agg || have_affinity) {
+            SegmentsWithOther(stage.span, have_agg ? "agg" : "affinity");
+            ok = false;
+            break;
+          }
+          ok &= BuildSegments(stage, m, metric, fields, scope);
+          break;
         case ast::StageKind::kAgg:
+          if (have_segments) {
+            SegmentsWithOther(stage.span, "agg");
+            ok = false;
+            break;
+          }
           if (have_affinity) {
             AffinityWithAgg(stage.span);
             ok = false;
@@ -617,7 +651,8 @@ class Checker {
       ok = false;
     }
     if (metric.affinity) ok &= AffinityWindow(m, metric);
-    if (!have_agg && !have_affinity) {
+    if (metric.segments) ok &= SegmentsWindow(m, metric);
+    if (!have_agg && !have_affinity && !have_segments) {
       diags_.Error("E024", m.name.span, "metric '" + m.name.name + "' has no aggregates",
                    "add a stage such as '| agg n = count()'");
       ok = false;
@@ -642,6 +677,18 @@ class Checker {
                        "metric '" + m.name.name + "' already has a field '" + f.name + "'",
                        "'affinity' adds the fields antecedent, consequent, items, baskets, support, "
                        "confidence, lift and conviction: rename the key with a 'select' before it");
+          ok = false;
+        }
+        metric.output.push_back(f);
+      }
+    }
+    if (metric.segments) {
+      for (const plan::Field& f : SegmentFields(metric.segments->per_customer)) {
+        if (!names.insert(f.name).second) {
+          diags_.Error("E014", metric.segments->span,
+                       "metric '" + m.name.name + "' already has a field '" + f.name + "'",
+                       "'segments' adds the fields " + SegmentFieldList(metric.segments->per_customer) +
+                           ": rename the key with a 'select' before it");
           ok = false;
         }
         metric.output.push_back(f);
@@ -775,6 +822,143 @@ class Checker {
                  "'affinity' mines the baskets of a whole window, and '" + m.name.name + "' has " +
                      WindowText(metric) + " windows, which follow records one by one",
                  "use a tumbling, hopping or calendar window, e.g. window day");
+    return false;
+  }
+
+  // ---------------------------------------------------------------- segments
+  // The fields `segments` adds after the keys, in order (stdlib/segments_stage.cpp fills them).
+  static std::vector<plan::Field> SegmentFields(bool per_customer) {
+    if (per_customer)
+      return {{"customer", Type::kString},     {"segment", Type::kInt},      {"label", Type::kString},
+              {"recency_days", Type::kDecimal}, {"frequency", Type::kInt},    {"monetary", Type::kMoney}};
+    return {{"segment", Type::kInt},          {"label", Type::kString},     {"customers", Type::kInt},
+            {"recency_days", Type::kDecimal}, {"frequency", Type::kDecimal}, {"monetary", Type::kMoney},
+            {"total_spend", Type::kMoney},    {"share", Type::kPercent},    {"top_category", Type::kString}};
+  }
+
+  static std::string SegmentFieldList(bool per_customer) {
+    std::string list;
+    const std::vector<plan::Field> fields = SegmentFields(per_customer);
+    for (size_t i = 0; i < fields.size(); ++i)
+      list += (i == 0 ? "" : i + 1 == fields.size() ? " and " : ", ") + fields[i].name;
+    return list;
+  }
+
+  void SegmentsWithOther(Span span, const char* other) {
+    diags_.Error("E105", span,
+                 fmt::format("a metric has either '{}' or 'segments': 'segments' makes its own records, "
+                             "one per segment (or per customer)",
+                             other),
+                 "write two metrics on the same input");
+  }
+
+  // `segments CUSTOMER [spend EXPR] [k N] [mix FIELD] [per customer]`.
+  bool BuildSegments(const ast::Stage& stage, const ast::Metric& m, plan::Metric& metric,
+                     const std::vector<plan::Field>& fields, Scope& scope) {
+    bool ok = true;
+    plan::Segments sg;
+    sg.span = stage.span;
+    sg.function = catalog_.Find("segments");
+    if (sg.function < 0 || catalog_.Spec(sg.function).kind != FunctionKind::kMiner) {
+      diags_.Error("E110", stage.span, "this engine has no customer segmenter");
+      ok = false;
+    }
+    if (!metric.input.is_stream) {
+      diags_.Error("E110", m.input.span,
+                   "'segments' reads purchases, and '" + m.input.name + "' is a metric",
+                   "build the metric on a stream such as sale");
+      ok = false;
+    }
+    auto field = [&](const ast::Ident& id, const char* what) {
+      const int index = FieldIndex(fields, id.name);
+      if (index < 0) {
+        UnknownField(id.name, id.span, fields);
+        return -1;
+      }
+      const Type t = fields[static_cast<size_t>(index)].type;
+      if (t != Type::kString && t != Type::kInt) {
+        diags_.Error("E106", id.span,
+                     fmt::format("the {} field of 'segments' must be a string or an int; '{}' is {}",
+                                 what, id.name, WithArticle(t)));
+        return -1;
+      }
+      return index;
+    };
+    sg.customer_field = field(stage.segments_customer, "customer");
+    if (sg.customer_field < 0) ok = false;
+    bool seen[4] = {false, false, false, false};
+    bool have_spend = false;
+    for (const ast::SegmentsOption& o : stage.segments_options) {
+      const std::string& name = o.name.name;
+      const int which = name == "spend" ? 0 : name == "k" ? 1 : name == "mix" ? 2 : 3;
+      if (!FirstStage(seen[which], o.span, "a 'segments' option is given once")) {
+        ok = false;
+        continue;
+      }
+      if (which == 0) {
+        have_spend = true;
+        sg.spend = Resolve(*o.value, scope);
+        if (sg.spend.type == Type::kAny) {
+          ok = false;
+        } else if (sg.spend.type != Type::kMoney) {
+          diags_.Error("E107", o.value->span,
+                       "the spend of 'segments' must be money; this is " + WithArticle(sg.spend.type),
+                       "e.g. spend total, or spend price * qty on line items");
+          ok = false;
+        }
+      } else if (which == 1) {
+        std::vector<plan::Field> none;
+        Scope constant;
+        constant.fields = &none;
+        const std::string use = fmt::format("k at {}", Where(o.value->span));
+        constant.constant_use = &use;
+        plan::Expr v = Resolve(*o.value, constant);
+        if (v.type == Type::kAny) {
+          ok = false;
+        } else if (v.op != ExprOp::kConst || v.type != Type::kInt || v.value.i < kMinSegments ||
+                   v.value.i > kMaxSegments) {
+          diags_.Error("E108", o.value->span,
+                       fmt::format("k is the number of segments, a whole number from {} to {}",
+                                   kMinSegments, kMaxSegments),
+                       "e.g. k 4 (the default)");
+          ok = false;
+        } else {
+          sg.k = v.value.i;
+        }
+      } else if (which == 2) {
+        sg.mix_field = field(o.field, "mix");
+        if (sg.mix_field < 0) ok = false;
+      } else {
+        sg.per_customer = true;
+      }
+    }
+    if (!have_spend) {
+      // `total`, the sale's amount, unless the input has no money `total`.
+      const int total = FieldIndex(fields, "total");
+      if (total < 0 || fields[static_cast<size_t>(total)].type != Type::kMoney) {
+        diags_.Error("E107", stage.span,
+                     "'segments' needs the money each purchase spends, and " + std::string(scope.what) +
+                         " has no money field 'total'",
+                     "name it: spend EXPRESSION, e.g. spend price * qty");
+        ok = false;
+      } else {
+        sg.spend.op = ExprOp::kField;
+        sg.spend.index = total;
+        sg.spend.type = Type::kMoney;
+        sg.spend.span = stage.span;
+      }
+    }
+    metric.segments = std::move(sg);
+    return ok;
+  }
+
+  // The window kinds whose windows hold whole periods: not sliding or session windows.
+  bool SegmentsWindow(const ast::Metric& m, const plan::Metric& metric) {
+    if (!RecordWindowKind(metric)) return true;
+    diags_.Error("E109", metric.segments->span,
+                 "'segments' segments the customers of a whole window, and '" + m.name.name + "' has " +
+                     WindowText(metric) + " windows, which follow records one by one",
+                 "use a tumbling, hopping or calendar window, e.g. window tumbling 90d");
     return false;
   }
 
@@ -2297,7 +2481,7 @@ class Checker {
     }
     if (spec.kind == FunctionKind::kMiner) {
       diags_.Error("E029", e.name_span, "'" + e.text + "' is a pipeline stage, not a function",
-                   "e.g. | affinity sku by order");
+                   e.text == "segments" ? "e.g. | segments customer k 4" : "e.g. | affinity sku by order");
       return Bad(e.span);
     }
     if (spec.kind == FunctionKind::kStateful && !scope.rule) {

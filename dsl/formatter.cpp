@@ -17,11 +17,11 @@ constexpr std::array<std::string_view, 9> kDeclarations = {
 constexpr std::array<std::string_view, 8> kClauses = {"label",  "let",      "when", "emit",
                                                       "throttle", "dedupe", "suppress", "from"};
 // Words after which `(` opens a parenthesized expression, not a call, and `-` is unary.
-constexpr std::array<std::string_view, 28> kKeywords = {
+constexpr std::array<std::string_view, 29> kKeywords = {
     "and",  "or",      "not",      "when", "where", "let",     "lateness", "offset",
     "tumbling", "to",  "message",  "severity", "on", "from", "hopping", "every",
         "per",  "throttle", "delay", "by", "within", "for", "sliding", "gap", "idle",
-    "min_support", "min_confidence", "max_items"};
+    "min_support", "min_confidence", "max_items", "spend"};
 
 template <size_t N>
 bool In(const std::array<std::string_view, N>& set, std::string_view word) {

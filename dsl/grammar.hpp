@@ -57,6 +57,11 @@ AISLE_KW(affinity);
 AISLE_KW(min_support);
 AISLE_KW(min_confidence);
 AISLE_KW(max_items);
+AISLE_KW(segments);
+AISLE_KW(spend);
+AISLE_KW(k);
+AISLE_KW(mix);
+AISLE_KW(customer);
 AISLE_KW(by);
 AISLE_KW(join);
 AISLE_KW(left);
@@ -216,8 +221,17 @@ struct affinity_option_name : p::sor<kw_min_support, kw_min_confidence, kw_max_i
 struct affinity_option : p::seq<affinity_option_name, _, p::must<expr>> {};
 struct affinity_stage : p::seq<kw_affinity, _, p::must<ident>, _, p::must<affinity_by>,
                                p::star<_, affinity_option>> {};
-struct stage : p::sor<where_stage, key_stage, window_stage, agg_stage, affinity_stage, during_stage,
-                      attribute_stage, select_stage, distinct_stage, top_stage> {};
+// `segments customer spend total k 4 mix channel per customer`: k-means customer segments of each
+// window's purchases, in place of `agg`. The options come in any order.
+struct segments_spend : p::seq<kw_spend, _, p::must<expr>> {};
+struct segments_k : p::seq<kw_k, _, p::must<expr>> {};
+struct segments_mix : p::seq<kw_mix, _, p::must<ident>> {};
+struct segments_per_customer : kw_customer {};
+struct segments_per : p::seq<kw_per, _, p::must<segments_per_customer>> {};
+struct segments_option : p::sor<segments_spend, segments_k, segments_mix, segments_per> {};
+struct segments_stage : p::seq<kw_segments, _, p::must<ident>, p::star<_, segments_option>> {};
+struct stage : p::sor<where_stage, key_stage, window_stage, agg_stage, affinity_stage, segments_stage,
+                      during_stage, attribute_stage, select_stage, distinct_stage, top_stage> {};
 struct pipe : p::one<'|'> {};
 // `hourly join visitors_h on store`, `hourly left join visitors_h on store`.
 struct join_left : kw_left {};
@@ -322,8 +336,9 @@ template <> inline constexpr const char* errors::message<conjunction> = "expecte
 template <> inline constexpr const char* errors::message<equals> = "expected '='";
 template <> inline constexpr const char* errors::message<table_from> = "expected 'from'";
 template <> inline constexpr const char* errors::message<table_key> = "expected 'key'";
-template <> inline constexpr const char* errors::message<stage> = "expected a pipeline stage: where, select, distinct, during, key, window, agg, affinity or top";
+template <> inline constexpr const char* errors::message<stage> = "expected a pipeline stage: where, select, distinct, during, key, window, agg, affinity, segments or top";
 template <> inline constexpr const char* errors::message<affinity_by> = "expected 'by' and the field that names a basket, e.g. affinity sku by order";
+template <> inline constexpr const char* errors::message<segments_per_customer> = "expected 'customer': segments ... per customer gives one record per customer";
 template <> inline constexpr const char* errors::message<select_item> = "expected a field, or NAME = EXPRESSION";
 template <> inline constexpr const char* errors::message<emit_field> = "expected NAME = EXPRESSION after 'with', e.g. with sku = sku, qty = 24";
 template <> inline constexpr const char* errors::message<emit_field_value> = "expected '=' and a value, e.g. qty = 24";

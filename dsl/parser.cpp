@@ -37,6 +37,8 @@ using selector = pt::selector<
                           g::table_type, g::column_type, g::select_stage, g::select_computed,
                           g::select_field, g::distinct_stage, g::top_stage, g::top_by, g::top_per,
                           g::affinity_stage, g::affinity_option, g::affinity_option_name,
+                          g::segments_stage, g::segments_spend, g::segments_k, g::segments_mix,
+                          g::segments_per,
                           g::join_clause, g::join_left,
                           g::dedupe_clause, g::suppress_clause, g::suppress_rule, g::emission_keys,
                           g::digest_decl, g::digest_channel, g::schedule_decl, g::time_of_day,
@@ -213,6 +215,10 @@ class Builder {
           stage.affinity_options.push_back(
               {Id(*option.children[0]), Expression(*option.children[1]), SpanOf(option)});
         }
+      } else if (s.is_type<g::segments_stage>()) {
+        stage.kind = ast::StageKind::kSegments;
+        stage.segments_customer = Id(*s.children[0]);
+        for (size_t o = 1; o < s.children.size(); ++o) stage.segments_options.push_back(SegmentsOption(*s.children[o]));
       } else if (s.is_type<g::agg_stage>()) {
         stage.kind = ast::StageKind::kAgg;
         for (const auto& def : s.children)
@@ -221,6 +227,27 @@ class Builder {
       metric.stages.push_back(std::move(stage));
     }
     return metric;
+  }
+
+  // `spend EXPR`, `k N`, `mix FIELD` or `per customer`; the name's span is its keyword's.
+  ast::SegmentsOption SegmentsOption(const Node& n) {
+    ast::SegmentsOption option;
+    option.span = SpanOf(n);
+    const char* name = n.is_type<g::segments_spend>() ? "spend"
+                       : n.is_type<g::segments_k>()   ? "k"
+                       : n.is_type<g::segments_mix>() ? "mix"
+                                                      : "per";
+    const size_t length = std::string_view(name).size();
+    option.name = {name, {option.span.source, option.span.begin, option.span.begin + static_cast<uint32_t>(length)}};
+    if (n.is_type<g::segments_mix>()) {
+      option.field = Id(*n.children[0]);
+    } else if (n.is_type<g::segments_per>()) {
+      const uint32_t end = option.span.end;
+      option.field = {"customer", {option.span.source, end - 8, end}};
+    } else {
+      option.value = Expression(*n.children[0]);
+    }
+    return option;
   }
 
   ast::SelectItem SelectItem(const Node& n) {
@@ -674,7 +701,7 @@ ast::Module Parse(const SourceManager& sources, SourceId source, Diagnostics& di
             "import", "param",  "table",    "stream",   "metric", "rule",   "policy",
             "digest", "schedule", "label",  "let",      "when",   "emit",   "dedupe",
             "suppress", "from", "where",    "key",      "window", "agg",    "select",
-            "distinct", "top",  "during", "affinity"};
+            "distinct", "top",  "during", "affinity", "segments"};
         // A clause keyword out of place (its rule was lost to an earlier error) is spelled right.
         if (!word.empty() && std::find(keywords.begin(), keywords.end(), word) == keywords.end())
           help = DidYouMean(word, keywords);

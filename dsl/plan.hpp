@@ -100,6 +100,20 @@ struct Affinity {
   Span span;
 };
 
+// `segments CUSTOMER [spend EXPR] [k N] [mix FIELD] [per customer]`: per window and group, each
+// customer's purchases, spend, last time (and spend per `mix` category), fitted into k-means
+// segments when the window fires, as of the window's end: one output record per segment, or per
+// customer with `per customer`.
+struct Segments {
+  int function = -1;        // catalog index of the segmenter ("segments")
+  int customer_field = -1;  // of the (projected) input record
+  Expr spend;               // money; `total` when not given
+  int mix_field = -1;       // -1: no `mix`
+  int64_t k = 4;
+  bool per_customer = false;
+  Span span;
+};
+
 // `LEFT join RIGHT on KEYS`: per window and key, the fields of both inputs' records.
 struct Join {
   int left = -1, right = -1;   // metric indexes
@@ -140,6 +154,9 @@ struct Metric {
   // `affinity` instead of aggregates: the output is keys, then antecedent, consequent, items,
   // baskets, support, confidence, lift, conviction, then the window bounds; one record per rule.
   std::optional<Affinity> affinity;
+  // `segments` instead of aggregates: the output is keys, then the segment fields (SegmentFields
+  // in the checker), then the window bounds; one record per segment or per customer.
+  std::optional<Segments> segments;
   std::vector<Field> output;
   int window_start_field = -1;
   int window_end_field = -1;

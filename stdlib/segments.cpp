@@ -46,6 +46,9 @@ double Quantile(const std::vector<double>& sorted, double p) {
 // Center and scale of one feature; `values` sorted so the sums do not depend on input order.
 std::pair<double, double> CenterAndScale(std::vector<double> values, Scaling scaling) {
   std::sort(values.begin(), values.end());
+  // A constant feature: the mean of n equal doubles can miss the value by a rounding step, which
+  // would leave a standard deviation of ~1e-16 and blow that step up to a z-score of about 1.
+  if (values.front() == values.back()) return {values.front(), 1.0};
   const double n = static_cast<double>(values.size());
   double sum = 0;
   for (double v : values) sum += v;

@@ -9,6 +9,7 @@ void RegisterStdlib(engine::OperatorRegistry& registry) {
   RegisterForecast(registry);
   RegisterStaffing(registry);
   RegisterAffinity(registry);
+  RegisterSegments(registry);
   RegisterReplenishment(registry);
   RegisterMargin(registry);
   RegisterPromoLift(registry);

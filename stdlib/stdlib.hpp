@@ -19,6 +19,8 @@ void RegisterForecast(engine::OperatorRegistry& registry);
 void RegisterStaffing(engine::OperatorRegistry& registry);
 // The `affinity` stage: basket affinity rules per window (affinity_stage.cpp).
 void RegisterAffinity(engine::OperatorRegistry& registry);
+// The `segments` stage: k-means customer segments per window (segments_stage.cpp).
+void RegisterSegments(engine::OperatorRegistry& registry);
 // reorder_point, safety_stock, eoq, days_of_cover, stockout_eta, case_pack.
 void RegisterReplenishment(engine::OperatorRegistry& registry);
 // margin, margin_pct, markdown_candidate, markdown_pct.

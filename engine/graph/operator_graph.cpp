@@ -174,6 +174,9 @@ std::string Describe(const OperatorNode& node, const dsl::plan::Plan& plan) {
       std::string aggs;
       for (const auto& a : m.aggregates) aggs += (aggs.empty() ? "" : ", ") + a.name;
       if (m.affinity) aggs = "affinity (one record per association rule)";
+      if (m.segments)
+        aggs = "segments k " + std::to_string(m.segments->k) +
+               (m.segments->per_customer ? " (one record per customer)" : " (one record per segment)");
       std::string window;
       switch (m.window_kind) {
         case dsl::plan::Metric::WindowKind::kDay: window = "day (each store's time zone)"; break;

@@ -63,6 +63,45 @@ struct MinerImpl {
   bool (*mine)(const void* state, const MinerSettings& settings, std::vector<MinedRule>& out) = nullptr;
 };
 
+// Settings of a `segments` stage (dsl::plan::Segments).
+struct SegmenterSettings {
+  int64_t k = 4;              // segments wanted; fewer when the window has fewer distinct customers
+  bool per_customer = false;  // one row per customer instead of one per segment
+};
+
+// One output row of a segmenter: a segment's profile, or (per customer) one customer's segment.
+// Money fields are in units of 1/10,000 of the group's currency.
+struct SegmentRow {
+  int64_t segment = 0;  // 0 .. k-1, by descending mean monetary (see stdlib/segments_stage.cpp)
+  std::string label;
+  std::string customer;         // per customer only
+  int64_t customers = 0;        // per segment: members
+  double recency_days = 0;      // per segment: mean; per customer: the customer's
+  double frequency = 0;         // per segment: mean purchases; per customer: purchases
+  int64_t monetary = 0;         // per segment: mean spend per member; per customer: spend
+  int64_t total_spend = 0;      // per segment
+  double share = 0;             // per segment: members / customers, a fraction
+  std::string top_category;     // per segment, with `mix`
+  bool has_top_category = false;
+};
+
+// A segmenter (FunctionKind::kMiner, `segments`): a window group's state block of customer
+// states (purchases, exact spend, last time, spend per category) that, when the window fires, fits
+// k-means segments at the window's end and yields rows in output order. `state` gives the block's
+// size, init, destroy, save and load (its `add` is unused). Functions never throw.
+struct SegmenterImpl {
+  AggregateImpl state;
+  // Folds one purchase: `spend` in money units (one currency per group: the caller checks),
+  // `time` in microseconds, `category` the `mix` field's value or null. A null or empty customer
+  // is not a customer: the purchase is skipped.
+  void (*add)(void* state, const dsl::Value& customer, int64_t spend, int64_t time,
+              const dsl::Value& category) = nullptr;
+  // Replaces `out` with the rows of the customers in `state` at `as_of`; false (and `out` empty)
+  // when out of memory or the fit failed.
+  bool (*fit)(const void* state, const SegmenterSettings& settings, int64_t as_of,
+              std::vector<SegmentRow>& out) = nullptr;
+};
+
 using ScalarFn = dsl::Value (*)(std::span<const dsl::Value> args);
 
 // Where a stateful operator is called: the record's time and its window, when it has one.
@@ -103,7 +142,8 @@ struct FunctionDescriptor {
   AggregateImpl aggregate;            // kAggregate
   ScalarFn scalar = nullptr;          // kScalar
   StatefulFactory stateful = nullptr;  // kStateful
-  MinerImpl miner;                     // kMiner
+  MinerImpl miner;                     // kMiner `affinity`
+  SegmenterImpl segmenter;             // kMiner `segments`
 };
 
 class OperatorRegistry final : public dsl::Catalog {

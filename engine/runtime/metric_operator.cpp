@@ -58,6 +58,16 @@ MetricOperator::MetricOperator(const dsl::plan::Metric& plan, const OperatorRegi
     offsets_.push_back(state_bytes_);
     state_bytes_ += (miner_->state.state_size + 7) & ~size_t{7};
   }
+  if (plan_.segments) {
+    // The customers: one owning state block like the baskets', with the spend's currency in its
+    // currency slot.
+    const dsl::plan::Segments& sg = *plan_.segments;
+    segmenter_ = &registry.Get(sg.function).segmenter;
+    segmenter_settings_ = {sg.k, sg.per_customer};
+    aggs_.push_back(&segmenter_->state);
+    offsets_.push_back(state_bytes_);
+    state_bytes_ += (segmenter_->state.state_size + 7) & ~size_t{7};
+  }
   currency_offset_ = state_bytes_;
   state_bytes_ += aggs_.size() * sizeof(dsl::Currency);
 }
@@ -304,6 +314,8 @@ bool MetricOperator::AddTo(Partition& p, const Input& in, int64_t start, int64_t
     miner_->add(g.state.get() + offsets_[0],
                 in.projected[static_cast<size_t>(plan_.affinity->basket_field)],
                 in.projected[static_cast<size_t>(plan_.affinity->item_field)]);
+  } else if (segmenter_) {
+    AddPurchase(g.state.get(), in);
   } else {
     for (size_t i = 0; i < aggs_.size(); ++i) {
       const auto& agg = plan_.aggregates[i];
@@ -342,6 +354,8 @@ void MetricOperator::FireGroup(int64_t start, int64_t end, std::string_view key,
   for (const Value& k : keys_) record[f++] = k;
   if (miner_) {
     FireRules(start, end, key, g, f, emit);
+  } else if (segmenter_) {
+    FireSegments(start, end, key, g, f, emit);
   } else if (over_metric_) {
     // Aggregate the input records the group holds now.
     std::unique_ptr<unsigned char[]> states = NewStates();
@@ -401,6 +415,64 @@ void MetricOperator::FireRules(int64_t start, int64_t end, std::string_view key,
     rule_key_.assign(key);
     EncodeValue(antecedent, rule_key_);
     EncodeValue(consequent, rule_key_);
+    emit(record, rule_key_, start, g.emitted);
+  }
+}
+
+// `segments`: a purchase without money spend (a null total) or without a customer is no purchase
+// of a customer; spend in another currency than the group's first is skipped whole, like a money
+// aggregate's, so one customer's figures never mix currencies.
+void MetricOperator::AddPurchase(unsigned char* states, const Input& in) {
+  const dsl::plan::Segments& sg = *plan_.segments;
+  const Value& customer = in.projected[static_cast<size_t>(sg.customer_field)];
+  const bool known = customer.type == dsl::Type::kInt ||
+                     (customer.type == dsl::Type::kString && !customer.str().empty());
+  if (!known) return;  // a guest's sale does not choose the group's currency either
+  const Value spend = evaluator_.Eval(sg.spend, in.projected, in.event, in.store);
+  if (spend.type != dsl::Type::kMoney) return;
+  const dsl::Currency first = CurrencyOf(states, 0);
+  if (first == 0) SetCurrency(states, 0, spend.currency);
+  else if (first != spend.currency) return;
+  const Value none = Value::Null();
+  segmenter_->add(states + offsets_[0], customer, spend.i, in.time,
+                  sg.mix_field >= 0 ? in.projected[static_cast<size_t>(sg.mix_field)] : none);
+}
+
+// `segments`: the group's customers fitted as of the window's end, one record per segment (keyed
+// by the group key and the segment) or per customer (by the group key and the customer). Strings
+// point into segment_rows_, which outlives the emit calls.
+void MetricOperator::FireSegments(int64_t start, int64_t end, std::string_view key, Group& g,
+                                  size_t first, const RecordHandler& emit) {
+  std::vector<Value>& record = record_;
+  segmenter_->fit(g.state.get() + offsets_[0], segmenter_settings_, end, segment_rows_);
+  const dsl::Currency currency = CurrencyOf(g.state.get(), 0);
+  record[static_cast<size_t>(plan_.window_start_field)] = Value::Timestamp(start);
+  record[static_cast<size_t>(plan_.window_end_field)] = Value::Timestamp(end);
+  for (const SegmentRow& r : segment_rows_) {
+    size_t f = first;
+    rule_key_.assign(key);
+    if (segmenter_settings_.per_customer) {
+      const Value customer = Value::String(r.customer);
+      record[f++] = customer;
+      record[f++] = Value::Int(r.segment);
+      record[f++] = Value::String(r.label);
+      record[f++] = Value::Decimal(r.recency_days);
+      record[f++] = Value::Int(static_cast<int64_t>(r.frequency));
+      record[f++] = Value::Money(r.monetary, currency);
+      EncodeValue(customer, rule_key_);
+    } else {
+      const Value segment = Value::Int(r.segment);
+      record[f++] = segment;
+      record[f++] = Value::String(r.label);
+      record[f++] = Value::Int(r.customers);
+      record[f++] = Value::Decimal(r.recency_days);
+      record[f++] = Value::Decimal(r.frequency);
+      record[f++] = Value::Money(r.monetary, currency);
+      record[f++] = Value::Money(r.total_spend, currency);
+      record[f++] = Value::Percent(r.share);
+      record[f++] = r.has_top_category ? Value::String(r.top_category) : Value::Null();
+      EncodeValue(segment, rule_key_);
+    }
     emit(record, rule_key_, start, g.emitted);
   }
 }

@@ -17,6 +17,9 @@
 // gap), fired once the watermark reaches last + gap. They fire once, never as corrections: a
 // record older than its partition's watermark is late, whatever the stream's `lateness`.
 //
+// `segments` keeps, per group, its customers' states (purchases, spend, last time) the same way;
+// a firing fits them into segments as of the window's end.
+//
 // `affinity` keeps, per group, the baskets of its window (basket -> distinct items) in one owning
 // state block beside where aggregates would be; a firing mines them into one record per rule.
 //
@@ -215,6 +218,11 @@ class MetricOperator {
   // `affinity`: the group's rules, one record each; the keys are in record_[0, first).
   void FireRules(int64_t start, int64_t end, std::string_view key, Group& g, size_t first,
                  const RecordHandler& emit);
+  // `segments`: folds one purchase into the group's customers.
+  void AddPurchase(unsigned char* states, const Input& in);
+  // `segments`: the group's segments (or customers), one record each; keys in record_[0, first).
+  void FireSegments(int64_t start, int64_t end, std::string_view key, Group& g, size_t first,
+                    const RecordHandler& emit);
   void UpdateNextDue(Partition& p) const;
   Group NewGroup() const;
   void DestroyGroup(Group& g) const;
@@ -250,6 +258,9 @@ class MetricOperator {
   const MinerImpl* miner_ = nullptr;  // `affinity` only
   MinerSettings miner_settings_;
   std::vector<MinedRule> rules_;      // scratch for firing: the records' strings point into it
+  const SegmenterImpl* segmenter_ = nullptr;  // `segments` only
+  SegmenterSettings segmenter_settings_;
+  std::vector<SegmentRow> segment_rows_;  // scratch for firing, like rules_
   std::string rule_key_;
   std::vector<size_t> offsets_;
   size_t state_bytes_ = 0;     // the aggregate states, then their currencies

@@ -245,3 +245,22 @@ TEST_CASE("fmt lays out sliding and session windows", "[dsl][fmt]") {
   CHECK(Format(messy) == expected);
   CHECK(Format(expected) == expected);
 }
+
+TEST_CASE("fmt lays out a segments stage", "[dsl][fmt]") {
+  const std::string messy =
+      "metric s=sale|key store|window hopping 90d every 7d|segments   customer k(3) "
+      "spend(total)  mix channel per   customer|top 2 by customers per store\n";
+  // Worked out by hand from the rules in dsl/formatter.hpp: a stage per line, one space between
+  // words; `spend` is a keyword, so a space before its parenthesized value; `k` is not (it may
+  // name a field), so its parenthesized value is written like a call's arguments.
+  const std::string expected =
+      "metric s = sale\n"
+      "  | key store\n"
+      "  | window hopping 90d every 7d\n"
+      "  | segments customer k(3) spend (total) mix channel per customer\n"
+      "  | top 2 by customers per store\n";
+  REQUIRE(Parses(messy));
+  CHECK(Format(messy) == expected);
+  CHECK(Format(expected) == expected);
+  REQUIRE(Parses(expected));
+}

@@ -379,7 +379,7 @@ TEST_CASE("the parser reports every broken declaration and keeps the others", "[
   REQUIRE(d.size() == 3);
   for (const auto& x : d) CHECK(x.code == "E001");
   CHECK(d[0].message == "expected an expression");
-  CHECK(d[1].message == "expected a pipeline stage: where, select, distinct, during, key, window, agg, affinity or top");
+  CHECK(d[1].message == "expected a pipeline stage: where, select, distinct, during, key, window, agg, affinity, segments or top");
   CHECK(d[2].message.rfind("unexpected 'metrc'", 0) == 0);
   CHECK(d[2].help == "did you mean 'metric'?");
   // Offsets: line 1 is 12 bytes, line 2 is 13 bytes, so line 3 starts at byte 25 and `group`
@@ -643,4 +643,37 @@ TEST_CASE("parser wants 'by' and a basket field after affinity ITEM", "[dsl][par
   REQUIRE(p->diagnostics.has_errors());
   CHECK(p->diagnostics.all()[0].message ==
         "expected 'by' and the field that names a basket, e.g. affinity sku by order");
+}
+
+TEST_CASE("parser reads a segments stage with its options in any order", "[dsl][parser]") {
+  auto p = ParseText(
+      "metric s = sale | key store | window tumbling 90d\n"
+      "  | segments customer per customer k 3 mix channel spend total * 2\n");
+  REQUIRE_FALSE(p->diagnostics.has_errors());
+  const ast::Metric& metric = p->module.metrics.at(0);
+  REQUIRE(metric.stages.size() == 3);
+  const ast::Stage& s = metric.stages[2];
+  CHECK(s.kind == ast::StageKind::kSegments);
+  CHECK(s.segments_customer.name == "customer");
+  REQUIRE(s.segments_options.size() == 4);
+  CHECK(s.segments_options[0].name.name == "per");
+  CHECK(s.segments_options[0].field.name == "customer");
+  CHECK(s.segments_options[1].name.name == "k");
+  CHECK(Show(*s.segments_options[1].value) == "3");
+  CHECK(s.segments_options[2].name.name == "mix");
+  CHECK(s.segments_options[2].field.name == "channel");
+  CHECK(s.segments_options[3].name.name == "spend");
+  CHECK(Show(*s.segments_options[3].value) == "(* total 2)");
+  // Spans: line 1 is 49 bytes and a newline, so line 2 starts at byte 50: "  | " puts `segments` at 54;
+  // "segments customer " is 18 bytes, so `per` is at 72 and `customer` at 76, ending at 84.
+  CHECK(s.segments_options[0].name.span.begin == 72);
+  CHECK(s.segments_options[0].field.span.begin == 76);
+  CHECK(s.segments_options[0].field.span.end == 84);
+}
+
+TEST_CASE("parser wants 'customer' after 'per' in a segments stage", "[dsl][parser]") {
+  auto p = ParseText("metric s = sale | window tumbling 90d | segments customer per store\n");
+  REQUIRE(p->diagnostics.has_errors());
+  CHECK(p->diagnostics.all()[0].message ==
+        "expected 'customer': segments ... per customer gives one record per customer");
 }

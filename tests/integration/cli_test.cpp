@@ -351,6 +351,19 @@ TEST_CASE("explain prints the operator graph as a tree and as DOT", "[cli][expla
   CHECK(bad.code == 1);
 }
 
+TEST_CASE("explain shows a segments stage with its k and what it fires", "[cli][explain]") {
+  TempDir dir;
+  auto rules = dir.Write("r.aisle",
+                         "metric seg = sale | key store | window tumbling 90d | segments customer k 3\n"
+                         "metric each = sale | key store | window tumbling 90d | segments customer per customer\n"
+                         "rule r on seg when customers > 10 emit task to \"marketing\"\n"
+                         "rule c on each when segment == 0 emit task to \"marketing\"\n");
+  Output text = Aisle("explain " + rules, dir);
+  REQUIRE(text.code == 0);
+  CHECK(text.out.find("segments k 3 (one record per segment)") != std::string::npos);
+  CHECK(text.out.find("segments k 4 (one record per customer)") != std::string::npos);
+}
+
 TEST_CASE("fmt rewrites a file, and --check reports without writing", "[cli][fmt]") {
   TempDir dir;
   const std::string messy = "rule r on sale when total>1.00 USD emit alert to \"ops\"\n";

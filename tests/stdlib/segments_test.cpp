@@ -178,6 +178,23 @@ TEST_CASE("z-score and robust scaling of hand-worked features", "[segments]") {
   CHECK(l->model.center()[2] == Approx(std::log(24.0) / 3));
 }
 
+TEST_CASE("a constant feature is centered exactly, whatever rounding the mean does", "[segments]") {
+  // Three customers with one 5.00 purchase each on day 0: log1p(5) = 1.7917594692280550, and
+  // (x + x + x) / 3 in doubles is 1.7917594692280552, one rounding step off. Every feature is
+  // constant, so each centers on its value with scale 1, the one segment's centroid is 0 in every
+  // coordinate and its label "mid value".
+  CustomerTable t = BuildCustomerTable(
+      {{"a", 0, 5 * kUnit, {}}, {"b", 0, 5 * kUnit, {}}, {"c", 0, 5 * kUnit, {}}});
+  SegmentOptions o;
+  o.kmeans.k = 1;
+  auto fit = FitSegments(t, kDay, o);
+  REQUIRE(fit.ok());
+  CHECK(fit->model.center()[2] == std::log1p(5.0));
+  CHECK(fit->model.scale() == std::vector<double>{1.0, 1.0, 1.0});
+  CHECK(fit->model.centroids() == aisle::stdlib::PointMatrix{{0.0, 0.0, 0.0}});
+  CHECK(fit->model.profiles()[0].label == "mid value");
+}
+
 TEST_CASE("three generated customer groups are recovered with readable profiles", "[segments]") {
   Generated g = Generate(1);
   CustomerTable table = BuildCustomerTable(g.purchases);
