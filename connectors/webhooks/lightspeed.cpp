@@ -112,7 +112,7 @@ void NormalizeSale(const json& sale, const PlatformConfig& config, Normalized& o
   for (size_t i = 0; i < products.size(); ++i) {
     Line line{"register_sale_products[" + std::to_string(i) + "]", &products[i], {}, 0};
     line.qty = support::DecimalText(products[i], "quantity", line.what + ".quantity");
-    const auto qty_units = dsl::ParseMoneyUnits(line.qty);
+    const auto qty_units = dsl::ParseMoneyUnits(line.qty);  // canonical text: always parses
     if (!qty_units) throw support::FieldError("field '" + line.what + ".quantity': out of range");
     line.qty_units = *qty_units;
     any_positive = any_positive || line.qty_units > 0;

@@ -105,7 +105,7 @@ void NormalizeShift(const json& body, std::string_view header_id, Normalized& ou
       .OptStr("role", support::OptText(body, "role", "role"));
   if (const json* wage = support::OptMember(body, "wage_rate")) {
     if (support::OptText(*wage, "per", "wage_rate.per").value_or("hour") == "hour") {
-      const std::string currency = support::Text(*wage, "currency", "wage_rate.currency");
+      const std::string currency = support::CurrencyCode(*wage, "currency", "wage_rate.currency");
       const int64_t minor = support::Integer(*wage, "amount_minor", "wage_rate.amount_minor");
       // Minor units to 1/10,000: USD cents times 100.
       int64_t scale = 1;

@@ -1,5 +1,6 @@
 #include "connectors/webhooks/normalize_support.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <exception>
@@ -170,10 +171,27 @@ int64_t Money(const Json& object, std::string_view key, std::string_view what) {
 }
 
 std::string DecimalText(const Json& object, std::string_view key, std::string_view what) {
-  std::string text = Text(object, key, what);
-  // Twelve decimals is finer than any quantity; the check only asks "is this a number".
-  if (!dsl::ParseScaled(text, 0)) FailGot(what, "expected a number", Member(object, key, what));
-  return text;
+  const std::string text = Text(object, key, what);
+  // Canonical text of the value at four decimals: "1e2" -> "100", "2.50" -> "2.5". Whatever the
+  // input spelled, the event parser reads it back.
+  const auto units = dsl::ParseScaled(text, 4);
+  if (!units) FailGot(what, "expected a number", Member(object, key, what));
+  if (*units % 10000 == 0) return std::to_string(*units / 10000);
+  std::string out = dsl::FormatUnits(*units, 4);
+  while (out.back() == '0') out.pop_back();
+  return out;
+}
+
+std::string CurrencyCode(const Json& object, std::string_view key, std::string_view what) {
+  std::string code = Text(object, key, what);
+  CheckCurrency(code, what);
+  return code;
+}
+
+void CheckCurrency(std::string_view code, std::string_view what) {
+  const bool ok = code.size() == 3 &&
+                  std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  if (!ok) Fail(what, "expected a 3-letter ISO 4217 code, got \"" + std::string(code) + "\"");
 }
 
 int64_t Integer(const Json& object, std::string_view key, std::string_view what) {
@@ -270,6 +288,7 @@ EventWriter& EventWriter::Time(std::string_view key, int64_t micros) {
 }
 
 EventWriter& EventWriter::Money(std::string_view key, int64_t units, std::string_view currency) {
+  CheckCurrency(currency, "currency");
   if (!object_.contains("currency")) object_["currency"] = std::string(currency);
   object_[std::string(key)] = MoneyText(units, currency);
   return *this;

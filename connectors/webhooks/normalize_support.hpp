@@ -43,8 +43,11 @@ std::optional<std::string> OptText(const nlohmann::json& object, std::string_vie
 int64_t Money(const nlohmann::json& object, std::string_view key, std::string_view what);
 std::optional<int64_t> OptMoney(const nlohmann::json& object, std::string_view key,
                                 std::string_view what);
-// Decimal text ("2", "-1", "0.5") checked to be a number; returned as given.
+// A number as canonical decimal text at four decimals ("2", "-1", "0.5"; "2.50" -> "2.5").
 std::string DecimalText(const nlohmann::json& object, std::string_view key, std::string_view what);
+// A 3-letter upper-case currency code; CheckCurrency throws unless `code` is one.
+std::string CurrencyCode(const nlohmann::json& object, std::string_view key, std::string_view what);
+void CheckCurrency(std::string_view code, std::string_view what);
 // An integer.
 int64_t Integer(const nlohmann::json& object, std::string_view key, std::string_view what);
 // An RFC 3339 timestamp (any offset) as microseconds since the epoch.
@@ -72,7 +75,8 @@ class EventWriter {
   EventWriter& Decimal(std::string_view key, std::string_view text);
   EventWriter& Bool(std::string_view key, bool value);
   EventWriter& Time(std::string_view key, int64_t micros);
-  // Sets `currency` on first use; every money field of an event shares it.
+  // Sets `currency` on first use; every money field of an event shares it. A FieldError unless
+  // `currency` is a 3-letter upper-case code.
   EventWriter& Money(std::string_view key, int64_t units, std::string_view currency);
   std::string Finish() const;
 

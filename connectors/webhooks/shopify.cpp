@@ -90,10 +90,10 @@ void NormalizeOrder(Context& ctx, const json& order) {
                    "'): the sale comes with orders/paid";
     return;
   }
-  const std::string currency = support::Text(order, "currency", "currency");
+  const std::string currency = support::CurrencyCode(order, "currency", "currency");
   const std::string store = StoreOf(ctx, order, "location_id");
-  const int64_t ts = support::Timestamp(order, support::OptMember(order, "processed_at") ? "processed_at" : "created_at",
-                                        "processed_at");
+  const char* ts_key = support::OptMember(order, "processed_at") != nullptr ? "processed_at" : "created_at";
+  const int64_t ts = support::Timestamp(order, ts_key, ts_key);
   const auto staff = support::OptText(order, "user_id", "user_id");
   const std::string base = "shopify:" + ctx.shop + ":order:" + order_id;
   std::optional<std::string> customer_id;
@@ -158,8 +158,8 @@ void NormalizeOrder(Context& ctx, const json& order) {
 void NormalizeRefund(Context& ctx, const json& refund) {
   const std::string refund_id = support::Text(refund, "id", "id");
   const std::string order_id = support::Text(refund, "order_id", "order_id");
-  const int64_t ts = support::Timestamp(refund, support::OptMember(refund, "processed_at") ? "processed_at" : "created_at",
-                                        "processed_at");
+  const char* ts_key = support::OptMember(refund, "processed_at") != nullptr ? "processed_at" : "created_at";
+  const int64_t ts = support::Timestamp(refund, ts_key, ts_key);
   std::string currency;
   std::string store;
   bool have_transaction = false;
@@ -173,7 +173,9 @@ void NormalizeRefund(Context& ctx, const json& refund) {
     if (status != "success") continue;
     amount = support::Add(amount, support::Money(t, "amount", what + ".amount"), what + ".amount");
     have_transaction = true;
-    if (currency.empty()) currency = support::OptText(t, "currency", what + ".currency").value_or("");
+    if (currency.empty() && support::OptMember(t, "currency") != nullptr) {
+      currency = support::CurrencyCode(t, "currency", what + ".currency");
+    }
     if (store.empty() && support::OptMember(t, "location_id") != nullptr) store = StoreOf(ctx, t, what + ".location_id");
   }
 
@@ -198,7 +200,9 @@ void NormalizeRefund(Context& ctx, const json& refund) {
     if (currency.empty()) {
       if (const json* set = support::OptMember(line, "subtotal_set")) {
         if (const json* shop_money = support::OptMember(*set, "shop_money")) {
-          currency = support::OptText(*shop_money, "currency_code", what + ".subtotal_set.shop_money.currency_code").value_or("");
+          if (support::OptMember(*shop_money, "currency_code") != nullptr) {
+            currency = support::CurrencyCode(*shop_money, "currency_code", what + ".subtotal_set.shop_money.currency_code");
+          }
         }
       }
     }

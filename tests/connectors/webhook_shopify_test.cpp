@@ -318,6 +318,10 @@ TEST_CASE("malformed Shopify bodies are errors naming the field", "[webhook][sho
   bad_total.replace(bad_total.find(total), total.size(), "\"total_price\": \"fifty-eight\"");
   CHECK(reason_of(bad_total) == "field 'total_price': expected a decimal amount, got \"fifty-eight\"");
   CHECK(reason_of(body.substr(0, body.size() / 2)).rfind("invalid JSON", 0) == 0);
+  std::string bad_currency = body;
+  const std::string currency = "\"currency\": \"USD\",\n  \"current_subtotal_price\"";
+  bad_currency.replace(bad_currency.find(currency), 17, "\"currency\": \"usd\"");
+  CHECK(reason_of(bad_currency) == "field 'currency': expected a 3-letter ISO 4217 code, got \"usd\"");
   CHECK(reason_of("[1, 2]") == "body is not a JSON object");
   CHECK(reason_of("{\"id\": 1}", "refunds/create") == "field 'order_id': missing");
   CHECK(reason_of("{\"inventory_item_id\": 1, \"location_id\": 2, \"available\": 3, \"updated_at\": \"soon\"}",

@@ -36,7 +36,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const wh::Delivery delivery{"/webhooks/shopify", &headers, body, 0};
   const wh::AuthResult auth = wh::AuthenticateShopify(delivery, config);
   if (header_mode) {
-    Check(!auth.ok() || input.rest == signature);
+    // Base64 has spellings that differ in unused bits: compare the decoded digest.
+    const auto decoded = wh::FromBase64(input.rest);
+    Check(!auth.ok() || (decoded && *decoded == wh::HmacSha256(kSecret, body)));
     Check(auth.reason.find(kSecret) == std::string::npos);
   } else {
     Check(auth.ok());
