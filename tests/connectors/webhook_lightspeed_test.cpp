@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <cctype>
+#include <cstdio>
+
 #include "connectors/webhooks/lightspeed.hpp"
 #include "tests/connectors/webhook_fixtures.hpp"
 
@@ -220,4 +223,31 @@ TEST_CASE("malformed Lightspeed bodies are errors naming the field", "[webhook][
   const std::string price = "%22price%22%3A24%2C";
   bad_price.replace(bad_price.find(price), price.size(), "%22price%22%3Atrue%2C");
   CHECK(ErrorOf(bad_price) == "field 'register_sale_products[0].price': expected a string or number, got true");
+}
+
+TEST_CASE("a Lightspeed exchange (one line in, one back) stays a sale with a negative line", "[webhook][lightspeed]") {
+  auto sale = nlohmann::json::parse(ReadPosFixture("lightspeed_x/sale_update_closed.payload.json"));
+  sale["register_sale_products"][1]["quantity"] = -1;
+  std::string form = "payload=";
+  for (unsigned char c : sale.dump()) {
+    if (std::isalnum(c) != 0) {
+      form += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      form += buf;
+    }
+  }
+  form += "&type=sale.update";
+  wh::Headers headers;
+  const wh::Delivery delivery{"/webhooks/lightspeed", &headers, form, kNow};
+  auto normalized = wh::NormalizeLightspeed(delivery, Config());
+  REQUIRE(normalized);
+  const auto events = ParseEvents(normalized->events);
+  REQUIRE(events.size() == 3);
+  CHECK(events[0].kind() == aisle::dsl::StreamKind::kSale);
+  CHECK(FieldOf(events[0], "units").i == 0);  // 1 tote - 1 mug
+  CHECK(FieldOf(events[2], "qty").d == -1.0);
+  CHECK(UsdOf(events[2], "discount") == -16500);  // 1.65 x -1
+  CHECK(UsdOf(events[0], "discount") == -16500);
 }

@@ -327,3 +327,26 @@ TEST_CASE("malformed Shopify bodies are errors naming the field", "[webhook][sho
   CHECK(reason_of("{\"inventory_item_id\": 1, \"location_id\": 2, \"available\": 3, \"updated_at\": \"soon\"}",
                   "inventory_levels/update") == "field 'updated_at': expected an RFC 3339 timestamp, got \"soon\"");
 }
+
+TEST_CASE("a refund of two lines is still one refund: amounts summed, no sku", "[webhook][shopify]") {
+  auto refund = nlohmann::json::parse(ReadPosFixture("shopify/refunds_create.json"));
+  // Add the tote (24.00 + 1.92 tax) not put back in stock; the transaction grows by 25.92.
+  auto tote = refund["refund_line_items"][0];
+  tote["id"] = 610000112;
+  tote["line_item_id"] = 14523001001;
+  tote["restock_type"] = "no_restock";
+  tote["subtotal"] = 24.00;
+  tote["total_tax"] = 1.92;
+  tote["line_item"]["sku"] = "TOTE-NAT-01";
+  refund["refund_line_items"].push_back(tote);
+  refund["transactions"][0]["amount"] = "41.96";
+  Built b;
+  Build(b, "refunds_create.json", "refunds/create", refund.dump());
+  const auto events = Normalize(b.delivery);
+  REQUIRE(events.size() == 1);
+  CHECK(UsdOf(events[0], "amount") == 419600);  // 16.04 + 25.92
+  CHECK(UsdOf(events[0], "tax") == 31100);      // 1.19 + 1.92
+  CHECK(FieldOf(events[0], "qty").d == 2.0);
+  CHECK(FieldOf(events[0], "restock").b);  // the mug went back
+  CHECK(StrOf(events[0], "sku") == "<absent>");
+}
