@@ -8,6 +8,7 @@
 #   make bench  benchmarks and their peers, one table (BENCH_SCALE=small for a quick run)
 #   make eval   analytics operators against independent references, one table
 #   make online-retail  the UCI Online Retail example: convert, replay its rules, summarize
+#   make loadtest  wrk against `aisle serve` with signed Shopify deliveries
 SHELL := /bin/bash
 JOBS  ?= $(shell nproc)
 GEN   := -G Ninja
@@ -18,7 +19,7 @@ BENCH_SCALE ?= full
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps build demo test soak asan tsan fuzz bench eval clean online-retail
+.PHONY: all deps build demo test soak asan tsan fuzz bench eval clean online-retail loadtest
 
 all: build
 
@@ -47,14 +48,16 @@ test: asan
 	cd build/asan && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) --no-print-directory tsan
 
-# ThreadSanitizer: the engine's tests that run threads (shards, the sink thread, checkpoints at
-# barriers). Only engine_test and what it links are built, at -O1 to keep the run short.
+# ThreadSanitizer: the tests that run threads (shards, the sink thread, checkpoints at barriers,
+# the webhook server and its sinks). Only engine_test, connectors_test and what they link are
+# built, at -O1 to keep the run short.
 build/tsan/build.ninja: | deps
 	cmake -S . -B build/tsan $(GEN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DAISLE_TSAN=ON $(LAUNCHER)
 
 tsan: deps build/tsan/build.ninja
-	cmake --build build/tsan -j $(JOBS) --target engine_test
+	cmake --build build/tsan -j $(JOBS) --target engine_test connectors_test
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" build/tsan/tests/engine/engine_test "[thread]"
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" build/tsan/tests/connectors/connectors_test "[thread],[server]"
 
 soak: asan
 	cmake --build build/asan --target soak
@@ -73,6 +76,11 @@ bench: deps
 # scripts/eval.sh builds build/release and runs every evaluation program (tests/eval/).
 eval: deps
 	JOBS=$(JOBS) scripts/eval.sh
+
+# scripts/loadtest.sh: wrk posts signed Shopify deliveries to `aisle serve`; prints rates and
+# latency, and checks durable == acknowledged.
+loadtest: deps
+	JOBS=$(JOBS) scripts/loadtest.sh
 
 clean:
 	rm -rf build

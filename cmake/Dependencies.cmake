@@ -8,9 +8,11 @@ find_package(date CONFIG REQUIRED)                        # date::date-tz
 find_package(CLI11 CONFIG REQUIRED)
 find_package(simdjson CONFIG REQUIRED)                    # simdjson::simdjson (bulk NDJSON)
 find_package(absl CONFIG REQUIRED)                        # absl::flat_hash_set / _map (hot-path tables)
+find_package(Threads REQUIRED)
 find_package(OpenSSL REQUIRED)                            # OpenSSL::Crypto (HMAC, SHA-256)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)  # PkgConfig::HTTPLIB (a shared library built with OpenSSL)
 
 # moodycamel ConcurrentQueue ships no CMake or pkg-config file.
 find_path(CONCURRENTQUEUE_INCLUDE_DIR concurrentqueue/concurrentqueue.h REQUIRED)

@@ -47,6 +47,27 @@ struct ReplayArgs {
 };
 int RunReplay(const ReplayArgs& args);
 
+struct ServeArgs {
+  std::string rules = "rules";
+  std::string data_dir = "aisle-data";  // <data>/engine (state), <data>/inbox (acknowledged deliveries)
+  std::string tables_dir;
+  std::string listen;     // HOST:PORT; overrides the config's
+  std::string config;     // JSON (connectors/server/config.hpp)
+  std::string out;        // also append emissions to this JSONL file
+  std::string port_file;  // write the bound port here (for --listen HOST:0)
+  int shards = 1;
+};
+int RunServe(const ServeArgs& args);
+
+struct DeadLetterArgs {
+  std::string action;  // list, show, body, replay, drop
+  std::string data_dir = "aisle-data";
+  std::string config;  // replay: the routes' config
+  uint64_t id = 0;
+  bool all = false;  // replay every dead letter
+};
+int RunDeadLetter(const DeadLetterArgs& args);
+
 struct StateDumpArgs {
   std::string data_dir;
   std::string family = "windows";

@@ -74,6 +74,30 @@ int main(int argc, char** argv) {
                        "Column family: windows, meta, dedup, outbox, audit or approvals")
       ->capture_default_str();
 
+  aisle::cli::ServeArgs serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Serve POS webhooks and our own feeds over HTTP into the rules");
+  serve_cmd->add_option("--rules", serve.rules, "Rule file or folder")->capture_default_str();
+  serve_cmd->add_option("--data", serve.data_dir, "Data folder: engine state and the inbox")->capture_default_str();
+  serve_cmd->add_option("--tables", serve.tables_dir, "Folder where table files resolve");
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0: any free port)");
+  serve_cmd->add_option("--config", serve.config, "JSON config: platforms, secrets, sinks, limits");
+  serve_cmd->add_option("--out", serve.out, "Also append emissions to this JSONL file");
+  serve_cmd->add_option("--port-file", serve.port_file, "Write the port listened on to this file");
+  serve_cmd->add_option("--shards", serve.shards, "Shard threads (0: one per core)")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+
+  aisle::cli::DeadLetterArgs deadletter;
+  auto* deadletter_cmd = app.add_subcommand(
+      "deadletter", "Inspect and replay deliveries `aisle serve` could not normalize (stop the server first)");
+  deadletter_cmd->add_option("action", deadletter.action, "list, show ID, body ID, replay ID|--all, drop ID, stats")
+      ->required()
+      ->check(CLI::IsMember({"list", "show", "body", "replay", "drop", "stats"}));
+  deadletter_cmd->add_option("id", deadletter.id, "Dead letter id");
+  deadletter_cmd->add_option("--data", deadletter.data_dir, "Data folder of `aisle serve`")->capture_default_str();
+  deadletter_cmd->add_option("--config", deadletter.config, "The server's config (replay normalizes again)");
+  deadletter_cmd->add_flag("--all", deadletter.all, "replay: every dead letter");
+
   aisle::cli::GenArgs gen;
   auto* gen_cmd = app.add_subcommand("gen", "Generate a sample retail chain's events and tables");
   gen_cmd->add_option("--stores", gen.stores, "Number of stores")->capture_default_str()->check(CLI::Range(1, 10000));
@@ -99,6 +123,8 @@ int main(int argc, char** argv) {
     if (*fmt_cmd) return aisle::cli::RunFmt(fmt);
     if (*replay_cmd) return aisle::cli::RunReplay(replay);
     if (*dump_cmd) return aisle::cli::RunStateDump(state_dump);
+    if (*serve_cmd) return aisle::cli::RunServe(serve);
+    if (*deadletter_cmd) return aisle::cli::RunDeadLetter(deadletter);
     if (*gen_cmd) return aisle::cli::RunGen(gen);
     if (*demo_cmd) return aisle::cli::RunDemo(demo);
   } catch (const std::exception& e) {
