@@ -276,6 +276,11 @@ class Batch {
                  {"status", "completed"},
                  {"units", units}};
     if (!staff.empty()) sale["staff"] = staff;
+    const std::vector<std::string> customers = ElementIds(order, "customers", p);
+    if (!customers.empty()) {
+      const std::string customer = CustomerHash(config_.customer_key, kSource, customers[0]);
+      if (!customer.empty()) sale["customer"] = customer;
+    }
     Emit(std::move(sale));
     for (json& line : lines) Emit(std::move(line));
     return std::nullopt;

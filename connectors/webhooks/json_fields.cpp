@@ -4,6 +4,7 @@
 #include <cctype>
 #include <climits>
 
+#include "connectors/webhooks/webhook.hpp"
 #include "dsl/money.hpp"
 #include "dsl/time.hpp"
 
@@ -110,6 +111,14 @@ std::string UtcFromMillis(int64_t millis, std::string_view path) {
 std::string DecimalText(std::string_view text, std::string_view path) {
   if (!dsl::ParseScaled(text, 4)) Fail(path, "expected decimal text");
   return std::string(text);
+}
+
+std::string CustomerHash(std::string_view key, std::string_view platform, std::string_view id) {
+  if (key.empty() || id.empty()) return {};
+  std::string data(platform);
+  data += ':';
+  data += id;
+  return "c_" + HexOf(HmacSha256(key, data).substr(0, 8));
 }
 
 std::string PathSegment(std::string_view id) {

@@ -47,6 +47,10 @@ std::string UtcTimestamp(std::string_view rfc3339, std::string_view path);
 std::string UtcFromMillis(int64_t millis, std::string_view path);
 // Decimal text ("2", "1.5") checked exactly and returned as written; throws when malformed.
 std::string DecimalText(std::string_view text, std::string_view path);
+// `sale.customer`: "c_" + hex of the first 8 bytes of HMAC-SHA256(key, platform ":" id), the
+// scheme docs/connectors.md gives for every platform; empty without a key or an id.
+std::string CustomerHash(std::string_view key, std::string_view platform, std::string_view id);
+
 // An id percent-encoded for a URL path segment (all but A-Z a-z 0-9 - . _ ~), so an id from a
 // body cannot change the path it is fetched under.
 std::string PathSegment(std::string_view id);

@@ -159,6 +159,9 @@ OrderEvents EventsFromOrder(std::string_view order_body, const PlatformConfig& c
                {"status", "completed"},
                {"units", units}};
   if (!staff.empty()) sale["staff"] = staff;
+  const std::string customer =
+      CustomerHash(config.customer_key, kSource, OptionalString(order, "customer_id", "order"));
+  if (!customer.empty()) sale["customer"] = customer;
   out.events.insert(out.events.begin(), Dump(sale));
   return out;
 }

@@ -73,6 +73,9 @@ struct PlatformConfig {
   IdMaps ids;
   // Currency when the payload does not carry one (Lightspeed: a retailer setting).
   std::string default_currency = "USD";
+  // Key of the HMAC that replaces a platform customer id in `sale.customer` (never the raw id);
+  // empty: the customer is left out.
+  std::string customer_key;
 };
 
 // Fetches a platform REST object when a webhook carries only ids (Square orders, Clover).

@@ -147,7 +147,19 @@ TEST_CASE("Square payment.created fetches the order and yields the basket", "[we
   CHECK(out.delivery_id == "square:4b8e2c1a-7f3d-4e59-9c61-2d0a8b5e9f11");
   CHECK(out.topic == "payment.created");
   CHECK(fetcher.requests == std::vector<std::string>{kOrderPath});
-  CheckBasket(ParseAll(out.events), "TMaVaTeSt0001");
+  const auto events = ParseAll(out.events);
+  CheckBasket(events, "TMaVaTeSt0001");
+  CHECK(events[0].Field("customer").is_null());  // no customer_key configured
+
+  // With a key, the customer is the keyed hash of "square:CUSTZOETEST0001", never the raw id.
+  wh::PlatformConfig keyed = Config();
+  keyed.customer_key = "tenant-customer-key";
+  auto with_key = wh::NormalizeSquare(Fixture("payment_created.json").Get(), keyed, &fetcher);
+  REQUIRE(with_key.ok());
+  const auto keyed_events = ParseAll(with_key->events);
+  CHECK(keyed_events[0].Str("customer") ==
+        "c_" + wh::HexOf(wh::HmacSha256("tenant-customer-key", "square:CUSTZOETEST0001").substr(0, 8)));
+  CHECK(keyed_events[0].line.find("CUSTZOETEST0001") == std::string::npos);
 }
 
 TEST_CASE("Square order.updated yields the same sale ids without staff", "[webhook][square]") {
