@@ -50,7 +50,11 @@ struct Money {
 Money MoneyField(const json& object, std::string_view key, std::string_view path) {
   const std::string here = std::string(path) + "." + std::string(key);
   const json& money = Member(object, key, path);
-  return Money{IntField(money, "amount", here), StringField(money, "currency", here)};
+  const int64_t amount = IntField(money, "amount", here);
+  // 10^15 minor units (10^13 dollars) is past any real amount and keeps sums from overflowing.
+  constexpr int64_t kLimit = 1'000'000'000'000'000;
+  if (amount > kLimit || amount < -kLimit) throw FieldError("field '" + here + ".amount': out of range");
+  return Money{amount, StringField(money, "currency", here)};
 }
 
 std::optional<Money> OptionalMoney(const json& object, std::string_view key, std::string_view path) {
@@ -115,7 +119,9 @@ OrderEvents EventsFromOrder(std::string_view order_body, const PlatformConfig& c
       const std::string qty = DecimalText(StringField(line, "quantity", path), path + ".quantity");
       // units counts whole pieces; a fractional (weighed) line counts once.
       const int64_t scaled = *dsl::ParseScaled(qty, 4);
-      units += scaled % 10000 == 0 ? scaled / 10000 : 1;
+      if (__builtin_add_overflow(units, scaled % 10000 == 0 ? scaled / 10000 : 1, &units)) {
+        throw FieldError("field '" + path + ".quantity': units out of range");
+      }
       const std::string uid = OptionalString(line, "uid", path);
       json event = {{"type", "line_item"},
                     {"id", sale_id + ":line:" + (uid.empty() ? std::to_string(i + 1) : uid)},
