@@ -2,6 +2,7 @@
 // Retry-After, with the sleeps recorded instead of slept.
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <map>
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include "connectors/webhooks/api_client.hpp"
+#include "connectors/webhooks/clover.hpp"
 #include "connectors/webhooks/square.hpp"
 #include "tests/connectors/webhook_rest_support.hpp"
 
@@ -62,6 +64,21 @@ class TestServer {
       res.status = 429;
       res.set_header("Retry-After", "120");
     });
+    // Clover's REST objects; the expand query is checked by the Clover test.
+    for (const auto& [pattern, file] : std::map<std::string, std::string>{
+             {"/v3/merchants/MHARBOR7TEST1/orders/ORD1HARBOR0A1", "clover/api/order_expanded.json"},
+             {"/v3/merchants/MHARBOR7TEST1/payments/PAY1HARBOR0A1", "clover/api/payment.json"},
+             {"/v3/merchants/MHARBOR7TEST1/refunds/RFD1HARBOR0A1", "clover/api/refund.json"}}) {
+      const std::string body = wh::testing::ReadFixture(file);
+      server_.Get(pattern, [this, body](const httplib::Request& req, httplib::Response& res) {
+        Count(req);
+        {
+          std::lock_guard lock(mutex_);
+          queries_.push_back(req.get_param_value("expand"));
+        }
+        res.set_content(body, "application/json");
+      });
+    }
     port_ = server_.bind_to_any_port("127.0.0.1");
     REQUIRE(port_ > 0);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -80,6 +97,10 @@ class TestServer {
     std::lock_guard lock(mutex_);
     return authorization_;
   }
+  std::vector<std::string> queries() {
+    std::lock_guard lock(mutex_);
+    return queries_;
+  }
   std::string square_version() {
     std::lock_guard lock(mutex_);
     return square_version_;
@@ -97,6 +118,7 @@ class TestServer {
   std::map<std::string, int> hits_;
   std::string authorization_;
   std::string square_version_;
+  std::vector<std::string> queries_;
 };
 
 struct Recorder {
@@ -225,4 +247,27 @@ TEST_CASE("NormalizeSquare through ApiClient against the test server yields the 
   CHECK(events[0].Str("store") == "square-location:LHB01TESTLOC1");  // unmapped: prefixed
   CHECK(events[2].Str("sku") == "square-variation:8QWMUGVAR12BLU1");
   CHECK(server.hits("/v2/orders/oRdHB01aXq3TestOrder0001") == 1);
+}
+
+TEST_CASE("NormalizeClover through ApiClient against the test server yields sale and refund", "[webhook][api]") {
+  TestServer server;
+  Recorder recorder;
+  wh::ApiClient client(recorder.Options(server.url()));
+  wh::testing::OwnedDelivery d;
+  d.body = wh::testing::ReadFixture("clover/notification_refund.json");
+  wh::PlatformConfig config;
+  auto out = wh::NormalizeClover(d.Get(), config, &client);
+  INFO((out.ok() ? std::string() : out.error().message));
+  REQUIRE(out.ok());
+  const auto events = wh::testing::ParseAll(out->events);
+  REQUIRE(events.size() == 5);  // refund (P UPDATE), sale + 3 lines (O UPDATE)
+  CHECK(events[0].Money("amount") == 160400);  // 16.04
+  CHECK(events[1].Money("total") == 580000);   // 58.00
+  CHECK(events[1].Money("tax") == 43000);      // 4.30
+  CHECK(server.hits("/v3/merchants/MHARBOR7TEST1/payments/PAY1HARBOR0A1") == 2);  // refunds, then tender
+  CHECK(server.hits("/v3/merchants/MHARBOR7TEST1/orders/ORD1HARBOR0A1") == 1);
+  const auto queries = server.queries();
+  CHECK(std::find(queries.begin(), queries.end(),
+                  "lineItems,lineItems.discounts,lineItems.taxRates,payments,employee,customers") != queries.end());
+  CHECK(recorder.sleeps.empty());
 }
