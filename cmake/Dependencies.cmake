@@ -12,7 +12,10 @@ find_package(Threads REQUIRED)
 find_package(OpenSSL REQUIRED)                            # OpenSSL::Crypto (HMAC, SHA-256)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
-pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)  # PkgConfig::HTTPLIB (a shared library built with OpenSSL)
+# cpp-httplib: Debian builds it as a library with OpenSSL, zlib and Brotli support; its .pc file
+# carries the matching CPPHTTPLIB_*_SUPPORT definitions, which every includer must see (the class
+# layouts depend on them). PkgConfig::HTTPLIB (https works).
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 
 # moodycamel ConcurrentQueue ships no CMake or pkg-config file.
 find_path(CONCURRENTQUEUE_INCLUDE_DIR concurrentqueue/concurrentqueue.h REQUIRED)

@@ -115,4 +115,20 @@ std::optional<std::string> FromBase64(std::string_view text) {
   return out;
 }
 
+namespace {
+constexpr std::string_view kUpstreamPrefix = "upstream: ";
+}  // namespace
+
+Error UpstreamError(std::string_view reason) {
+  std::string message(kUpstreamPrefix);
+  message += reason;
+  return Error{std::move(message)};
+}
+
+NormalizeFailure FailureOf(const Error& error) {
+  return std::string_view(error.message).substr(0, kUpstreamPrefix.size()) == kUpstreamPrefix
+             ? NormalizeFailure::kUpstream
+             : NormalizeFailure::kMalformed;
+}
+
 }  // namespace aisle::connectors::webhooks

@@ -119,4 +119,12 @@ std::string HexOf(std::string_view bytes);
 std::string Base64Of(std::string_view bytes);
 std::optional<std::string> FromBase64(std::string_view text);
 
+// Why Normalize failed, read from its Error: kMalformed -> 400 (the raw bytes are dead-lettered);
+// kUpstream -> 503, so the platform retries: the body needs a platform API that is not configured
+// or could not be reached (connection error, 5xx, 429, our credentials refused).
+enum class NormalizeFailure { kMalformed, kUpstream };
+// An Error that FailureOf reports as kUpstream (its message starts with "upstream: ").
+Error UpstreamError(std::string_view reason);
+NormalizeFailure FailureOf(const Error& error);
+
 }  // namespace aisle::connectors::webhooks
