@@ -47,14 +47,16 @@ test: asan
 	cd build/asan && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) --no-print-directory tsan
 
-# ThreadSanitizer: the engine's tests that run threads (shards, the sink thread, checkpoints at
-# barriers). Only engine_test and what it links are built, at -O1 to keep the run short.
+# ThreadSanitizer: the tests that run threads (the engine's shards, sink thread and checkpoints at
+# barriers; the HTTP sinks' delivery threads). Only engine_test, connectors_test and what they
+# link are built, at -O1 to keep the run short.
 build/tsan/build.ninja: | deps
 	cmake -S . -B build/tsan $(GEN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DAISLE_TSAN=ON $(LAUNCHER)
 
 tsan: deps build/tsan/build.ninja
-	cmake --build build/tsan -j $(JOBS) --target engine_test
+	cmake --build build/tsan -j $(JOBS) --target engine_test connectors_test
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" build/tsan/tests/engine/engine_test "[thread]"
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" build/tsan/tests/connectors/connectors_test "[thread]"
 
 soak: asan
 	cmake --build build/asan --target soak
