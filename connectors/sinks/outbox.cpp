@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <mutex>
 
 namespace aisle::connectors {
 
@@ -140,6 +141,11 @@ struct Outbox::Impl {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   std::atomic<uint64_t> next_sequence{1};
+  // Every call into the database holds it. RocksDB is thread-safe, but its write group hands
+  // the leader's role over through atomics in an uninstrumented library, which ThreadSanitizer
+  // cannot see; the outbox has one writer a side (the engine's sink thread, the delivery thread)
+  // and few writes, so one lock costs nothing and keeps the threaded tests checkable.
+  mutable std::mutex mutex;
 
   ~Impl() {
     for (auto* h : handles) {
@@ -147,6 +153,12 @@ struct Outbox::Impl {
     }
   }
   rocksdb::ColumnFamilyHandle* cf(size_t i) const { return handles[i]; }
+
+  std::optional<OutboxDeadLetter> FindDeadLetter(uint64_t sequence) const {
+    std::string value;
+    if (!db->Get(rocksdb::ReadOptions(), cf(kDeadLetters), U64Key(sequence), &value).ok()) return std::nullopt;
+    return DeadLetterOf(sequence, value);
+  }
 
   uint64_t LastKey(size_t family) const {
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf(family)));
@@ -182,6 +194,7 @@ Result<std::unique_ptr<Outbox>> Outbox::Open(const std::string& dir) {
 }
 
 Result<uint64_t> Outbox::Append(std::string_view id, std::string_view body) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
   const uint64_t sequence = impl_->next_sequence.fetch_add(1);
   const rocksdb::Status s =
       impl_->db->Put(rocksdb::WriteOptions(), impl_->cf(kEntries), U64Key(sequence), EntryValue(id, body, 0, {}));
@@ -190,12 +203,14 @@ Result<uint64_t> Outbox::Append(std::string_view id, std::string_view body) {
 }
 
 Status Outbox::Sync() {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
   const rocksdb::Status s = impl_->db->SyncWAL();
   if (!s.ok()) return Error{"outbox sync failed: " + s.ToString()};
   return Status::Ok();
 }
 
 Result<std::optional<OutboxEntry>> Outbox::Next(uint64_t after) const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(kEntries)));
   for (it->Seek(U64Key(after + 1)); it->Valid(); it->Next()) {
     const uint64_t sequence = U64Of(it->key().ToStringView());
@@ -208,12 +223,14 @@ Result<std::optional<OutboxEntry>> Outbox::Next(uint64_t after) const {
 }
 
 Status Outbox::Delivered(uint64_t sequence) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
   const rocksdb::Status s = impl_->db->Delete(rocksdb::WriteOptions(), impl_->cf(kEntries), U64Key(sequence));
   if (!s.ok()) return Error{"outbox delete failed: " + s.ToString()};
   return Status::Ok();
 }
 
 Status Outbox::RecordFailure(const OutboxEntry& e) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
   const rocksdb::Status s = impl_->db->Put(rocksdb::WriteOptions(), impl_->cf(kEntries), U64Key(e.sequence),
                                            EntryValue(e.id, e.body, e.attempts, e.last_error));
   if (!s.ok()) return Error{"outbox write failed: " + s.ToString()};
@@ -221,6 +238,7 @@ Status Outbox::RecordFailure(const OutboxEntry& e) {
 }
 
 Status Outbox::MoveToDeadLetters(const OutboxEntry& e, std::string_view reason, int64_t dead_us) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
   rocksdb::WriteBatch batch;
   batch.Delete(impl_->cf(kEntries), U64Key(e.sequence));
   batch.Put(impl_->cf(kDeadLetters), U64Key(e.sequence), DeadLetterValue(e, reason, dead_us));
@@ -232,6 +250,7 @@ Status Outbox::MoveToDeadLetters(const OutboxEntry& e, std::string_view reason, 
 }
 
 uint64_t Outbox::pending() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(kEntries)));
   uint64_t n = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
@@ -239,6 +258,7 @@ uint64_t Outbox::pending() const {
 }
 
 std::vector<OutboxDeadLetter> Outbox::DeadLetters() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
   std::vector<OutboxDeadLetter> out;
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(kDeadLetters)));
@@ -250,13 +270,12 @@ std::vector<OutboxDeadLetter> Outbox::DeadLetters() const {
 }
 
 std::optional<OutboxDeadLetter> Outbox::FindDeadLetter(uint64_t sequence) const {
-  std::string value;
-  if (!impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(kDeadLetters), U64Key(sequence), &value).ok())
-    return std::nullopt;
-  return DeadLetterOf(sequence, value);
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->FindDeadLetter(sequence);
 }
 
 Status Outbox::RemoveDeadLetter(uint64_t sequence) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
   rocksdb::WriteOptions options;
   options.sync = true;
   const rocksdb::Status s = impl_->db->Delete(options, impl_->cf(kDeadLetters), U64Key(sequence));
@@ -265,7 +284,8 @@ Status Outbox::RemoveDeadLetter(uint64_t sequence) {
 }
 
 Result<uint64_t> Outbox::Requeue(uint64_t sequence) {
-  const auto letter = FindDeadLetter(sequence);
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  const auto letter = impl_->FindDeadLetter(sequence);
   if (!letter) return Error{"no dead letter " + std::to_string(sequence)};
   const uint64_t fresh = impl_->next_sequence.fetch_add(1);
   rocksdb::WriteBatch batch;

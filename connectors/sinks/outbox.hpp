@@ -10,8 +10,8 @@
 // until an operator requeues or drops it.
 //
 // Entries and dead letters are versioned, length-prefixed binary values (docs/connectors.md,
-// "Sinks"). Thread-safe: the engine's sink thread appends while the delivery thread reads and
-// deletes. One process at a time (RocksDB's lock).
+// "Sinks"). Thread-safe (calls are serialised: there are few): the engine's sink thread appends
+// while the delivery thread reads and deletes. One process at a time (RocksDB's lock).
 
 #include <cstdint>
 #include <memory>
