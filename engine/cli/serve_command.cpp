@@ -18,6 +18,7 @@
 #include "connectors/server/metrics.hpp"
 #include "connectors/server/routes.hpp"
 #include "connectors/server/server.hpp"
+#include "connectors/sinks/http_sink.hpp"
 #include "connectors/sinks/jsonl_sink.hpp"
 #include "connectors/sinks/stdout_sink.hpp"
 #include "dsl/time.hpp"
@@ -191,6 +192,9 @@ int RunServe(const ServeArgs& args) {
     };
   }
 
+  // Webhook sinks outlive the engine, which hands them its last emissions when it closes; then
+  // their delivery threads stop, and what they have not delivered stays in `<data>/outbox/<name>`.
+  std::vector<std::unique_ptr<engine::Sink>> webhooks;
   engine::OperatorRegistry registry;
   stdlib::RegisterStdlib(registry);
   engine::EngineOptions engine_options;
@@ -234,8 +238,17 @@ int RunServe(const ServeArgs& args) {
       }
       files.push_back(std::move(file).value());
       eng.AddSink(files.back().get());
+    } else if (sink.type == "webhook") {
+      const std::string base_dir = args.config.empty() ? std::string() : fs::path(args.config).parent_path().string();
+      auto webhook = connectors::MakeHttpSink(sink.raw, args.data_dir, base_dir);
+      if (!webhook) {
+        PrintError(webhook.error().message);
+        return 2;
+      }
+      webhooks.push_back(std::move(webhook).value());
+      eng.AddSink(webhooks.back().get());
     } else {
-      PrintError("sinks: unknown sink type '" + sink.type + "' (stdout, jsonl)");
+      PrintError("sinks: unknown sink type '" + sink.type + "' (stdout, jsonl, webhook)");
       return 2;
     }
   }
