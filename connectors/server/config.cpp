@@ -130,7 +130,7 @@ Result<ServeConfig> ParseServeConfig(std::string_view text, const std::string& b
   }
   if (!j.is_object()) return Error{"expected a JSON object"};
   static const std::set<std::string> kKeys = {"listen", "limits", "checkpoint_seconds", "platforms",
-                                              "sinks", "clock"};
+                                              "sinks", "clock", "customer_key"};
   for (const auto& [k, v] : j.items()) {
     if (!kKeys.count(k)) return Error{"unknown key '" + k + "'"};
   }
@@ -158,6 +158,12 @@ Result<ServeConfig> ParseServeConfig(std::string_view text, const std::string& b
   auto every = Number<int>(j, "checkpoint_seconds", c.checkpoint_seconds, 1, 3600, "config");
   if (!every) return every.error();
   c.checkpoint_seconds = *every;
+  std::string customer_key;
+  if (j.contains("customer_key")) {
+    auto key = ResolveSecret(j.at("customer_key"), "customer_key", base_dir, env);
+    if (!key) return key.error();
+    customer_key = std::move(*key);
+  }
   if (j.contains("platforms")) {
     const Json& ps = j.at("platforms");
     if (!ps.is_object()) return Error{"platforms: expected an object"};
@@ -166,6 +172,7 @@ Result<ServeConfig> ParseServeConfig(std::string_view text, const std::string& b
         return Error{"platforms: unknown platform '" + name + "' (shopify, square, lightspeed, clover, native)"};
       auto settings = Platform(name, p, base_dir, env);
       if (!settings) return settings.error();
+      settings->webhook.customer_key = customer_key;
       c.platforms[name] = std::move(*settings);
     }
   }

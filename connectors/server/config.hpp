@@ -16,6 +16,8 @@
 //     "sinks": [{"type": "jsonl", "path": "emissions.jsonl"}]
 //   }
 //
+// "customer_key" (a secret) keys the hash that replaces platform customer ids in events; without
+// it events carry no customer.
 // Secrets are never written in the file: each is {"env": NAME} or {"file": PATH} (one trailing
 // newline trimmed), resolved at load; an unset variable or unreadable file is an error naming the
 // reference, never the value. Error messages never contain a secret.
