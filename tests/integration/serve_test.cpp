@@ -1,7 +1,7 @@
 // A real `aisle serve` on a free loopback port, driven over real HTTP: every POS fixture and every
 // negative case its manifest lists, a malformed body to the dead-letter store, SIGTERM's drain;
-// and emissions queued while a webhook sink is down, delivered after it comes back and after a
-// restart of the server, each exactly once by id.
+// and emissions queued while a webhook sink's receiver is down (503), delivered after it comes
+// back and after a restart of the server, each exactly once by id.
 
 #include <httplib.h>
 #include <signal.h>
@@ -315,12 +315,30 @@ TEST_CASE("aisle serve refuses Square deliveries verified against another notifi
 TEST_CASE("emissions queued while a sink is down are delivered once it is back, across a restart", "[serve]") {
   TempDir dir;
   FixtureApi api;
-  // A port for the receiver: taken, then freed, so nothing listens there yet.
-  int receiver_port = 0;
-  {
-    httplib::Server probe;
-    receiver_port = probe.bind_to_any_port("127.0.0.1");
-  }
+  // The receiver answers 503 while it is "down", then 200; it counts deliveries by id. (It keeps
+  // its port throughout, so no other program can take the port between the runs.)
+  std::atomic<bool> up{false};
+  std::atomic<int> refused{0};
+  std::mutex mutex;
+  std::map<std::string, int> received;
+  httplib::Server receiver;
+  receiver.Post("/hook", [&](const httplib::Request& req, httplib::Response& res) {
+    if (!up) {
+      ++refused;
+      res.status = 503;
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    ++received[req.get_header_value("Idempotency-Key")];
+    res.status = 200;
+  });
+  const int receiver_port = receiver.bind_to_any_port("127.0.0.1");
+  REQUIRE(receiver_port > 0);
+  std::atomic<bool> listening_done{false};
+  std::thread listener([&] {
+    receiver.listen_after_bind();
+    listening_done = true;
+  });
   const Json sinks = Json::array({{{"type", "webhook"},
                                    {"name", "ops"},
                                    {"url", fmt::format("http://127.0.0.1:{}/hook", receiver_port)},
@@ -344,22 +362,14 @@ TEST_CASE("emissions queued while a sink is down are delivered once it is back, 
                            batch, "application/x-ndjson");
     REQUIRE(res);
     REQUIRE(res->status == 200);
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a few failed attempts
+    for (int i = 0; i < 600 && refused.load() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK(refused.load() >= 3);  // the sink tried, and the receiver was down
     CHECK(serve.Stop() == 0);
   }
-  // The receiver comes up only after the server restarted.
+  // The receiver comes back only after the server restarted.
   Serve serve(dir, config, rules);
-  std::mutex mutex;
-  std::map<std::string, int> received;
-  httplib::Server receiver;
-  receiver.Post("/hook", [&](const httplib::Request& req, httplib::Response& res) {
-    std::lock_guard<std::mutex> lock(mutex);
-    ++received[req.get_header_value("Idempotency-Key")];
-    res.status = 200;
-  });
-  REQUIRE(receiver.bind_to_port("127.0.0.1", receiver_port));
-  std::thread listener([&] { receiver.listen_after_bind(); });
-  for (int i = 0; i < 600; ++i) {
+  up = true;
+  for (int i = 0; i < 1200; ++i) {
     {
       std::lock_guard<std::mutex> lock(mutex);
       if (received.size() >= 3) break;
@@ -368,8 +378,12 @@ TEST_CASE("emissions queued while a sink is down are delivered once it is back, 
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // anything sent twice would show now
   CHECK(serve.Stop() == 0);
-  receiver.stop();  // the loop has long started: it answered the sink
+  while (!listening_done) {
+    receiver.stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   listener.join();
+  INFO(Read(dir / "serve.log"));
   REQUIRE(received.size() == 3);
   for (const auto& [id, count] : received) {
     INFO(id);
