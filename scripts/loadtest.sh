@@ -16,7 +16,7 @@ SECONDS_PER_STEP=${LOADTEST_SECONDS:-8}
 PER_STEP=${LOADTEST_PER_STEP:-100000}
 WRK_THREADS=2
 
-scripts/install-deps.sh wrk
+scripts/install-deps.sh wrk curl
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
@@ -74,18 +74,27 @@ for c in $STEPS; do
   step=$((step + 1))
 done
 
+# The server's own count of deliveries it answered 200 "accepted": wrk drops the answers still in
+# flight when a step's time is up, so its count may be lower by at most the connections.
+server_accepted=$(curl -s "http://127.0.0.1:$port/metrics" |
+  sed -n 's/^aisle_deliveries_total{platform="shopify",outcome="accepted"} //p')
 kill -TERM "$server"
 wait "$server" || { echo "aisle serve did not stop cleanly:"; cat "$work/serve.log"; exit 1; }
 trap - EXIT
 durable=$(build/release/aisle deadletter stats --data "$work/data" | sed -n 's/^deliveries acknowledged: //p')
+in_flight=0
+for c in $STEPS; do in_flight=$((in_flight + c)); done
+ok=1
 {
-  echo "acknowledged with 200 (accepted): $accepted_total; distinct deliveries durable in the inbox after SIGTERM: $durable"
-  if [[ "$durable" == "$accepted_total" ]]; then
-    echo "OK: nothing lost, nothing doubled"
+  echo "answered 200 accepted: $server_accepted by the server, $accepted_total seen by wrk (answers in flight at a step's end are not seen: at most $in_flight)"
+  echo "distinct deliveries durable in the inbox after SIGTERM: $durable"
+  if [[ "$durable" == "$server_accepted" && $accepted_total -le $durable && $((durable - accepted_total)) -le $in_flight ]]; then
+    echo "OK: every delivery acknowledged is durable, none twice"
   else
     echo "MISMATCH: acknowledged and durable differ"
+    ok=0
   fi
   echo "target: >= 10,000 deliveries/s on 2 cores with p99 < 20 ms"
 } >> "$report"
 cat "$report"
-[[ "$durable" == "$accepted_total" ]]
+[[ $ok == 1 ]]
