@@ -103,7 +103,7 @@ class HttpSink final : public engine::Sink {
   HttpSinkOptions options_;
   std::unique_ptr<Outbox> outbox_;
   std::string origin_;  // "https://hooks.slack.com"
-  std::string path_;    // "/services/T000/B000/XXXX"
+  std::string path_;    // the URL's path and query, e.g. "/hooks/ops"
 
   // Emit's appends that failed, tried again by Flush (engine thread only, but guarded).
   std::mutex emit_mutex_;
