@@ -4,7 +4,8 @@
 #   make soak   the slow soak tests (Catch tag [.soak], e.g. 50 kills of a replay), ASan build
 #   make build  release build only
 #   make tsan   build the runtime's tests with ThreadSanitizer and run the threaded ones
-#   make fuzz   long libFuzzer campaigns (clang); `make test` only replays the corpora
+#   make fuzz   long libFuzzer campaigns (clang; FUZZ_SECONDS per target, FUZZ_TARGETS to pick);
+#               `make test` only replays the corpora
 #   make bench  benchmarks and their peers, one table (BENCH_SCALE=small for a quick run)
 #   make eval   analytics operators against independent references, one table
 #   make online-retail  the UCI Online Retail example: convert, replay its rules, summarize
@@ -14,6 +15,8 @@ JOBS  ?= $(shell nproc)
 GEN   := -G Ninja
 LAUNCHER := $(if $(shell command -v ccache 2>/dev/null),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache,)
 FUZZ_SECONDS ?= 600
+# make fuzz FUZZ_TARGETS="csv webhook_shopify": only these (default: every target)
+FUZZ_TARGETS ?=
 BENCH_SCALE ?= full
 # Let ccache share results between checkouts in different folders (CI builds a fresh clone).
 export CCACHE_BASEDIR := $(CURDIR)
@@ -67,7 +70,7 @@ build/fuzz/build.ninja: | deps
 
 fuzz: deps build/fuzz/build.ninja
 	cmake --build build/fuzz -j $(JOBS) --target fuzz_ndjson fuzz_rules fuzz_csv fuzz_webhook_shopify fuzz_webhook_lightspeed fuzz_webhook_native fuzz_webhook_square fuzz_webhook_clover
-	tests/fuzz/run-campaigns.sh build/fuzz $(FUZZ_SECONDS)
+	tests/fuzz/run-campaigns.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # scripts/bench.sh installs the peers' packages, builds build/release and prints the table.
 bench: deps

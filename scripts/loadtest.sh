@@ -36,7 +36,7 @@ done
 printf 'test-shopify-client-secret-DO-NOT-USE\n' > "$work/shopify.secret"
 cat > "$work/config.json" <<JSON
 {
-  "limits": {"threads": 64, "max_pending": 50000, "max_body_bytes": 1048576},
+  "limits": {"max_pending": 50000, "max_body_bytes": 1048576},
   "platforms": {"shopify": {"secrets": [{"file": "shopify.secret"}]}},
   "sinks": []
 }

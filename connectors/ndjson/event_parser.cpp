@@ -13,6 +13,7 @@
 #include <optional>
 #include <vector>
 
+#include "connectors/json/json_text.hpp"
 #include "dsl/money.hpp"
 #include "dsl/schema.hpp"
 #include "dsl/time.hpp"
@@ -24,11 +25,19 @@ namespace ondemand = simdjson::ondemand;
 
 namespace {
 
+using json::AppendPrintable;
+using json::FindControlCharacter;
+using json::IsJsonNumber;
+using json::TrimLeft;
+using json::TrimRight;
+
+std::string_view DescribeError(simdjson::error_code error) {
+  return json::DescribeSimdjsonError(static_cast<int>(error));
+}
+
 // Nested values only occur in extras, which canonical events rarely have; a bound keeps the
 // validating walk's recursion shallow on any thread's stack.
 constexpr int kMaxNesting = 64;
-// Values quoted in a reason are cut to keep reject files readable.
-constexpr size_t kMaxQuoted = 48;
 // Above this many keys, duplicate detection sorts instead of comparing every pair.
 constexpr size_t kLinearDuplicateScan = 32;
 
@@ -47,20 +56,6 @@ struct Pair {
 bool IsDigit(char c) {
   return c >= '0' && c <= '9';
 }
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-std::string_view TrimRight(std::string_view s) {
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string_view TrimLeft(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  return s;
-}
-
 // Field name -> slot of one stream by open addressing: one string compare per lookup instead of
 // one per field (dsl::StreamSchema::Slot), which matters at a million lines a second.
 class SlotIndex {
@@ -96,53 +91,11 @@ class SlotIndex {
   std::array<int8_t, kSize> entries_{};
 };
 
-// The first byte below 0x20 other than JSON whitespace (\t \n \r), or npos. Eight bytes at a
-// time: this runs over every byte of every line.
-size_t FindControlCharacter(std::string_view s) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHighs = 0x8080808080808080ULL;
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t word;
-    std::memcpy(&word, s.data() + i, 8);
-    // A high bit marks each byte < 0x20 (exact for bytes < 0x80, which is all that can match).
-    if (((word - kOnes * 0x20) & ~word & kHighs) != 0) break;
-  }
-  for (; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 && c != '\t' && c != '\r' && c != '\n') return i;
-  }
-  return std::string_view::npos;
-}
-
 // Skips a run of digits from `i`; returns how many there were.
 size_t SkipDigits(std::string_view s, size_t& i) {
   size_t start = i;
   while (i < s.size() && IsDigit(s[i])) ++i;
   return i - start;
-}
-
-// RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?. On-Demand leaves number tokens
-// unchecked until they are converted, and we convert from the text ourselves.
-bool IsJsonNumber(std::string_view s) {
-  size_t i = 0;
-  if (i < s.size() && s[i] == '-') ++i;
-  if (i >= s.size()) return false;
-  if (s[i] == '0') {
-    ++i;
-  } else if (SkipDigits(s, i) == 0) {
-    return false;
-  }
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    if (SkipDigits(s, i) == 0) return false;
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (SkipDigits(s, i) == 0) return false;
-  }
-  return i == s.size();
 }
 
 // The decimal text dsl::ParseScaled accepts: [+-]?digits[.digits]([eE][+-]?digits)?, with digits
@@ -162,29 +115,6 @@ bool IsDecimalText(std::string_view s) {
     if (SkipDigits(s, i) == 0) return false;
   }
   return i == s.size();
-}
-
-// Appends `s` for a one-line reason: control characters escaped, long text cut at a UTF-8
-// character boundary with "...".
-void AppendPrintable(std::string& out, std::string_view s) {
-  bool cut = false;
-  if (s.size() > kMaxQuoted) {
-    size_t end = kMaxQuoted;
-    while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-    s = s.substr(0, end);
-    cut = true;
-  }
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  if (cut) out += "...";
 }
 
 // "field 'name': <what>, got <raw>"; returns false for `return FieldError(...)`.
@@ -212,42 +142,6 @@ bool MissingField(std::string& reason, std::string_view key, std::string_view no
   reason += "'";
   reason += note;
   return false;
-}
-
-// A short description of a simdjson error for a reason.
-std::string_view DescribeError(simdjson::error_code error) {
-  switch (error) {
-    case simdjson::TAPE_ERROR:
-      return "malformed structure (a comma, colon, brace, bracket or quote missing or extra)";
-    case simdjson::INCOMPLETE_ARRAY_OR_OBJECT:
-      return "unclosed object or array";
-    case simdjson::UNCLOSED_STRING:
-      return "unclosed string";
-    case simdjson::STRING_ERROR:
-      return "invalid string escape";
-    case simdjson::UTF8_ERROR:
-      return "invalid UTF-8";
-    case simdjson::NUMBER_ERROR:
-      return "invalid number";
-    case simdjson::T_ATOM_ERROR:
-    case simdjson::F_ATOM_ERROR:
-    case simdjson::N_ATOM_ERROR:
-      return "invalid literal (true, false or null expected)";
-    case simdjson::DEPTH_ERROR:
-      return "nested too deeply";
-    case simdjson::EMPTY:
-      return "empty line";
-    case simdjson::CAPACITY:
-      return "line too long";
-    case simdjson::INCORRECT_TYPE:
-      return "unexpected value";
-    case simdjson::UNESCAPED_CHARS:
-      return "unescaped control character in a string";
-    case simdjson::OUT_OF_BOUNDS:
-      return "unexpected end of line";
-    default:
-      return simdjson::error_message(error);
-  }
 }
 
 bool TrailingContent(std::string_view rest, std::string& reason) {

@@ -142,6 +142,11 @@ Result<ServeConfig> ParseServeConfig(std::string_view text, const std::string& b
   if (j.contains("limits")) {
     const Json& l = j.at("limits");
     if (!l.is_object()) return Error{"limits: expected an object"};
+    static const std::set<std::string> kLimits = {"max_body_bytes", "max_pending", "retry_after_seconds",
+                                                  "threads", "api_threads"};
+    for (const auto& [k, v] : l.items()) {
+      if (!kLimits.count(k)) return Error{"limits: unknown key '" + k + "'"};
+    }
     auto body = Number<int64_t>(l, "max_body_bytes", c.max_body_bytes, 1024, int64_t{1} << 30, "limits");
     if (!body) return body.error();
     c.max_body_bytes = *body;
@@ -151,9 +156,12 @@ Result<ServeConfig> ParseServeConfig(std::string_view text, const std::string& b
     auto retry = Number<int>(l, "retry_after_seconds", c.retry_after_seconds, 1, 3600, "limits");
     if (!retry) return retry.error();
     c.retry_after_seconds = *retry;
-    auto threads = Number<int>(l, "threads", c.threads, 1, 256, "limits");
+    auto threads = Number<int>(l, "threads", c.threads, 0, 256, "limits");
     if (!threads) return threads.error();
     c.threads = *threads;
+    auto api_threads = Number<int>(l, "api_threads", c.api_threads, 1, 256, "limits");
+    if (!api_threads) return api_threads.error();
+    c.api_threads = *api_threads;
   }
   auto every = Number<int>(j, "checkpoint_seconds", c.checkpoint_seconds, 1, 3600, "config");
   if (!every) return every.error();

@@ -4,7 +4,7 @@
 //   {
 //     "listen": "127.0.0.1:8080",
 //     "limits": {"max_body_bytes": 1048576, "max_pending": 20000, "retry_after_seconds": 1,
-//                "threads": 8},
+//                "threads": 2, "api_threads": 8},
 //     "checkpoint_seconds": 5,
 //     "platforms": {
 //       "shopify": {"secrets": [{"env": "AISLE_SHOPIFY_SECRET"}], "stores": {"655441491": "hb01"}},
@@ -58,7 +58,8 @@ struct ServeConfig {
   int64_t max_body_bytes = 1 << 20;
   int64_t max_pending = 20'000;  // deliveries acknowledged but not yet in the engine
   int retry_after_seconds = 1;
-  int threads = 8;               // HTTP worker threads
+  int threads = 0;               // HTTP event-loop threads (0: one per core)
+  int api_threads = 8;           // for deliveries that wait on a platform's API (Square, Clover)
   int checkpoint_seconds = 5;    // engine checkpoint (and inbox trim) period while events flow
   std::map<std::string, PlatformSettings> platforms;  // "shopify", "square", ... "native"
   std::vector<SinkSettings> sinks;

@@ -31,9 +31,15 @@ namespace aisle::connectors::server {
 struct AppendOutcome {
   uint64_t sequence = 0;   // the delivery's sequence number (0 for a duplicate)
   bool duplicate = false;  // the delivery id was appended before: nothing was written
-  // Not empty when the write failed: nothing was written, and `sequence` was used up (the
-  // consumer must skip it).
+  // Not empty when nothing was written: with `sequence` 0 the delivery was refused before a
+  // sequence was given (no id, or the duplicate check could not read); otherwise the write failed
+  // and `sequence` was used up (the consumer must skip it).
   std::string error;
+};
+
+struct AppendRequest {
+  std::string_view delivery_id;
+  const std::vector<std::string>* events = nullptr;  // canonical NDJSON lines
 };
 
 // An authenticated delivery the server could not normalize (HTTP 400), kept byte for byte.
@@ -61,6 +67,9 @@ class Inbox {
   // read) means nothing was written and no sequence was used; a failed write is reported in
   // AppendOutcome::error.
   Result<AppendOutcome> Append(std::string_view delivery_id, const std::vector<std::string>& events);
+  // Appends many deliveries in one synced write (group commit), in order: outcome i is request
+  // i's. A delivery id seen earlier in the same batch is a duplicate too.
+  std::vector<AppendOutcome> AppendBatch(const std::vector<AppendRequest>& requests);
 
   // Calls `fn(sequence, events)` for every delivery after `after`, in sequence order; stops early
   // when `fn` returns false.

@@ -76,6 +76,7 @@ RouteSet::RouteSet(const ServeConfig& config) : shared_(std::make_unique<Shared>
     wh::ObjectFetcher* api = s.square_api.get();
     routes_.push_back(Make("/webhooks/square", "square", c, wh::AuthenticateSquare,
                            [c, api](const wh::Delivery& d) { return wh::NormalizeSquare(d, *c, api); }));
+    routes_.back().may_block = api != nullptr;
   }
   if (const PlatformSettings* p = find("lightspeed")) {
     const wh::PlatformConfig* c = &p->webhook;
@@ -93,6 +94,7 @@ RouteSet::RouteSet(const ServeConfig& config) : shared_(std::make_unique<Shared>
     wh::ObjectFetcher* api = s.clover_api.get();
     routes_.push_back(Make("/webhooks/clover", "clover", c, wh::AuthenticateClover,
                            [c, api](const wh::Delivery& d) { return wh::NormalizeClover(d, *c, api); }));
+    routes_.back().may_block = api != nullptr;
     if (!p->checkout_secrets.empty()) {
       s.clover_checkout = p->webhook;
       s.clover_checkout.secrets = p->checkout_secrets;

@@ -1,12 +1,5 @@
 #include "connectors/server/server.hpp"
 
-#include <httplib.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -30,10 +23,19 @@ int64_t WallMicros() {
       .count();
 }
 
-void Reply(httplib::Response& res, int status, const nlohmann::json& body) {
-  res.status = status;
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
-                  "application/json");
+HttpResponse Json(int status, const nlohmann::json& body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return response;
+}
+
+HttpResponse Text(int status, std::string body, std::string content_type = "text/plain") {
+  HttpResponse response;
+  response.status = status;
+  response.body = std::move(body);
+  response.content_type = std::move(content_type);
+  return response;
 }
 
 const char* AuthReason(webhooks::AuthStatus status) {
@@ -44,19 +46,6 @@ const char* AuthReason(webhooks::AuthStatus status) {
     case webhooks::AuthStatus::kOk: break;
   }
   return "ok";
-}
-
-// Connects to the listening socket and hangs up, so a thread blocked in accept() returns.
-void WakeAccept(const std::string& host, int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  const std::string target = host == "0.0.0.0" || host.empty() ? "127.0.0.1" : host;
-  if (::inet_pton(AF_INET, target.c_str(), &addr.sin_addr) == 1)
-    (void)::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::close(fd);
 }
 
 uint64_t ParsePosition(const std::string& text) {
@@ -97,8 +86,7 @@ Server::Server(ServerOptions options, engine::Engine& engine, Inbox& inbox, Metr
       engine_(engine),
       inbox_(inbox),
       metrics_(metrics),
-      routes_(std::move(routes)),
-      http_(std::make_unique<httplib::Server>()) {
+      routes_(std::move(routes)) {
   if (!options_.clock) options_.clock = WallMicros;
 }
 
@@ -106,161 +94,183 @@ Server::~Server() {
   (void)Stop();
 }
 
-void Server::InstallRoutes() {
-  http_->set_payload_max_length(static_cast<size_t>(options_.max_body_bytes));
-  // Without TCP_NODELAY a response written in two segments waits for the client's delayed ACK
-  // (Nagle's algorithm): a fixed 40 ms on every request.
-  http_->set_tcp_nodelay(true);
-  const int threads = options_.threads;
-  http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  http_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    // Label only paths the server knows, so stray requests cannot grow the series without bound.
-    std::string route = "other";
-    if (req.path == "/healthz" || req.path == "/readyz" || req.path == "/metrics") route = req.path;
-    for (const Route& r : routes_) {
-      if (r.path == req.path) route = r.path;
+void Server::Dispatch(HttpRequest&& request, Respond respond) {
+  const Route* route = nullptr;
+  for (const Route& r : routes_) {
+    if (r.path == request.path) route = &r;
+  }
+  // Label only paths the server knows, so stray requests cannot grow the series without bound.
+  std::string label = route != nullptr ? route->path : "other";
+  if (request.path == "/healthz" || request.path == "/readyz" || request.path == "/metrics") label = request.path;
+  const auto started = std::chrono::steady_clock::now();
+  Respond answer = [this, label, started, respond = std::move(respond), timed = route != nullptr](HttpResponse response) {
+    metrics_.Add("aisle_http_requests_total", {{"route", label}, {"status", std::to_string(response.status)}});
+    if (timed) {
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      metrics_.Observe("aisle_request_duration_seconds", {{"route", label}}, seconds);
     }
-    metrics_.Add("aisle_http_requests_total", {{"route", route}, {"status", std::to_string(res.status)}});
-  });
-  // Over the size limit httplib answers 413 before a handler runs: give it a JSON body.
-  http_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.status == 413) {
-      Reply(res, 413, {{"error", "payload_too_large"}});
-    } else if (res.status == 404) {
-      Reply(res, 404, {{"error", "not_found"}});
-    }
-  });
+    respond(std::move(response));
+  };
 
-  http_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain");
-  });
-  http_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+  if (route != nullptr) {
+    if (request.method != "POST") return answer(Json(405, {{"error", "method_not_allowed"}}));
+    if (!route->may_block) return HandleWebhook(*route, request, answer);
+    auto shared = std::make_shared<HttpRequest>(std::move(request));
+    http_->Post([this, route, shared, answer] { HandleWebhook(*route, *shared, answer); });
+    return;
+  }
+  if (request.method != "GET" && request.method != "HEAD") {
+    return answer(Json(request.path == "/healthz" || request.path == "/readyz" || request.path == "/metrics" ? 405 : 404,
+                       {{"error", label == "other" ? "not_found" : "method_not_allowed"}}));
+  }
+  if (request.path == "/healthz") return answer(Text(200, "ok\n"));
+  if (request.path == "/readyz") {
     const bool ready = ready_.load() && acknowledged_.load() < options_.max_pending;
-    res.status = ready ? 200 : 503;
-    res.set_content(ready ? "ready\n" : "not ready\n", "text/plain");
-  });
-  http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    return answer(Text(ready ? 200 : 503, ready ? "ready\n" : "not ready\n"));
+  }
+  if (request.path == "/metrics") {
     metrics_.Set("aisle_ingest_queue_depth", {}, static_cast<double>(acknowledged_.load()));
     metrics_.Set("aisle_ready", {}, ready_.load() ? 1 : 0);
-    res.set_content(metrics_.Render(), "text/plain; version=0.0.4");
-  });
+    return answer(Text(200, metrics_.Render(), "text/plain; version=0.0.4"));
+  }
+  answer(Json(404, {{"error", "not_found"}}));
+}
 
-  for (const Route& route : routes_) {
-    http_->Post(route.path, [this, &route](const httplib::Request& req, httplib::Response& res) {
-      const auto started = std::chrono::steady_clock::now();
-      const int64_t received = WallMicros();
-      auto done = [&] {
-        const double seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        metrics_.Observe("aisle_request_duration_seconds", {{"route", route.path}}, seconds);
-      };
-      webhooks::Headers headers;
-      for (const auto& [name, value] : req.headers) headers.Add(name, value);
-      webhooks::Delivery delivery;
-      delivery.path = req.path;
-      delivery.headers = &headers;
-      delivery.body = req.body;
-      delivery.now_us = options_.clock();
+void Server::HandleWebhook(const Route& route, HttpRequest& request, const Respond& respond) {
+  const int64_t received = WallMicros();
+  webhooks::Headers headers;
+  for (auto& [name, value] : request.headers) headers.Add(std::move(name), std::move(value));
+  webhooks::Delivery delivery;
+  delivery.path = request.path;
+  delivery.headers = &headers;
+  delivery.body = request.body;
+  delivery.now_us = options_.clock();
 
-      // 1. Authenticate over the raw bytes: a failure stores nothing.
-      const webhooks::AuthResult auth = route.authenticate(delivery);
-      if (!auth.ok()) {
-        metrics_.Add("aisle_rejects_total", {{"platform", route.platform}, {"reason", AuthReason(auth.status)}});
-        Reply(res, 401, {{"error", "unauthorized"}, {"reason", auth.reason}});
-        return done();
+  // 1. Authenticate over the raw bytes: a failure stores nothing.
+  const webhooks::AuthResult auth = route.authenticate(delivery);
+  if (!auth.ok()) {
+    metrics_.Add("aisle_rejects_total", {{"platform", route.platform}, {"reason", AuthReason(auth.status)}});
+    return respond(Json(401, {{"error", "unauthorized"}, {"reason", auth.reason}}));
+  }
+  auto busy = [&](const char* reason, nlohmann::json body) {
+    metrics_.Add("aisle_rejects_total", {{"platform", route.platform}, {"reason", reason}});
+    HttpResponse response = Json(503, body);
+    response.headers.emplace_back("Retry-After", std::to_string(options_.retry_after_seconds));
+    respond(std::move(response));
+  };
+  // 2. Backpressure: the engine is behind; the platform retries later.
+  if (acknowledged_.load() >= options_.max_pending || !ready_.load()) {
+    return busy("backpressure", {{"error", "busy"}, {"retry_after_seconds", options_.retry_after_seconds}});
+  }
+  // 3. Normalize; a malformed body is dead-lettered, byte for byte.
+  webhooks::Normalized normalized;
+  RouteError failure;
+  bool ok = route.normalize(delivery, normalized, failure);
+  std::vector<engine::Event> events;
+  if (ok) {
+    thread_local EventParser parser;
+    events.resize(normalized.events.size());
+    std::string reason;
+    for (size_t i = 0; i < normalized.events.size() && ok; ++i) {
+      if (!parser.Parse(normalized.events[i], events[i], reason)) {
+        ok = false;
+        failure = {FailureKind::kMalformed, fmt::format("event {}: {}", i + 1, reason)};
       }
-      // 2. Backpressure: the engine is behind; the platform retries later.
-      if (acknowledged_.load() >= options_.max_pending || !ready_.load()) {
-        metrics_.Add("aisle_rejects_total", {{"platform", route.platform}, {"reason", "backpressure"}});
-        res.set_header("Retry-After", std::to_string(options_.retry_after_seconds));
-        Reply(res, 503, {{"error", "busy"}, {"retry_after_seconds", options_.retry_after_seconds}});
-        return done();
-      }
-      // 3. Normalize; a malformed body is dead-lettered, byte for byte.
-      webhooks::Normalized normalized;
-      RouteError failure;
-      bool ok = route.normalize(delivery, normalized, failure);
-      std::vector<engine::Event> events;
-      if (ok) {
-        EventParser parser;
-        events.resize(normalized.events.size());
-        std::string reason;
-        for (size_t i = 0; i < normalized.events.size() && ok; ++i) {
-          if (!parser.Parse(normalized.events[i], events[i], reason)) {
-            ok = false;
-            failure = {FailureKind::kMalformed, fmt::format("event {}: {}", i + 1, reason)};
-          }
-        }
-        if (ok && normalized.delivery_id.empty())
-          normalized.delivery_id = route.platform + ":sha256:" + webhooks::Sha256Hex(req.body);
-      }
-      if (!ok && failure.kind == FailureKind::kUpstream) {
-        metrics_.Add("aisle_rejects_total", {{"platform", route.platform}, {"reason", "upstream"}});
-        res.set_header("Retry-After", std::to_string(options_.retry_after_seconds));
-        Reply(res, 503, {{"error", "upstream_unavailable"}, {"reason", failure.reason}});
-        return done();
-      }
-      if (!ok) {
-        DeadLetter letter;
-        letter.received_us = received;
-        letter.path = req.path;
-        letter.platform = route.platform;
-        letter.reason = failure.reason;
-        letter.headers = headers.entries();
-        letter.body = req.body;
-        auto id = inbox_.AddDeadLetter(std::move(letter));
-        if (!id) {
-          // Not stored: do not acknowledge, so the platform sends it again.
-          Reply(res, 500, {{"error", "dead_letter_store_failed"}});
-          return done();
-        }
-        metrics_.Add("aisle_rejects_total", {{"platform", route.platform}, {"reason", "malformed"}});
-        Reply(res, 400, {{"error", "malformed"}, {"reason", failure.reason}, {"dead_letter", *id}});
-        return done();
-      }
-      // 4. Durable, then acknowledged.
-      auto appended = inbox_.Append(normalized.delivery_id, normalized.events);
-      if (!appended) {
-        Reply(res, 500, {{"error", "inbox_failed"}});
-        return done();
-      }
-      if (appended->duplicate) {
-        metrics_.Add("aisle_deliveries_total", {{"platform", route.platform}, {"outcome", "duplicate"}});
-        Reply(res, 200, {{"status", "duplicate"}, {"delivery", normalized.delivery_id}});
-        return done();
-      }
-      if (!appended->error.empty()) {
-        Enqueue(Item{appended->sequence, true, {}, received});
-        Reply(res, 500, {{"error", "inbox_failed"}});
-        return done();
-      }
-      std::array<int64_t, dsl::kStreamKindCount> by_type{};
-      for (const auto& e : events) ++by_type[static_cast<size_t>(e.kind())];
-      for (int k = 0; k < dsl::kStreamKindCount; ++k) {
-        if (by_type[static_cast<size_t>(k)] == 0) continue;
-        metrics_.Add("aisle_events_received_total",
-                     {{"platform", route.platform},
-                      {"type", std::string(dsl::Schema(static_cast<dsl::StreamKind>(k)).name)}},
-                     static_cast<double>(by_type[static_cast<size_t>(k)]));
-      }
-      metrics_.Add("aisle_deliveries_total",
-                   {{"platform", route.platform}, {"outcome", normalized.events.empty() ? "empty" : "accepted"}});
-      const size_t count = events.size();
-      acknowledged_.fetch_add(1);
-      Enqueue(Item{appended->sequence, false, std::move(events), received});
-      nlohmann::json body = {{"status", "accepted"}, {"delivery", normalized.delivery_id}, {"events", count}};
-      if (!normalized.note.empty()) body["note"] = normalized.note;
-      Reply(res, 200, body);
-      return done();
-    });
+    }
+    if (ok && normalized.delivery_id.empty())
+      normalized.delivery_id = route.platform + ":sha256:" + webhooks::Sha256Hex(request.body);
+  }
+  if (!ok && failure.kind == FailureKind::kUpstream) {
+    return busy("upstream", {{"error", "upstream_unavailable"}, {"reason", failure.reason}});
+  }
+  if (!ok) {
+    DeadLetter letter;
+    letter.received_us = received;
+    letter.path = request.path;
+    letter.platform = route.platform;
+    letter.reason = failure.reason;
+    letter.headers = headers.entries();
+    letter.body = std::move(request.body);
+    auto id = inbox_.AddDeadLetter(std::move(letter));
+    // Not stored: do not acknowledge, so the platform sends it again.
+    if (!id) return respond(Json(500, {{"error", "dead_letter_store_failed"}}));
+    metrics_.Add("aisle_rejects_total", {{"platform", route.platform}, {"reason", "malformed"}});
+    return respond(Json(400, {{"error", "malformed"}, {"reason", failure.reason}, {"dead_letter", *id}}));
+  }
+  // 4. Durable, then acknowledged: the commit thread appends it with whatever else waits.
+  Pending pending{&route,        std::move(normalized.delivery_id), std::move(normalized.events), std::move(events),
+                  std::move(normalized.note), received, respond};
+  {
+    std::lock_guard<std::mutex> lock(commit_mutex_);
+    commit_queue_.push_back(std::move(pending));
+  }
+  commit_cv_.notify_one();
+}
+
+void Server::CommitLoop() {
+  std::vector<Pending> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(commit_mutex_);
+      commit_cv_.wait(lock, [this] { return commit_stopping_ || !commit_queue_.empty(); });
+      if (commit_queue_.empty()) return;  // stopping, and nothing waits
+      batch.swap(commit_queue_);
+    }
+    Commit(batch);
+    batch.clear();
   }
 }
 
-void Server::Enqueue(Item item) {
+void Server::Commit(std::vector<Pending>& batch) {
+  std::vector<AppendRequest> requests;
+  requests.reserve(batch.size());
+  for (const Pending& p : batch) requests.push_back({p.delivery_id, &p.lines});
+  const std::vector<AppendOutcome> outcomes = inbox_.AppendBatch(requests);
+  std::vector<Item> items;
+  std::vector<HttpResponse> answers(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Pending& p = batch[i];
+    const AppendOutcome& out = outcomes[i];
+    const std::string& platform = p.route->platform;
+    if (out.duplicate) {
+      metrics_.Add("aisle_deliveries_total", {{"platform", platform}, {"outcome", "duplicate"}});
+      answers[i] = Json(200, {{"status", "duplicate"}, {"delivery", p.delivery_id}});
+      continue;
+    }
+    if (!out.error.empty()) {
+      if (out.sequence != 0) items.push_back(Item{out.sequence, true, {}, p.received_us});
+      answers[i] = Json(500, {{"error", "inbox_failed"}});
+      continue;
+    }
+    std::array<int64_t, dsl::kStreamKindCount> by_type{};
+    for (const auto& e : p.events) ++by_type[static_cast<size_t>(e.kind())];
+    for (int k = 0; k < dsl::kStreamKindCount; ++k) {
+      if (by_type[static_cast<size_t>(k)] == 0) continue;
+      metrics_.Add("aisle_events_received_total",
+                   {{"platform", platform}, {"type", std::string(dsl::Schema(static_cast<dsl::StreamKind>(k)).name)}},
+                   static_cast<double>(by_type[static_cast<size_t>(k)]));
+    }
+    metrics_.Add("aisle_deliveries_total",
+                 {{"platform", platform}, {"outcome", p.lines.empty() ? "empty" : "accepted"}});
+    nlohmann::json body = {{"status", "accepted"}, {"delivery", p.delivery_id}, {"events", p.events.size()}};
+    if (!p.note.empty()) body["note"] = p.note;
+    answers[i] = Json(200, body);
+    acknowledged_.fetch_add(1);
+    items.push_back(Item{out.sequence, false, std::move(p.events), p.received_us});
+  }
+  // Into the engine's queue before any answer leaves: Stop relies on answered => enqueued.
+  Enqueue(items);
+  for (size_t i = 0; i < batch.size(); ++i) batch[i].respond(std::move(answers[i]));
+}
+
+void Server::Enqueue(std::vector<Item>& items) {
+  if (items.empty()) return;
   {
     std::lock_guard<std::mutex> lock(queue_mutex_);
-    const uint64_t sequence = item.sequence;
-    queue_.emplace(sequence, std::move(item));
+    for (Item& item : items) {
+      const uint64_t sequence = item.sequence;
+      queue_.emplace(sequence, std::move(item));
+    }
   }
   queue_cv_.notify_one();
 }
@@ -304,21 +314,26 @@ Status Server::Replay() {
 Status Server::Start() {
   Status replayed = Replay();
   if (!replayed) return replayed;
-  InstallRoutes();
-  if (options_.port == 0) {
-    port_ = http_->bind_to_any_port(options_.host);
-    if (port_ < 0) return Error{"cannot bind " + options_.host};
-  } else {
-    if (!http_->bind_to_port(options_.host, options_.port))
-      return Error{fmt::format("cannot listen on {}:{}", options_.host, options_.port)};
-    port_ = options_.port;
-  }
-  ingest_thread_ = std::thread([this] { IngestLoop(); });
-  ready_ = true;
-  http_thread_ = std::thread([this] {
-    http_->listen_after_bind();
-    http_done_ = true;
+  HttpFrontOptions front;
+  front.host = options_.host;
+  front.port = options_.port;
+  front.threads = options_.threads > 0 ? options_.threads
+                                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  front.blocking_threads = options_.api_threads;
+  front.max_body_bytes = options_.max_body_bytes;
+  http_ = std::make_unique<HttpFront>(front, [this](HttpRequest&& request, Respond respond) {
+    Dispatch(std::move(request), std::move(respond));
   });
+  ingest_thread_ = std::thread([this] { IngestLoop(); });
+  commit_thread_ = std::thread([this] { CommitLoop(); });
+  ready_ = true;
+  Status started = http_->Start();
+  if (!started) {
+    ready_ = false;
+    StopThreads();
+    return started;
+  }
+  port_ = http_->port();
   return Status::Ok();
 }
 
@@ -389,23 +404,12 @@ Status Server::Stop() {
   if (stopped_) return stop_status_;
   stopped_ = true;
   ready_ = false;
-  if (http_thread_.joinable()) {
-    // httplib's stop() does nothing until its listen loop has started, and the loop may then sit
-    // in accept(): stop, then wake accept() with a connection of our own, until the loop ends.
-    while (!http_done_.load()) {
-      http_->stop();
-      WakeAccept(options_.host, port_);
-      for (int i = 0; i < 50 && !http_done_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    http_thread_.join();  // every request in flight has been answered and enqueued
-  }
-  if (ingest_thread_.joinable()) {
-    {
-      std::lock_guard<std::mutex> queue_lock(queue_mutex_);
-      stopping_ = true;
-    }
-    queue_cv_.notify_one();
-    ingest_thread_.join();
+  // Every request handed to a handler has been answered once this returns; an answered delivery
+  // is in the ingest queue (Commit enqueues before it answers).
+  if (http_) http_->Stop();
+  const bool ran = ingest_thread_.joinable();
+  StopThreads();
+  if (ran) {
     engine_.Flush();
     stop_status_ = CheckpointAndTrim();
   }
@@ -415,6 +419,25 @@ Status Server::Stop() {
   }
   wait_cv_.notify_all();
   return stop_status_;
+}
+
+void Server::StopThreads() {
+  if (commit_thread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> commit_lock(commit_mutex_);
+      commit_stopping_ = true;
+    }
+    commit_cv_.notify_one();
+    commit_thread_.join();
+  }
+  if (ingest_thread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> queue_lock(queue_mutex_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_one();
+    ingest_thread_.join();
+  }
 }
 
 void Server::Wait() {

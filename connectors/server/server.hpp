@@ -1,8 +1,11 @@
 #pragma once
-// The webhook server behind `aisle serve`: HTTP on a loopback or LAN address (cpp-httplib), one
-// route per platform, the durable inbox, and the thread that feeds the engine.
+// The webhook server behind `aisle serve`: HTTP on a loopback or LAN address (http_front.hpp:
+// Beast event loops), one route per platform, the durable inbox with its group-commit thread, and
+// the thread that feeds the engine.
 //
-// A request is answered on an HTTP worker thread:
+// A request is authenticated and normalized on an event-loop thread (on the blocking pool when
+// its route may call a platform's API), then handed to the commit thread, which appends every
+// delivery waiting into the inbox in one synced write and answers them all. It is answered:
 //   413 over the size limit (before any work);
 //   401 when the platform's authentication fails (nothing stored);
 //   503 + Retry-After when more than `max_pending` acknowledged deliveries wait for the engine;
@@ -27,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "connectors/server/http_front.hpp"
 #include "connectors/server/inbox.hpp"
 #include "connectors/server/metrics.hpp"
 #include "connectors/webhooks/webhook.hpp"
@@ -35,10 +39,6 @@
 
 namespace aisle::engine {
 class Engine;
-}
-
-namespace httplib {
-class Server;
 }
 
 namespace aisle::connectors::server {
@@ -51,11 +51,12 @@ struct RouteError {
   std::string reason;
 };
 
-// One webhook endpoint. The functions are pure but for the route's own fetcher; they run on HTTP
-// worker threads concurrently, so they must be thread-safe.
+// One webhook endpoint. The functions are pure but for the route's own fetcher; they run on
+// several threads concurrently, so they must be thread-safe.
 struct Route {
   std::string path;      // "/webhooks/shopify"
   std::string platform;  // metric label and dead-letter tag
+  bool may_block = false;  // normalize may wait on the network (a platform's API)
   std::function<webhooks::AuthResult(const webhooks::Delivery&)> authenticate;
   // Canonical events or why not.
   std::function<bool(const webhooks::Delivery&, webhooks::Normalized&, RouteError&)> normalize;
@@ -67,7 +68,8 @@ struct ServerOptions {
   int64_t max_body_bytes = 1 << 20;
   int64_t max_pending = 20'000;
   int retry_after_seconds = 1;
-  int threads = 8;
+  int threads = 0;       // event-loop threads (0: one per core)
+  int api_threads = 8;   // threads for routes that may wait on a platform's API
   int checkpoint_seconds = 5;
   // Microseconds since the epoch; the server's clock for signatures' replay windows.
   std::function<int64_t()> clock;
@@ -101,12 +103,26 @@ class Server {
     std::vector<engine::Event> events;
     int64_t received_us = 0;
   };
+  // A normalized delivery waiting for the commit thread.
+  struct Pending {
+    const Route* route = nullptr;
+    std::string delivery_id;
+    std::vector<std::string> lines;     // canonical NDJSON, as stored
+    std::vector<engine::Event> events;  // the same, parsed
+    std::string note;
+    int64_t received_us = 0;
+    Respond respond;
+  };
 
-  void InstallRoutes();
+  void Dispatch(HttpRequest&& request, Respond respond);
+  void HandleWebhook(const Route& route, HttpRequest& request, const Respond& respond);
+  void CommitLoop();
+  void Commit(std::vector<Pending>& batch);
   void IngestLoop();
   Status Replay();
-  void Enqueue(Item item);
+  void Enqueue(std::vector<Item>& items);
   Status CheckpointAndTrim();
+  void StopThreads();  // the commit thread (after draining), then the ingest thread
   void UpdateGauges();
 
   ServerOptions options_;
@@ -114,9 +130,14 @@ class Server {
   Inbox& inbox_;
   Metrics& metrics_;
   std::vector<Route> routes_;
-  std::unique_ptr<httplib::Server> http_;
-  std::thread http_thread_, ingest_thread_;
+  std::unique_ptr<HttpFront> http_;
+  std::thread commit_thread_, ingest_thread_;
   int port_ = 0;
+
+  std::mutex commit_mutex_;
+  std::condition_variable commit_cv_;
+  std::vector<Pending> commit_queue_;  // under commit_mutex_
+  bool commit_stopping_ = false;       // under commit_mutex_
 
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
@@ -127,7 +148,6 @@ class Server {
   std::atomic<int64_t> acknowledged_{0};     // deliveries appended but not yet pushed
   std::atomic<int64_t> newest_receipt_us_{0};
   std::atomic<bool> ready_{false};
-  std::atomic<bool> http_done_{false};  // the listen loop has returned
   std::mutex stop_mutex_;
   bool stopped_ = false;
   Status stop_status_;

@@ -37,7 +37,7 @@ namespace aisle::connectors::webhooks {
 
 namespace {
 
-using nlohmann::json;
+using json = connectors::json::JsonValue;
 using support::EventWriter;
 
 constexpr std::string_view kSource = "lightspeed";
@@ -268,11 +268,11 @@ Result<Normalized> NormalizeLightspeed(const Delivery& delivery, const PlatformC
     }
     auto body = support::ParseJsonKeepingNumberText(*payload);
     if (!body) return Error{"payload: " + body.error().message};
-    if (!body->is_object()) return Error{"payload is not a JSON object"};
+    if (!body->root().is_object()) return Error{"payload is not a JSON object"};
     if (type == "sale.update") {
-      NormalizeSale(*body, config, out);
+      NormalizeSale(body->root(), config, out);
     } else {
-      NormalizeInventory(*body, config, delivery.now_us, out);
+      NormalizeInventory(body->root(), config, delivery.now_us, out);
     }
     return out;
   } catch (const std::exception& e) {

@@ -22,7 +22,7 @@ namespace aisle::connectors::webhooks {
 
 namespace {
 
-using nlohmann::json;
+using json = connectors::json::JsonValue;
 using support::EventWriter;
 using support::FieldError;
 
@@ -202,11 +202,11 @@ Result<Normalized> NormalizeNative(const Delivery& delivery, const PlatformConfi
     }
     auto body = support::ParseJsonKeepingNumberText(delivery.body);
     if (!body) return body.error();
-    if (!body->is_object()) return Error{"body is not a JSON object"};
+    if (!body->root().is_object()) return Error{"body is not a JSON object"};
     if (endpoint == "traffic") {
-      NormalizeTraffic(*body, *event_id, out);
+      NormalizeTraffic(body->root(), *event_id, out);
     } else {
-      NormalizeShift(*body, *event_id, out);
+      NormalizeShift(body->root(), *event_id, out);
     }
     return out;
   } catch (const std::exception& e) {

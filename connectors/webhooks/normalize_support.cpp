@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <exception>
 
+#include "connectors/json/json_text.hpp"
 #include "dsl/money.hpp"
 #include "dsl/time.hpp"
 
@@ -12,69 +13,9 @@ namespace aisle::connectors::webhooks::support {
 
 namespace {
 
-using Json = nlohmann::json;
+using Json = json::JsonValue;
 
-constexpr int kMaxDepth = 64;
-
-// Builds the DOM like nlohmann's own parser, but every number becomes a string of its JSON text.
-// nlohmann calls the handler's members directly (a template, not virtual), so hiding works.
-class TextNumberSax : public nlohmann::detail::json_sax_dom_parser<Json> {
- public:
-  using Base = nlohmann::detail::json_sax_dom_parser<Json>;
-  explicit TextNumberSax(Json& root) : Base(root, false) {}
-
-  bool number_integer(Json::number_integer_t value) {
-    std::string text = std::to_string(value);
-    return Base::string(text);
-  }
-  bool number_unsigned(Json::number_unsigned_t value) {
-    std::string text = std::to_string(value);
-    return Base::string(text);
-  }
-  bool number_float(Json::number_float_t /*value*/, const std::string& raw) {
-    std::string text = raw;
-    return Base::string(text);
-  }
-  bool start_object(std::size_t size) {
-    if (++depth_ > kMaxDepth) return TooDeep();
-    return Base::start_object(size);
-  }
-  bool end_object() {
-    --depth_;
-    return Base::end_object();
-  }
-  bool start_array(std::size_t size) {
-    if (++depth_ > kMaxDepth) return TooDeep();
-    return Base::start_array(size);
-  }
-  bool end_array() {
-    --depth_;
-    return Base::end_array();
-  }
-  bool parse_error(std::size_t position, const std::string& /*token*/,
-                   const nlohmann::detail::exception& error) {
-    if (message_.empty()) {
-      message_ = error.what();
-      (void)position;
-    }
-    return false;
-  }
-  const std::string& message() const { return message_; }
-
- private:
-  bool TooDeep() {
-    message_ = "nested deeper than " + std::to_string(kMaxDepth) + " levels";
-    return false;
-  }
-  int depth_ = 0;
-  std::string message_;
-};
-
-std::string Quoted(const Json& value) {
-  std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
-  if (text.size() > 48) text = text.substr(0, 45) + "...";
-  return text;
-}
+std::string Quoted(const Json& value) { return value.Excerpt(48); }
 
 [[noreturn]] void Fail(std::string_view what, std::string_view problem) {
   std::string message = "field '";
@@ -115,25 +56,14 @@ std::string MoneyText(int64_t units, std::string_view currency) {
 
 }  // namespace
 
-Result<Json> ParseJsonKeepingNumberText(std::string_view text) {
-  try {
-    Json root;
-    TextNumberSax sax(root);
-    const bool ok = Json::sax_parse(text.begin(), text.end(), &sax);
-    if (!ok) {
-      return Error{"invalid JSON: " + (sax.message().empty() ? std::string("parse error") : sax.message())};
-    }
-    return root;
-  } catch (const std::exception& e) {
-    return Error{std::string("invalid JSON: ") + e.what()};
-  }
+Result<json::JsonDocument> ParseJsonKeepingNumberText(std::string_view text) {
+  return json::JsonDocument::Parse(text);
 }
 
 const Json* OptMember(const Json& object, std::string_view key) {
-  if (!object.is_object()) return nullptr;
-  const auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return nullptr;
-  return &*it;
+  const Json* member = object.find(key);
+  if (member == nullptr || member->is_null()) return nullptr;
+  return member;
 }
 
 const Json& Member(const Json& object, std::string_view key, std::string_view what) {
@@ -146,8 +76,8 @@ const Json& Member(const Json& object, std::string_view key, std::string_view wh
 std::optional<std::string> OptText(const Json& object, std::string_view key, std::string_view what) {
   const Json* member = OptMember(object, key);
   if (member == nullptr) return std::nullopt;
-  if (!member->is_string()) FailGot(what, "expected a string or number", *member);
-  return member->get<std::string>();
+  if (!member->is_text()) FailGot(what, "expected a string or number", *member);
+  return std::string(member->text());
 }
 
 std::string Text(const Json& object, std::string_view key, std::string_view what) {
@@ -214,14 +144,13 @@ int64_t Timestamp(const Json& object, std::string_view key, std::string_view wha
 std::optional<bool> OptBool(const Json& object, std::string_view key, std::string_view what) {
   const Json* member = OptMember(object, key);
   if (member == nullptr) return std::nullopt;
-  if (!member->is_boolean()) FailGot(what, "expected true or false", *member);
-  return member->get<bool>();
+  if (!member->is_bool()) FailGot(what, "expected true or false", *member);
+  return member->boolean();
 }
 
 const Json& ArrayOrEmpty(const Json& object, std::string_view key, std::string_view what) {
-  static const Json kEmpty = Json::array();
   const Json* member = OptMember(object, key);
-  if (member == nullptr) return kEmpty;
+  if (member == nullptr) return Json::EmptyArray();
   if (!member->is_array()) FailGot(what, "expected an array", *member);
   return *member;
 }
@@ -247,17 +176,30 @@ int64_t Negate(int64_t a, std::string_view what) {
 }
 
 EventWriter::EventWriter(std::string_view type, std::string id, std::string_view store, int64_t ts,
-                         std::string_view source)
-    : object_(nlohmann::ordered_json::object()) {
-  object_["type"] = std::string(type);
-  object_["id"] = std::move(id);
-  object_["store"] = std::string(store);
-  object_["ts"] = dsl::FormatTimestamp(ts);
-  object_["source"] = std::string(source);
+                         std::string_view source) {
+  fields_.reserve(20);
+  Str("type", type);
+  Str("id", id);
+  Str("store", store);
+  Str("ts", dsl::FormatTimestamp(ts));
+  Str("source", source);
+}
+
+void EventWriter::Set(std::string_view key, std::string value) {
+  for (auto& [k, v] : fields_) {
+    if (k == key) {
+      v = std::move(value);
+      return;
+    }
+  }
+  fields_.emplace_back(std::string(key), std::move(value));
 }
 
 EventWriter& EventWriter::Str(std::string_view key, std::string_view value) {
-  object_[std::string(key)] = std::string(value);
+  std::string text;
+  text.reserve(value.size() + 2);
+  json::AppendQuoted(text, value);
+  Set(key, std::move(text));
   return *this;
 }
 
@@ -267,35 +209,47 @@ EventWriter& EventWriter::OptStr(std::string_view key, const std::optional<std::
 }
 
 EventWriter& EventWriter::Int(std::string_view key, int64_t value) {
-  object_[std::string(key)] = value;
+  Set(key, std::to_string(value));
   return *this;
 }
 
 EventWriter& EventWriter::Decimal(std::string_view key, std::string_view text) {
   // As a string: the event parser reads decimals from text, so the digits go through unchanged.
-  object_[std::string(key)] = std::string(text);
-  return *this;
+  return Str(key, text);
 }
 
 EventWriter& EventWriter::Bool(std::string_view key, bool value) {
-  object_[std::string(key)] = value;
+  Set(key, value ? "true" : "false");
   return *this;
 }
 
 EventWriter& EventWriter::Time(std::string_view key, int64_t micros) {
-  object_[std::string(key)] = dsl::FormatTimestamp(micros);
-  return *this;
+  return Str(key, dsl::FormatTimestamp(micros));
 }
 
 EventWriter& EventWriter::Money(std::string_view key, int64_t units, std::string_view currency) {
   CheckCurrency(currency, "currency");
-  if (!object_.contains("currency")) object_["currency"] = std::string(currency);
-  object_[std::string(key)] = MoneyText(units, currency);
-  return *this;
+  if (!has_currency_) {
+    Str("currency", currency);
+    has_currency_ = true;
+  }
+  return Str(key, MoneyText(units, currency));
 }
 
 std::string EventWriter::Finish() const {
-  return object_.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  size_t size = 2;
+  for (const auto& [k, v] : fields_) size += k.size() + v.size() + 4;
+  std::string out;
+  out.reserve(size);
+  out += '{';
+  for (const auto& [k, v] : fields_) {
+    if (out.size() > 1) out += ',';
+    json::AppendQuoted(out, k);
+    out += ':';
+    out += v;
+  }
+  out += '}';
+  return out;
 }
 
 std::optional<std::string> CustomerRef(const PlatformConfig& config, std::string_view platform,

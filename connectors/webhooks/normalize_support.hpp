@@ -14,8 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "connectors/json/json_document.hpp"
 #include "connectors/webhooks/webhook.hpp"
 
 namespace aisle::connectors::webhooks::support {
@@ -26,35 +25,35 @@ class FieldError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Parses JSON text into a value whose numbers are strings holding their exact JSON text
-// ("14.85", "5834451239105"), so ids and money never pass through a double. Nesting deeper than
-// 64 levels is refused. Never throws.
-Result<nlohmann::json> ParseJsonKeepingNumberText(std::string_view text);
+// Parses JSON text into a document whose numbers keep their exact JSON text ("14.85",
+// "5834451239105"), so ids and money never pass through a double (json/json_document.hpp).
+// Nesting deeper than 64 levels is refused. Never throws.
+Result<json::JsonDocument> ParseJsonKeepingNumberText(std::string_view text);
 
 // Readers over such a value. `what` names the field in errors ("line_items[1].price").
 // A missing or null member is nullopt for the Opt* forms and a FieldError for the others.
-const nlohmann::json& Member(const nlohmann::json& object, std::string_view key, std::string_view what);
-const nlohmann::json* OptMember(const nlohmann::json& object, std::string_view key);
+const json::JsonValue& Member(const json::JsonValue& object, std::string_view key, std::string_view what);
+const json::JsonValue* OptMember(const json::JsonValue& object, std::string_view key);
 // A string or number (numbers are already text) as text.
-std::string Text(const nlohmann::json& object, std::string_view key, std::string_view what);
-std::optional<std::string> OptText(const nlohmann::json& object, std::string_view key,
+std::string Text(const json::JsonValue& object, std::string_view key, std::string_view what);
+std::optional<std::string> OptText(const json::JsonValue& object, std::string_view key,
                                    std::string_view what);
 // Money in 1/10,000 units from a decimal string or number, exact, half-even past four decimals.
-int64_t Money(const nlohmann::json& object, std::string_view key, std::string_view what);
-std::optional<int64_t> OptMoney(const nlohmann::json& object, std::string_view key,
+int64_t Money(const json::JsonValue& object, std::string_view key, std::string_view what);
+std::optional<int64_t> OptMoney(const json::JsonValue& object, std::string_view key,
                                 std::string_view what);
 // A number as canonical decimal text at four decimals ("2", "-1", "0.5"; "2.50" -> "2.5").
-std::string DecimalText(const nlohmann::json& object, std::string_view key, std::string_view what);
+std::string DecimalText(const json::JsonValue& object, std::string_view key, std::string_view what);
 // A 3-letter upper-case currency code; CheckCurrency throws unless `code` is one.
-std::string CurrencyCode(const nlohmann::json& object, std::string_view key, std::string_view what);
+std::string CurrencyCode(const json::JsonValue& object, std::string_view key, std::string_view what);
 void CheckCurrency(std::string_view code, std::string_view what);
 // An integer.
-int64_t Integer(const nlohmann::json& object, std::string_view key, std::string_view what);
+int64_t Integer(const json::JsonValue& object, std::string_view key, std::string_view what);
 // An RFC 3339 timestamp (any offset) as microseconds since the epoch.
-int64_t Timestamp(const nlohmann::json& object, std::string_view key, std::string_view what);
-std::optional<bool> OptBool(const nlohmann::json& object, std::string_view key, std::string_view what);
+int64_t Timestamp(const json::JsonValue& object, std::string_view key, std::string_view what);
+std::optional<bool> OptBool(const json::JsonValue& object, std::string_view key, std::string_view what);
 // The array member (missing or null: an empty array).
-const nlohmann::json& ArrayOrEmpty(const nlohmann::json& object, std::string_view key,
+const json::JsonValue& ArrayOrEmpty(const json::JsonValue& object, std::string_view key,
                                    std::string_view what);
 
 // `units` (1/10,000) times the decimal `qty`, rounded half to even to 1/10,000.
@@ -81,7 +80,9 @@ class EventWriter {
   std::string Finish() const;
 
  private:
-  nlohmann::ordered_json object_;
+  void Set(std::string_view key, std::string json_text);  // replaces a key set before, in place
+  std::vector<std::pair<std::string, std::string>> fields_;  // key, the value's JSON text
+  bool has_currency_ = false;
 };
 
 // The keyed hash that stands in for a customer id ("c_" + 16 hex digits of

@@ -28,7 +28,7 @@ namespace aisle::connectors::webhooks {
 
 namespace {
 
-using nlohmann::json;
+using json = connectors::json::JsonValue;
 using support::EventWriter;
 using support::FieldError;
 
@@ -45,7 +45,7 @@ std::string Tender(const json& order) {
   std::set<std::string> kinds;
   for (const json& name : support::ArrayOrEmpty(order, "payment_gateway_names", "payment_gateway_names")) {
     if (!name.is_string()) continue;
-    const std::string label = name.get<std::string>();
+    const std::string label(name.text());
     if (label == "cash") {
       kinds.insert("cash");
     } else if (label == "gift_card") {
@@ -285,10 +285,10 @@ Result<Normalized> NormalizeShopify(const Delivery& delivery, const PlatformConf
     }
     auto body = support::ParseJsonKeepingNumberText(delivery.body);
     if (!body) return body.error();
-    if (!body->is_object()) return Error{"body is not a JSON object"};
-    if (order) NormalizeOrder(ctx, *body);
-    if (refund) NormalizeRefund(ctx, *body);
-    if (inventory) NormalizeInventoryLevel(ctx, *body);
+    if (!body->root().is_object()) return Error{"body is not a JSON object"};
+    if (order) NormalizeOrder(ctx, body->root());
+    if (refund) NormalizeRefund(ctx, body->root());
+    if (inventory) NormalizeInventoryLevel(ctx, body->root());
     return std::move(ctx.out);
   } catch (const std::exception& e) {
     return Error{e.what()};

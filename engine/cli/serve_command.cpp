@@ -181,6 +181,7 @@ int RunServe(const ServeArgs& args) {
   options.max_pending = config.max_pending;
   options.retry_after_seconds = config.retry_after_seconds;
   options.threads = config.threads;
+  options.api_threads = config.api_threads;
   options.checkpoint_seconds = config.checkpoint_seconds;
   if (config.clock_start_us) {
     const int64_t start = *config.clock_start_us;

@@ -5,8 +5,18 @@
 
 #include <httplib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -81,7 +91,8 @@ struct Running {
   aisle::testing::CollectingSink sink;
   std::unique_ptr<srv::Server> server;
 
-  Running(const std::string& rules, const std::string& data, srv::ServerOptions options = {}) {
+  Running(const std::string& rules, const std::string& data, srv::ServerOptions options = {},
+          std::vector<srv::Route> routes = {TestRoute()}) {
     aisle::stdlib::RegisterStdlib(registry);
     aisle::engine::EngineOptions eo;
     eo.rules = {rules};
@@ -95,7 +106,7 @@ struct Running {
     inbox = std::move(box).value();
     srv::DeclareServerMetrics(metrics);
     options.port = 0;
-    server = std::make_unique<srv::Server>(options, *engine, *inbox, metrics, std::vector<srv::Route>{TestRoute()});
+    server = std::make_unique<srv::Server>(options, *engine, *inbox, metrics, std::move(routes));
     const aisle::Status started = server->Start();
     REQUIRE(started.ok());
   }
@@ -302,4 +313,166 @@ TEST_CASE("metrics are in the Prometheus text format", "[server]") {
   CHECK(text.find("lat_seconds_bucket{le=\"0.1\"} 2\n") != std::string::npos);
   CHECK(text.find("lat_seconds_bucket{le=\"+Inf\"} 3\n") != std::string::npos);
   CHECK(text.find("lat_seconds_count 3\n") != std::string::npos);
+}
+
+namespace {
+
+// A raw HTTP/1.1 exchange on a fresh connection, for what httplib's client does not do.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~RawConnection() { ::close(fd_); }
+  void Send(const std::string& bytes) { REQUIRE(::send(fd_, bytes.data(), bytes.size(), 0) == static_cast<ssize_t>(bytes.size())); }
+  // Reads until `marker` has arrived (or the peer closes or 5 s pass); returns all read so far.
+  std::string ReadUntil(const std::string& marker) {
+    char buf[4096];
+    while (received_.find(marker) == std::string::npos) {
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      received_.append(buf, static_cast<size_t>(n));
+    }
+    return received_;
+  }
+
+ private:
+  int fd_ = -1;
+  std::string received_;
+};
+
+}  // namespace
+
+TEST_CASE("HTTP front: 100-continue, 413 before the body, unknown paths and methods, keep-alive", "[server]") {
+  TempDir dir;
+  srv::ServerOptions options;
+  options.max_body_bytes = 4096;
+  Running r(WriteRules(dir), dir / "data", options);
+
+  // A client that asks before sending its body gets "100 Continue", then the answer.
+  const std::string body = Sale("s1", "hb01", "2025-03-14T14:22:33Z", "58.00") + "\n";
+  const std::string signature = wh::HexOf(wh::HmacSha256(kSecret, body));
+  {
+    RawConnection c(r.server->port());
+    c.Send("POST /webhooks/test HTTP/1.1\r\nHost: x\r\nX-Test-Id: c1\r\nX-Test-Signature: " + signature +
+           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nExpect: 100-continue\r\n\r\n");
+    CHECK(c.ReadUntil("\r\n\r\n").rfind("HTTP/1.1 100 Continue\r\n", 0) == 0);
+    c.Send(body);
+    const std::string reply = c.ReadUntil("}");
+    CHECK(reply.find("HTTP/1.1 200 OK") != std::string::npos);
+    CHECK(reply.find(R"("status":"accepted")") != std::string::npos);
+  }
+  // Over the limit by its Content-Length: 413 at once, without waiting for the body.
+  {
+    RawConnection c(r.server->port());
+    c.Send("POST /webhooks/test HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n");
+    const std::string reply = c.ReadUntil("}");
+    CHECK(reply.rfind("HTTP/1.1 413", 0) == 0);
+    CHECK(reply.find(R"({"error":"payload_too_large"})") != std::string::npos);
+  }
+  // Not HTTP at all: 400, and the connection is closed.
+  {
+    RawConnection c(r.server->port());
+    c.Send("HELLO\r\n\r\n");
+    CHECK(c.ReadUntil("}").rfind("HTTP/1.1 400", 0) == 0);
+  }
+  auto client = r.Client();
+  client.set_keep_alive(true);
+  auto get_webhook = client.Get("/webhooks/test");
+  REQUIRE(get_webhook);
+  CHECK(get_webhook->status == 405);
+  auto unknown = client.Post("/webhooks/nope", "{}", "application/json");
+  REQUIRE(unknown);
+  CHECK(unknown->status == 404);
+  CHECK(nlohmann::json::parse(unknown->body)["error"] == "not_found");
+  // Several deliveries on one kept-alive connection.
+  for (int i = 0; i < 5; ++i) {
+    const std::string b = Sale("k" + std::to_string(i), "hb01", "2025-03-14T15:00:00Z", "60.00") + "\n";
+    auto res = client.Post("/webhooks/test", Signed(b, "k" + std::to_string(i)), b, "application/json");
+    REQUIRE(res);
+    CHECK(res->status == 200);
+  }
+  r.Stop();
+  CHECK(r.engine->stats().accepted == 6);
+  CHECK(r.metrics.Value("aisle_http_requests_total", {{"route", "/webhooks/test"}, {"status", "405"}}) == 1);
+  CHECK(r.metrics.Value("aisle_http_requests_total", {{"route", "other"}, {"status", "404"}}) == 1);
+}
+
+TEST_CASE("Stop answers a delivery still being normalized, then checkpoints it", "[server][thread]") {
+  TempDir dir;
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool entered = false, released = false;
+  srv::Route slow = TestRoute();
+  slow.may_block = true;  // normalized on the blocking pool, as a route calling a platform API
+  slow.normalize = [inner = slow.normalize, &mutex, &cv, &entered, &released](
+                       const wh::Delivery& d, wh::Normalized& out, srv::RouteError& error) {
+    std::unique_lock<std::mutex> lock(mutex);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return released; });
+    return inner(d, out, error);
+  };
+  Running r(WriteRules(dir), dir / "data", {}, {slow});
+  const std::string body = Sale("s1", "hb01", "2025-03-14T14:22:33Z", "58.00") + "\n";
+  int status = 0;
+  std::thread client([&] {
+    auto c = r.Client();
+    auto res = c.Post("/webhooks/test", Signed(body, "slow"), body, "application/json");
+    status = res ? res->status : -1;
+  });
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    cv.wait(lock, [&] { return entered; });
+  }
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    (void)r.server->Stop();
+    stopped = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK_FALSE(stopped.load());  // Stop waits for the answer in flight
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    released = true;
+  }
+  cv.notify_all();
+  client.join();
+  stopper.join();
+  CHECK(status == 200);
+  CHECK(r.engine->stats().accepted == 1);
+  CHECK(r.sink.emissions.size() == 1);
+}
+
+TEST_CASE("inbox: one batch appends in order; repeated ids in a batch or before are duplicates", "[server]") {
+  TempDir dir;
+  auto opened = srv::Inbox::Open(dir / "inbox");
+  REQUIRE(opened);
+  srv::Inbox& inbox = **opened;
+  const std::vector<std::string> one = {R"({"type":"sale"})"};
+  REQUIRE(inbox.Append("a", one));
+  const std::vector<srv::AppendOutcome> out =
+      inbox.AppendBatch({{"b", &one}, {"a", &one}, {"c", &one}, {"b", &one}, {"", &one}});
+  REQUIRE(out.size() == 5);
+  CHECK(out[0].sequence == 2);
+  CHECK(out[1].duplicate);  // appended before this batch
+  CHECK(out[2].sequence == 3);
+  CHECK(out[3].duplicate);  // earlier in this batch
+  CHECK(out[4].sequence == 0);
+  CHECK_FALSE(out[4].error.empty());
+  CHECK(inbox.last_sequence() == 3);
+  CHECK(inbox.delivery_count() == 3);
+  std::vector<uint64_t> sequences;
+  REQUIRE(inbox.ReadAfter(0, [&](uint64_t sequence, std::vector<std::string>&&) {
+    sequences.push_back(sequence);
+    return true;
+  }));
+  CHECK(sequences == std::vector<uint64_t>{1, 2, 3});
 }
