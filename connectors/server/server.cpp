@@ -66,7 +66,10 @@ void DeclareServerMetrics(Metrics& m) {
   m.DeclareCounter("aisle_deliveries_total", "Webhook deliveries acknowledged, by platform and outcome.");
   m.DeclareCounter("aisle_rejects_total", "Deliveries refused, by platform and reason.");
   m.DeclareCounter("aisle_emissions_total", "Emissions made, by rule and kind.");
-  m.DeclareCounter("aisle_sink_failures_total", "Failed sink deliveries, by sink.");
+  m.DeclareCounter("aisle_sink_failures_total", "Failed sink delivery attempts (each retried or dead-lettered), by sink.");
+  m.DeclareCounter("aisle_sink_delivered_total", "Emissions a sink delivered, by sink.");
+  m.DeclareCounter("aisle_sink_dead_letters_total", "Emissions a sink gave up on (kept as its dead letters), by sink.");
+  m.DeclareGauge("aisle_sink_outbox_depth", "Emissions in a sink's outbox not yet delivered, by sink.");
   m.DeclareGauge("aisle_ingest_queue_depth", "Deliveries acknowledged but not yet in the engine.");
   m.DeclareGauge("aisle_inbox_sequence", "Newest inbox sequence pushed into the engine.");
   m.DeclareGauge("aisle_open_windows", "Windows open in the engine.");
@@ -131,6 +134,7 @@ void Server::Dispatch(HttpRequest&& request, Respond respond) {
   if (request.path == "/metrics") {
     metrics_.Set("aisle_ingest_queue_depth", {}, static_cast<double>(acknowledged_.load()));
     metrics_.Set("aisle_ready", {}, ready_.load() ? 1 : 0);
+    if (options_.before_scrape) options_.before_scrape(metrics_);
     return answer(Text(200, metrics_.Render(), "text/plain; version=0.0.4"));
   }
   answer(Json(404, {{"error", "not_found"}}));

@@ -73,6 +73,8 @@ struct ServerOptions {
   int checkpoint_seconds = 5;
   // Microseconds since the epoch; the server's clock for signatures' replay windows.
   std::function<int64_t()> clock;
+  // Called before `GET /metrics` renders, to copy figures kept elsewhere (the sinks') in.
+  std::function<void(Metrics&)> before_scrape;
 };
 
 class Server {

@@ -88,6 +88,7 @@ class HttpSink final : public engine::Sink {
   uint64_t delivered() const { return delivered_.load(); }
   uint64_t dead_lettered() const { return dead_lettered_.load(); }
   uint64_t failed_attempts() const { return failed_attempts_.load(); }
+  const std::string& name() const { return options_.name; }
   std::string last_error() const;
 
  private:
@@ -148,8 +149,8 @@ Result<HttpSinkOptions> ParseHttpSinkOptions(const std::string& sink_json, const
 // The outbox folder of sink `name` in the serve data folder: `<data_dir>/outbox/<name>`.
 std::string HttpSinkOutboxDir(const std::string& data_dir, const std::string& name);
 // Parses the settings and opens the sink on its outbox in `data_dir`.
-Result<std::unique_ptr<engine::Sink>> MakeHttpSink(const std::string& sink_json, const std::string& data_dir,
-                                                   const std::string& base_dir = {},
-                                                   const std::map<std::string, std::string>* env = nullptr);
+Result<std::unique_ptr<HttpSink>> MakeHttpSink(const std::string& sink_json, const std::string& data_dir,
+                                               const std::string& base_dir = {},
+                                               const std::map<std::string, std::string>* env = nullptr);
 
 }  // namespace aisle::connectors

@@ -179,15 +179,15 @@ std::string HttpSinkOutboxDir(const std::string& data_dir, const std::string& na
   return (std::filesystem::path(data_dir) / "outbox" / name).string();
 }
 
-Result<std::unique_ptr<engine::Sink>> MakeHttpSink(const std::string& sink_json, const std::string& data_dir,
-                                                   const std::string& base_dir,
-                                                   const std::map<std::string, std::string>* env) {
+Result<std::unique_ptr<HttpSink>> MakeHttpSink(const std::string& sink_json, const std::string& data_dir,
+                                               const std::string& base_dir,
+                                               const std::map<std::string, std::string>* env) {
   auto options = ParseHttpSinkOptions(sink_json, base_dir, env);
   if (!options) return options.error();
   const std::string dir = HttpSinkOutboxDir(data_dir, options->name);
   auto sink = HttpSink::Open(std::move(*options), dir);
   if (!sink) return sink.error();
-  return std::unique_ptr<engine::Sink>(std::move(sink).value());
+  return std::move(sink).value();
 }
 
 }  // namespace aisle::connectors

@@ -66,6 +66,7 @@ struct DeadLetterArgs {
   std::string config;  // replay: the routes' config
   uint64_t id = 0;
   bool all = false;  // replay every dead letter
+  std::string sink;  // not empty: the dead letters of this webhook sink's outbox
 };
 int RunDeadLetter(const DeadLetterArgs& args);
 

@@ -91,7 +91,9 @@ int main(int argc, char** argv) {
 
   aisle::cli::DeadLetterArgs deadletter;
   auto* deadletter_cmd = app.add_subcommand(
-      "deadletter", "Inspect and replay deliveries `aisle serve` could not normalize (stop the server first)");
+      "deadletter",
+      "Inspect and replay deliveries `aisle serve` could not normalize, or emissions a sink gave up on "
+      "(stop the server first)");
   deadletter_cmd->add_option("action", deadletter.action, "list, show ID, body ID, replay ID|--all, drop ID, stats")
       ->required()
       ->check(CLI::IsMember({"list", "show", "body", "replay", "drop", "stats"}));
@@ -99,6 +101,9 @@ int main(int argc, char** argv) {
   deadletter_cmd->add_option("--data", deadletter.data_dir, "Data folder of `aisle serve`")->capture_default_str();
   deadletter_cmd->add_option("--config", deadletter.config, "The server's config (replay normalizes again)");
   deadletter_cmd->add_flag("--all", deadletter.all, "replay: every dead letter");
+  deadletter_cmd->add_option("--sink", deadletter.sink,
+                             "The dead letters of this webhook sink (emissions it gave up on) instead; "
+                             "replay puts them back in its outbox");
 
   aisle::cli::GenArgs gen;
   auto* gen_cmd = app.add_subcommand("gen", "Generate a sample retail chain's events and tables");

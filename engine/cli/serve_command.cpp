@@ -20,6 +20,7 @@
 #include "connectors/server/server.hpp"
 #include "connectors/sinks/http_sink.hpp"
 #include "connectors/sinks/jsonl_sink.hpp"
+#include "connectors/sinks/outbox.hpp"
 #include "connectors/sinks/stdout_sink.hpp"
 #include "dsl/time.hpp"
 #include "engine/cli/commands.hpp"
@@ -195,7 +196,7 @@ int RunServe(const ServeArgs& args) {
 
   // Webhook sinks outlive the engine, which hands them its last emissions when it closes; then
   // their delivery threads stop, and what they have not delivered stays in `<data>/outbox/<name>`.
-  std::vector<std::unique_ptr<engine::Sink>> webhooks;
+  std::vector<std::unique_ptr<connectors::HttpSink>> webhooks;
   engine::OperatorRegistry registry;
   stdlib::RegisterStdlib(registry);
   engine::EngineOptions engine_options;
@@ -266,6 +267,15 @@ int RunServe(const ServeArgs& args) {
   eng.SetLateHandler([&late](const engine::LateEvent& e) { (void)late.Write(e); });
   eng.AddCheckpointHook([&late] { return late.Flush(); });
 
+  options.before_scrape = [&webhooks](srv::Metrics& m) {
+    for (const auto& sink : webhooks) {
+      const srv::Labels labels = {{"sink", sink->name()}};
+      m.Set("aisle_sink_failures_total", labels, static_cast<double>(sink->failed_attempts()));
+      m.Set("aisle_sink_delivered_total", labels, static_cast<double>(sink->delivered()));
+      m.Set("aisle_sink_dead_letters_total", labels, static_cast<double>(sink->dead_lettered()));
+      m.Set("aisle_sink_outbox_depth", labels, static_cast<double>(sink->outbox().pending()));
+    }
+  };
   srv::RouteSet routes(config);
   srv::Server server(options, eng, **inbox, metrics, routes.routes());
   Status started = server.Start();
@@ -292,7 +302,85 @@ int RunServe(const ServeArgs& args) {
   return 0;
 }
 
+namespace {
+
+// `aisle deadletter ... --sink NAME`: the emissions a webhook sink gave up on, in its outbox.
+int RunSinkDeadLetter(const DeadLetterArgs& args) {
+  const std::string dir = connectors::HttpSinkOutboxDir(args.data_dir, args.sink);
+  if (!fs::exists(dir)) {
+    PrintError(fmt::format("no outbox for sink '{}' in {}", args.sink, dir));
+    return 2;
+  }
+  auto outbox = connectors::Outbox::Open(dir);
+  if (!outbox) {
+    PrintError(outbox.error().message + " (is `aisle serve` running on this data folder? stop it first)");
+    return 2;
+  }
+  connectors::Outbox& box = **outbox;
+  if (args.action == "stats") {
+    std::printf("emissions waiting: %llu\ndead letters: %zu\n", static_cast<unsigned long long>(box.pending()),
+                box.DeadLetters().size());
+    return 0;
+  }
+  if (args.action == "list") {
+    const auto letters = box.DeadLetters();
+    for (const auto& l : letters) {
+      std::printf("%llu\t%s\t%s\t%u attempts\t%s\n", static_cast<unsigned long long>(l.sequence),
+                  dsl::FormatTimestamp(l.dead_us).c_str(), l.id.c_str(), l.attempts, l.reason.c_str());
+    }
+    std::fprintf(stderr, "%zu dead letters in sink '%s'\n", letters.size(), args.sink.c_str());
+    return 0;
+  }
+  std::vector<uint64_t> ids;
+  if (args.action == "replay" && args.all) {
+    for (const auto& l : box.DeadLetters()) ids.push_back(l.sequence);
+  } else {
+    const auto letter = box.FindDeadLetter(args.id);
+    if (!letter) {
+      PrintError(fmt::format("no dead letter {} in sink '{}'", args.id, args.sink));
+      return 1;
+    }
+    if (args.action == "show") {
+      nlohmann::json j = {{"sequence", letter->sequence}, {"id", letter->id},         {"attempts", letter->attempts},
+                          {"reason", letter->reason},     {"dead_at", dsl::FormatTimestamp(letter->dead_us)},
+                          {"body", letter->body}};
+      std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      return 0;
+    }
+    if (args.action == "body") {
+      std::fwrite(letter->body.data(), 1, letter->body.size(), stdout);
+      return 0;
+    }
+    ids.push_back(letter->sequence);
+  }
+  for (uint64_t id : ids) {
+    if (args.action == "drop") {
+      Status s = box.RemoveDeadLetter(id);
+      if (!s) {
+        PrintError(s.message());
+        return 2;
+      }
+      std::fprintf(stderr, "dropped dead letter %llu\n", static_cast<unsigned long long>(id));
+    } else if (args.action == "replay") {
+      auto requeued = box.Requeue(id);
+      if (!requeued) {
+        PrintError(requeued.error().message);
+        return 2;
+      }
+      std::fprintf(stderr, "dead letter %llu is back in the outbox (sent when `aisle serve` starts)\n",
+                   static_cast<unsigned long long>(id));
+    } else {
+      PrintError("unknown action '" + args.action + "'");
+      return 2;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
 int RunDeadLetter(const DeadLetterArgs& args) {
+  if (!args.sink.empty()) return RunSinkDeadLetter(args);
   auto inbox = srv::Inbox::Open((fs::path(args.data_dir) / "inbox").string());
   if (!inbox) {
     PrintError(inbox.error().message + " (is `aisle serve` running on this data folder? stop it first)");

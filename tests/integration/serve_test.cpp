@@ -364,6 +364,15 @@ TEST_CASE("emissions queued while a sink is down are delivered once it is back, 
     REQUIRE(res->status == 200);
     for (int i = 0; i < 600 && refused.load() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     CHECK(refused.load() >= 3);  // the sink tried, and the receiver was down
+    // The failures and the emissions waiting show in /metrics.
+    auto metrics = client.Get("/metrics");
+    REQUIRE(metrics);
+    const std::string failures = "aisle_sink_failures_total{sink=\"ops\"} ";
+    const size_t at = metrics->body.find(failures);
+    REQUIRE(at != std::string::npos);
+    CHECK(std::stod(metrics->body.substr(at + failures.size())) >= 3);
+    CHECK(metrics->body.find("aisle_sink_delivered_total{sink=\"ops\"} 0\n") != std::string::npos);
+    CHECK(metrics->body.find("aisle_sink_outbox_depth{sink=\"ops\"} 3\n") != std::string::npos);
     CHECK(serve.Stop() == 0);
   }
   // The receiver comes back only after the server restarted.
@@ -390,4 +399,109 @@ TEST_CASE("emissions queued while a sink is down are delivered once it is back, 
     CHECK(!id.empty());
     CHECK(count == 1);
   }
+}
+
+namespace {
+
+// Runs the aisle CLI with `args`; returns its exit status and what it printed on stdout.
+std::pair<int, std::string> RunAisle(const std::string& args) {
+  const std::string cmd = std::string(AISLE_BINARY) + " " + args + " 2>/dev/null";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n = 0;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+}  // namespace
+
+TEST_CASE("a sink's dead letters are listed and requeued with aisle deadletter --sink", "[serve]") {
+  TempDir dir;
+  FixtureApi api;
+  // The receiver refuses with 400 (a permanent failure: dead-lettered at once) until `accept`.
+  std::atomic<bool> accept{false};
+  std::mutex mutex;
+  std::map<std::string, int> received;
+  httplib::Server receiver;
+  receiver.Post("/hook", [&](const httplib::Request& req, httplib::Response& res) {
+    if (!accept) {
+      res.status = 400;
+      res.set_content("channel_not_found", "text/plain");
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    ++received[req.get_header_value("Idempotency-Key")];
+    res.status = 200;
+  });
+  const int receiver_port = receiver.bind_to_any_port("127.0.0.1");
+  REQUIRE(receiver_port > 0);
+  std::atomic<bool> listening_done{false};
+  std::thread listener([&] {
+    receiver.listen_after_bind();
+    listening_done = true;
+  });
+  const Json sinks = Json::array({{{"type", "webhook"},
+                                   {"name", "ops"},
+                                   {"url", fmt::format("http://127.0.0.1:{}/hook", receiver_port)},
+                                   {"format", "json"}}});
+  const std::string config = WriteConfig(dir, api.port(), "https://example.test/square", sinks);
+  const std::string rules = dir.Write("rules.aisle", kRules);
+  const std::string batch =
+      R"({"type":"sale","id":"s1","store":"hb01","ts":"2025-03-14T17:51:00Z","source":"file","currency":"USD","total":"61.00","status":"completed"})"
+      "\n";
+  const std::string data = dir / "data";
+  {
+    Serve serve(dir, config, rules);
+    httplib::Client client("127.0.0.1", serve.port());
+    auto res = client.Post("/events", {{"X-Retail-Signature", SignNative(batch, 1741975200)}, {"X-Retail-Event-Id", "b1"}},
+                           batch, "application/x-ndjson");
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    std::string body;
+    for (int i = 0; i < 200; ++i) {
+      auto metrics = client.Get("/metrics");
+      REQUIRE(metrics);
+      body = metrics->body;
+      if (body.find("aisle_sink_dead_letters_total{sink=\"ops\"} 1\n") != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    CHECK(body.find("aisle_sink_dead_letters_total{sink=\"ops\"} 1\n") != std::string::npos);
+    CHECK(serve.Stop() == 0);
+  }
+  auto [list_status, list] = RunAisle("deadletter list --sink ops --data " + data);
+  CHECK(list_status == 0);
+  INFO(list);
+  CHECK(list.find("HTTP 400") != std::string::npos);
+  const uint64_t sequence = std::stoull(list.substr(0, list.find('\t')));
+  auto [show_status, show] = RunAisle(fmt::format("deadletter show {} --sink ops --data {}", sequence, data));
+  CHECK(show_status == 0);
+  CHECK(Json::parse(show)["reason"].get<std::string>().find("channel_not_found") != std::string::npos);
+  CHECK(RunAisle("deadletter list --sink nope --data " + data).first == 2);
+  CHECK(RunAisle(fmt::format("deadletter replay {} --sink ops --data {}", sequence, data)).first == 0);
+  CHECK(RunAisle("deadletter list --sink ops --data " + data).second.empty());
+
+  // Requeued: the next run delivers it, once.
+  accept = true;
+  {
+    Serve serve(dir, config, rules);
+    for (int i = 0; i < 200; ++i) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!received.empty()) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK(serve.Stop() == 0);
+  }
+  while (!listening_done) {
+    receiver.stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  listener.join();
+  REQUIRE(received.size() == 1);
+  CHECK(received.begin()->second == 1);
 }
