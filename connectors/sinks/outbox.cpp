@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <mutex>
 
+#include "engine/runtime/key_codec.hpp"
+
 namespace aisle::connectors {
 
 namespace {
@@ -17,23 +19,16 @@ constexpr size_t kEntries = 1, kDeadLetters = 2;  // handles; 0 is the default f
 constexpr char kVersion = 1;
 
 std::string U64Key(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i) {
-    out[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
+  std::string out;
+  engine::PutU64BE(out, v);
   return out;
 }
 
 uint64_t U64Of(std::string_view bytes) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8 && i < bytes.size(); ++i) v = (v << 8) | static_cast<unsigned char>(bytes[i]);
-  return v;
+  return bytes.size() >= 8 ? engine::GetU64BE(bytes.data()) : 0;
 }
 
-void PutU32(std::string& out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
-}
+using engine::PutU32;
 
 void PutString(std::string& out, std::string_view s) {
   PutU32(out, static_cast<uint32_t>(s.size()));
