@@ -5,13 +5,13 @@
 # then stops the server (SIGTERM: drain, checkpoint) and checks that the distinct deliveries
 # durable in its inbox equal those acknowledged with 200: nothing lost, nothing doubled.
 #
-#   LOADTEST_STEPS="8 32 128"   connections per step (wrk -c), rising
+#   LOADTEST_STEPS="8 32 64 128"  connections per step (wrk -c), rising
 #   LOADTEST_SECONDS=8          seconds per step
 #   LOADTEST_PER_STEP=100000    deliveries generated per step (a step that runs out says so)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
-STEPS=${LOADTEST_STEPS:-"8 32 128"}
+STEPS=${LOADTEST_STEPS:-"8 32 64 128"}
 SECONDS_PER_STEP=${LOADTEST_SECONDS:-8}
 PER_STEP=${LOADTEST_PER_STEP:-100000}
 WRK_THREADS=2
@@ -33,6 +33,9 @@ for c in $STEPS; do
   step=$((step + 1))
 done
 
+# The generated files are gigabytes of dirty pages: write them out now, or their writeback would
+# hold up the server's fsyncs during the first steps (ext4 commits its journal for all of them).
+sync
 printf 'test-shopify-client-secret-DO-NOT-USE\n' > "$work/shopify.secret"
 cat > "$work/config.json" <<JSON
 {
@@ -94,7 +97,8 @@ ok=1
     echo "MISMATCH: acknowledged and durable differ"
     ok=0
   fi
-  echo "target: >= 10,000 deliveries/s on 2 cores with p99 < 20 ms"
+  met=$(awk 'NR > 2 && $6 >= 10000 && $8 < 20 { printf "%s%s connections (%s/s, p99 %s ms)", sep, $1, $6, $8; sep = ", " }' "$report")
+  echo "target: >= 10,000 deliveries/s on 2 cores with p99 < 20 ms: ${met:+met at $met}${met:-not met at any step}"
 } >> "$report"
 cat "$report"
 [[ $ok == 1 ]]

@@ -8,12 +8,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+
+#include <pthread.h>
 
 #include <atomic>
 #include <chrono>
@@ -46,9 +47,13 @@ class HttpSession;
 struct HttpFront::Impl {
   HttpFrontOptions options;
   Handler handler;
-  asio::io_context io;
-  tcp::acceptor acceptor{io};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  // One event loop per thread, each running on exactly one thread: a connection lives on one
+  // loop, so its handlers never overlap and need no strand (strands cost a third of the
+  // throughput on 2 cores). The acceptor is on the first loop.
+  std::vector<std::unique_ptr<asio::io_context>> loops;
+  size_t next_loop = 0;  // accept handler only
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::optional<asio::thread_pool> blocking;
   std::vector<std::thread> threads;
   int port = 0;
@@ -64,7 +69,7 @@ struct HttpFront::Impl {
   void Accept();
 };
 
-// One connection. Its handlers run on its strand; `busy` is true from a complete request until
+// One connection, on one event loop (one thread runs its handlers); `busy` is true from a complete request until
 // its answer is written, and Stop leaves such a connection to finish.
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
@@ -226,8 +231,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 };
 
 void HttpFront::Impl::Accept() {
-  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+  asio::io_context& loop = *loops[next_loop];
+  next_loop = (next_loop + 1) % loops.size();
+  acceptor->async_accept(loop, [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
     if (!ec) {
       beast::error_code ignored;
       // Without TCP_NODELAY an answer written in two segments waits for the client's delayed ACK.
@@ -255,16 +262,24 @@ Status HttpFront::Start() {
   const auto address = asio::ip::make_address(f.options.host == "localhost" ? "127.0.0.1" : f.options.host, ec);
   if (ec) return Error{fmt::format("cannot listen on '{}': not an IP address", f.options.host)};
   const tcp::endpoint endpoint(address, static_cast<uint16_t>(f.options.port));
-  f.acceptor.open(endpoint.protocol(), ec);
-  if (!ec) f.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) f.acceptor.bind(endpoint, ec);
-  if (!ec) f.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  const int threads = std::max(1, f.options.threads);
+  for (int i = 0; i < threads; ++i) f.loops.push_back(std::make_unique<asio::io_context>(1));
+  f.acceptor.emplace(*f.loops[0]);
+  f.acceptor->open(endpoint.protocol(), ec);
+  if (!ec) f.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) f.acceptor->bind(endpoint, ec);
+  if (!ec) f.acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Error{fmt::format("cannot listen on {}:{}: {}", f.options.host, f.options.port, ec.message())};
-  f.port = f.acceptor.local_endpoint().port();
-  f.work.emplace(f.io.get_executor());
+  f.port = f.acceptor->local_endpoint().port();
+  for (auto& loop : f.loops) f.work.push_back(asio::make_work_guard(*loop));
   f.blocking.emplace(static_cast<size_t>(std::max(1, f.options.blocking_threads)));
   f.Accept();
-  for (int i = 0; i < std::max(1, f.options.threads); ++i) f.threads.emplace_back([&f] { f.io.run(); });
+  for (auto& loop : f.loops) {
+    f.threads.emplace_back([&loop = *loop] {
+      pthread_setname_np(pthread_self(), "aisle-http");  // in top -H and profiles
+      loop.run();
+    });
+  }
   std::lock_guard<std::mutex> lock(f.mutex);
   f.started = true;
   return Status::Ok();
@@ -284,9 +299,9 @@ void HttpFront::Stop() {
     }
   }
   f.stopping = true;
-  asio::post(f.io, [&f] {
+  asio::post(*f.loops[0], [&f] {
     beast::error_code ignored;
-    f.acceptor.close(ignored);
+    f.acceptor->close(ignored);
   });
   {
     std::unique_lock<std::mutex> lock(f.mutex);
@@ -301,9 +316,9 @@ void HttpFront::Stop() {
     lock.lock();
     f.sessions_gone.wait_for(lock, kStopGrace, [&f] { return f.sessions.empty(); });
   }
-  f.work.reset();
+  f.work.clear();
   if (f.blocking) f.blocking->join();
-  f.io.stop();
+  for (auto& loop : f.loops) loop->stop();
   for (auto& t : f.threads) t.join();
   f.threads.clear();
 }

@@ -1,5 +1,7 @@
 #include "connectors/server/server.hpp"
 
+#include <pthread.h>
+
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -7,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "connectors/json/json_text.hpp"
 #include "connectors/ndjson/event_parser.hpp"
 #include "dsl/schema.hpp"
 #include "engine/engine.hpp"
@@ -232,12 +235,14 @@ void Server::Commit(std::vector<Pending>& batch) {
   const std::vector<AppendOutcome> outcomes = inbox_.AppendBatch(requests);
   std::vector<Item> items;
   std::vector<HttpResponse> answers(batch.size());
+  // Counted per batch, one metric update per series rather than per delivery.
+  std::map<std::pair<const std::string*, std::string_view>, int64_t> deliveries, events;
   for (size_t i = 0; i < batch.size(); ++i) {
     Pending& p = batch[i];
     const AppendOutcome& out = outcomes[i];
     const std::string& platform = p.route->platform;
     if (out.duplicate) {
-      metrics_.Add("aisle_deliveries_total", {{"platform", platform}, {"outcome", "duplicate"}});
+      ++deliveries[{&platform, "duplicate"}];
       answers[i] = Json(200, {{"status", "duplicate"}, {"delivery", p.delivery_id}});
       continue;
     }
@@ -246,21 +251,30 @@ void Server::Commit(std::vector<Pending>& batch) {
       answers[i] = Json(500, {{"error", "inbox_failed"}});
       continue;
     }
-    std::array<int64_t, dsl::kStreamKindCount> by_type{};
-    for (const auto& e : p.events) ++by_type[static_cast<size_t>(e.kind())];
-    for (int k = 0; k < dsl::kStreamKindCount; ++k) {
-      if (by_type[static_cast<size_t>(k)] == 0) continue;
-      metrics_.Add("aisle_events_received_total",
-                   {{"platform", platform}, {"type", std::string(dsl::Schema(static_cast<dsl::StreamKind>(k)).name)}},
-                   static_cast<double>(by_type[static_cast<size_t>(k)]));
+    for (const auto& e : p.events) ++events[{&platform, dsl::Schema(e.kind()).name}];
+    ++deliveries[{&platform, p.lines.empty() ? "empty" : "accepted"}];
+    // {"status":"accepted","delivery":ID,"events":N[,"note":NOTE]}, written directly: this is
+    // every acknowledged delivery's answer.
+    std::string body = R"({"status":"accepted","delivery":)";
+    json::AppendQuoted(body, p.delivery_id);
+    body += R"(,"events":)";
+    body += std::to_string(p.events.size());
+    if (!p.note.empty()) {
+      body += R"(,"note":)";
+      json::AppendQuoted(body, p.note);
     }
-    metrics_.Add("aisle_deliveries_total",
-                 {{"platform", platform}, {"outcome", p.lines.empty() ? "empty" : "accepted"}});
-    nlohmann::json body = {{"status", "accepted"}, {"delivery", p.delivery_id}, {"events", p.events.size()}};
-    if (!p.note.empty()) body["note"] = p.note;
-    answers[i] = Json(200, body);
+    body += "}\n";
+    answers[i].body = std::move(body);
     acknowledged_.fetch_add(1);
     items.push_back(Item{out.sequence, false, std::move(p.events), p.received_us});
+  }
+  for (const auto& [key, n] : deliveries) {
+    metrics_.Add("aisle_deliveries_total", {{"platform", *key.first}, {"outcome", std::string(key.second)}},
+                 static_cast<double>(n));
+  }
+  for (const auto& [key, n] : events) {
+    metrics_.Add("aisle_events_received_total", {{"platform", *key.first}, {"type", std::string(key.second)}},
+                 static_cast<double>(n));
   }
   // Into the engine's queue before any answer leaves: Stop relies on answered => enqueued.
   Enqueue(items);
@@ -328,8 +342,14 @@ Status Server::Start() {
   http_ = std::make_unique<HttpFront>(front, [this](HttpRequest&& request, Respond respond) {
     Dispatch(std::move(request), std::move(respond));
   });
-  ingest_thread_ = std::thread([this] { IngestLoop(); });
-  commit_thread_ = std::thread([this] { CommitLoop(); });
+  ingest_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "aisle-ingest");
+    IngestLoop();
+  });
+  commit_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "aisle-commit");
+    CommitLoop();
+  });
   ready_ = true;
   Status started = http_->Start();
   if (!started) {

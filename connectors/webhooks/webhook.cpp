@@ -2,7 +2,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <openssl/sha.h>
 
 #include <cctype>
@@ -53,18 +54,47 @@ bool ConstantTimeEqual(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string HmacSha256(std::string_view key, std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  // An empty key is passed as a valid pointer: OpenSSL treats a null key as "reuse the last".
-  static const unsigned char kEmpty = 0;
-  const void* key_bytes = key.empty() ? static_cast<const void*>(&kEmpty) : key.data();
-  const unsigned char* data_bytes = data.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(data.data());
-  if (HMAC(EVP_sha256(), key_bytes, static_cast<int>(key.size()), data_bytes, data.size(), digest,
-           &size) == nullptr) {
-    return {};
+namespace {
+
+// HMAC() fetches the algorithm from OpenSSL's provider registry on every call (a lock and a
+// lookup each time); a thread keeps its fetched MAC context and only re-keys it.
+class ThreadHmac {
+ public:
+  ThreadHmac() : mac_(EVP_MAC_fetch(nullptr, "HMAC", nullptr)), ctx_(mac_ ? EVP_MAC_CTX_new(mac_) : nullptr) {}
+  ~ThreadHmac() {
+    EVP_MAC_CTX_free(ctx_);
+    EVP_MAC_free(mac_);
   }
-  return std::string(reinterpret_cast<const char*>(digest), size);
+  ThreadHmac(const ThreadHmac&) = delete;
+  ThreadHmac& operator=(const ThreadHmac&) = delete;
+
+  std::string Sha256(std::string_view key, std::string_view data) {
+    if (ctx_ == nullptr) return {};
+    char digest_name[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest_name, 0), OSSL_PARAM_construct_end()};
+    // An empty key is passed as a valid pointer: a null key means "keep the last one".
+    static const unsigned char kEmpty = 0;
+    const auto* key_bytes = key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    size_t size = 0;
+    if (EVP_MAC_init(ctx_, key_bytes, key.size(), params) != 1 ||
+        EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+        EVP_MAC_final(ctx_, digest, &size, sizeof digest) != 1) {
+      return {};
+    }
+    return std::string(reinterpret_cast<const char*>(digest), size);
+  }
+
+ private:
+  EVP_MAC* mac_;
+  EVP_MAC_CTX* ctx_;
+};
+
+}  // namespace
+
+std::string HmacSha256(std::string_view key, std::string_view data) {
+  thread_local ThreadHmac hmac;
+  return hmac.Sha256(key, data);
 }
 
 std::string Sha256Hex(std::string_view data) {

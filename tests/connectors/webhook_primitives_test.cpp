@@ -12,6 +12,14 @@ TEST_CASE("HMAC-SHA256 matches RFC 4231 test cases 1 and 2", "[webhook]") {
   // Test case 2: key = "Jefe", data = "what do ya want for nothing?".
   CHECK(wh::HexOf(wh::HmacSha256("Jefe", "what do ya want for nothing?")) ==
         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // Test case 6: a key longer than the block (131 bytes of 0xaa) is hashed first.
+  CHECK(wh::HexOf(wh::HmacSha256(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")) ==
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  // The thread's MAC context is re-keyed every call: an earlier key never leaks into a later one,
+  // and an empty key is a key (HMAC-SHA256("", "") is the well-known b613679a...).
+  CHECK(wh::HexOf(wh::HmacSha256(std::string(20, '\x0b'), "Hi There")) ==
+        "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  CHECK(wh::HexOf(wh::HmacSha256("", "")) == "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 
 TEST_CASE("SHA-256 matches FIPS 180-2 abc", "[webhook]") {
