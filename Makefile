@@ -69,7 +69,7 @@ build/fuzz/build.ninja: | deps
 	CXX=clang++ CC=clang cmake -S . -B build/fuzz $(GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAISLE_FUZZ=ON $(LAUNCHER)
 
 fuzz: deps build/fuzz/build.ninja
-	cmake --build build/fuzz -j $(JOBS) --target fuzz_ndjson fuzz_rules fuzz_csv fuzz_webhook_shopify fuzz_webhook_lightspeed fuzz_webhook_native fuzz_webhook_square fuzz_webhook_clover
+	cmake --build build/fuzz -j $(JOBS) --target fuzz_ndjson fuzz_rules fuzz_csv fuzz_json fuzz_webhook_shopify fuzz_webhook_lightspeed fuzz_webhook_native fuzz_webhook_square fuzz_webhook_clover
 	tests/fuzz/run-campaigns.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # scripts/bench.sh installs the peers' packages, builds build/release and prints the table.

@@ -234,6 +234,8 @@ JsonDocument::~JsonDocument() = default;
 
 Result<JsonDocument> JsonDocument::Parse(std::string_view text) {
   try {
+    // A UTF-8 byte order mark is not JSON, but RFC 8259 lets a parser ignore one.
+    if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
     if (const size_t at = FindControlCharacter(text); at != std::string_view::npos) {
       char buf[96];
       std::snprintf(buf, sizeof buf, "invalid JSON: control character 0x%02x at byte %zu",

@@ -68,6 +68,9 @@ TEST_CASE("json document: nested objects, the last of duplicate keys, scalar roo
   auto scalar = JsonDocument::Parse(" \"just text\" ");
   REQUIRE(scalar);
   CHECK(scalar->root().text() == "just text");
+  auto bom = JsonDocument::Parse("\xEF\xBB\xBF{\"a\": 1}");  // a byte order mark is skipped
+  REQUIRE(bom);
+  CHECK(bom->root().find("a")->text() == "1");
   auto number = JsonDocument::Parse("-0.5e+3");
   REQUIRE(number);
   CHECK(number->root().text() == "-0.5e+3");
