@@ -66,9 +66,30 @@ struct JsonDocument::Storage {
     return static_cast<uint32_t>(nodes.size() - 1);
   }
 
-  // A scalar from a value or from a document whose root is a scalar.
+  static bool RawToken(ondemand::value& v, std::string_view& out) {
+    out = TrimRight(v.raw_json_token());
+    return true;
+  }
+  static bool RawToken(ondemand::document& d, std::string_view& out) {
+    if (d.raw_json_token().get(out)) return false;
+    out = TrimRight(TrimLeft(out));
+    return true;
+  }
+
+  // A scalar from a value or from a document whose root is a scalar. `token` is its text up to
+  // the next structural character: On-Demand checks only a literal's first letters ("nulln"
+  // would pass), so literals are compared whole here.
   template <typename V>
   bool Scalar(V& v, ondemand::json_type type, uint32_t& out, ondemand::document& doc) {
+    std::string_view token;
+    if (!RawToken(v, token)) return Fail(simdjson::TAPE_ERROR, &doc);
+    if ((type == ondemand::json_type::boolean && token != "true" && token != "false") ||
+        (type == ondemand::json_type::null && token != "null")) {
+      error = "invalid JSON: invalid literal ";
+      AppendPrintable(error, token);
+      error += " (true, false or null expected)";
+      return false;
+    }
     switch (type) {
       case ondemand::json_type::string: {
         std::string_view text;
@@ -78,7 +99,7 @@ struct JsonDocument::Storage {
         return true;
       }
       case ondemand::json_type::number: {
-        const std::string_view raw = TrimRight(v.raw_json_token());
+        const std::string_view raw = token;
         if (!IsJsonNumber(raw)) {
           error = "invalid JSON: malformed number ";
           AppendPrintable(error, raw);
@@ -88,17 +109,14 @@ struct JsonDocument::Storage {
         nodes[out].text_ = raw;
         return true;
       }
+      // The token was checked whole above; simdjson's own literal checks refuse a root "null "
+      // with trailing whitespace.
       case ondemand::json_type::boolean: {
-        bool flag = false;
-        if (auto e = v.get_bool().get(flag)) return Fail(e, &doc);
         out = NewNode(JsonValue::Type::kBool);
-        nodes[out].flag_ = flag;
+        nodes[out].flag_ = token == "true";
         return true;
       }
       case ondemand::json_type::null: {
-        bool is_null = false;
-        if (auto e = v.is_null().get(is_null)) return Fail(e, &doc);
-        if (!is_null) return Fail(simdjson::N_ATOM_ERROR, &doc);
         out = NewNode(JsonValue::Type::kNull);
         return true;
       }
@@ -261,6 +279,7 @@ Result<JsonDocument> JsonDocument::Parse(std::string_view text) {
     }
     uint32_t root = 0;
     bool ok = false;
+    std::string_view scalar_token;
     if (type == ondemand::json_type::object || type == ondemand::json_type::array) {
       ondemand::value value;
       if (auto e = doc.get_value().get(value)) {
@@ -269,14 +288,15 @@ Result<JsonDocument> JsonDocument::Parse(std::string_view text) {
       }
       ok = s.Walk(value, 1, root, doc);
     } else {
+      if (!Storage::RawToken(doc, scalar_token)) return Error{"invalid JSON: unexpected value"};
       ok = s.Scalar(doc, type, root, doc);
     }
     if (!ok) return Error{s.error};
-    // current_location() is OUT_OF_BOUNDS exactly when the last token has been read; reading a
-    // number's text does not move past it, so a number alone must be the whole text.
+    // current_location() is OUT_OF_BOUNDS exactly when the last token has been read. A scalar
+    // alone must be the whole text (reading a number does not move past it).
     const char* location = nullptr;
-    if (type == ondemand::json_type::number) {
-      if (s.nodes[root].text_ != TrimRight(TrimLeft(text))) return Error{"invalid JSON: trailing content after the value"};
+    if (type != ondemand::json_type::object && type != ondemand::json_type::array) {
+      if (scalar_token != TrimRight(TrimLeft(text))) return Error{"invalid JSON: trailing content after the value"};
     } else if (auto e = doc.current_location().get(location); e != simdjson::OUT_OF_BOUNDS) {
       std::string message = "invalid JSON: trailing content after the value";
       if (!e && location >= s.base && location <= s.base + s.length) {

@@ -86,6 +86,12 @@ TEST_CASE("json document: malformed text is refused with a reason", "[json]") {
   CHECK(ErrorOf(R"({"a": 01})") == "invalid JSON: malformed number 01");
   CHECK(ErrorOf(R"({"a": -})").rfind("invalid JSON", 0) == 0);
   CHECK(ErrorOf(R"({"a": tru})").rfind("invalid JSON", 0) == 0);
+  // A literal is compared whole, at the root and inside values (found by fuzz_json).
+  CHECK(ErrorOf("nulln") == "invalid JSON: invalid literal nulln (true, false or null expected)");
+  CHECK(ErrorOf("[nulln]").rfind("invalid JSON", 0) == 0);
+  CHECK(ErrorOf(R"({"a": truex})").rfind("invalid JSON", 0) == 0);
+  CHECK(ErrorOf("null ") == "(parsed)");
+  CHECK(ErrorOf(" [true ,false, null ] ") == "(parsed)");
   CHECK(ErrorOf("{\"a\": \"x\x01y\"}") == "invalid JSON: control character 0x01 at byte 9");
   CHECK(ErrorOf("{\"a\": \"\xFF\"}").rfind("invalid JSON", 0) == 0);
   CHECK(ErrorOf(R"({"a": "\q"})").rfind("invalid JSON", 0) == 0);

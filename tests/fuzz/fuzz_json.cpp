@@ -3,7 +3,8 @@
 //   - whatever JsonDocument accepts, nlohmann_json accepts too (never read invalid JSON), but for
 //     numbers beyond a double's range, which nlohmann_json refuses and JsonDocument keeps as text;
 //   - whatever nlohmann_json accepts, JsonDocument accepts too, unless nested deeper than 64;
-//   - an accepted document walks end to end, and its excerpts stay short.
+//   - an accepted document walks end to end, and its excerpts stay short;
+//   - a NUL byte is refused (nlohmann_json would stop reading there, so it is no reference).
 
 #include <cstddef>
 #include <cstdint>
@@ -47,6 +48,11 @@ void Walk(const aisle::connectors::json::JsonValue& v, size_t& nodes) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   auto doc = aisle::connectors::json::JsonDocument::Parse(text);
+  // nlohmann_json reads a NUL byte as the end of its input; JSON has no place for one at all.
+  if (text.find('\0') != std::string_view::npos) {
+    Check(!doc, "JsonDocument accepted a NUL byte");
+    return 0;
+  }
   // nlohmann's own recursion is bounded by the input size; keep the reference parse shallow.
   if (size > 64 * 1024) return 0;
   const bool reference = nlohmann::json::accept(text);
