@@ -400,6 +400,10 @@ TEST_CASE("reject: not valid JSON", "[ndjson]") {
   CHECK(Reject(R"({"type":"sale" "id":"x"})").rfind("invalid JSON", 0) == 0);
   CHECK(Reject(R"({"type":"sale","id":"x",})").rfind("invalid JSON", 0) == 0);
   CHECK(Reject(R"({"type":"sale","id":tru})").rfind("invalid JSON", 0) == 0);
+  // Literals with letters after them (On-Demand checks only their first letters).
+  CHECK(Reject(R"({"type":"sale","id":"x","store":"S","ts":"2025-03-14T13:05:22Z","a":nulln})").rfind("invalid JSON", 0) == 0);
+  CHECK(Reject(R"({"type":"sale","id":"x","store":"S","ts":"2025-03-14T13:05:22Z","a":truex})").rfind("invalid JSON", 0) == 0);
+  CHECK(Reject(R"({"type":"sale","id":"x","store":"S","ts":"2025-03-14T13:05:22Z","a":[falsey]})").rfind("invalid JSON", 0) == 0);
   CHECK(Reject(R"({"type":"sale","units":01})").rfind("invalid JSON", 0) == 0);
   CHECK(Reject(R"({"type":"sale","x":[1,2,]})").rfind("invalid JSON", 0) == 0);
   CHECK(Reject(R"({"type":"sale","x":{"a" 1}})").rfind("invalid JSON", 0) == 0);
