@@ -312,36 +312,68 @@ TEST_CASE("aisle serve refuses Square deliveries verified against another notifi
   }
 }
 
+// A webhook sink's receiver on a free loopback port: POST /hook answers `refusal` (a status)
+// until `up`, then 200, and counts what it took by Idempotency-Key. It keeps its port throughout,
+// so no other program can take the port between runs of `aisle serve`.
+class HookReceiver {
+ public:
+  explicit HookReceiver(int refusal) {
+    server_.Post("/hook", [this, refusal](const httplib::Request& req, httplib::Response& res) {
+      if (!up) {
+        ++refused;
+        res.status = refusal;
+        res.set_content("channel_not_found", "text/plain");
+        return;
+      }
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++received_[req.get_header_value("Idempotency-Key")];
+      res.status = 200;
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    REQUIRE(port_ > 0);
+    listener_ = std::thread([this] {
+      server_.listen_after_bind();
+      done_ = true;
+    });
+  }
+  ~HookReceiver() {
+    while (!done_) {
+      server_.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    listener_.join();
+  }
+  std::string url() const { return fmt::format("http://127.0.0.1:{}/hook", port_); }
+  std::map<std::string, int> received() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return received_;
+  }
+  // Waits up to `seconds` until `n` distinct emissions have arrived.
+  void WaitFor(size_t n, int seconds) {
+    for (int i = 0; i < seconds * 20 && received().size() < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
+  std::atomic<bool> up{false};
+  std::atomic<int> refused{0};
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::atomic<bool> done_{false};
+  std::thread listener_;
+  std::mutex mutex_;
+  std::map<std::string, int> received_;
+};
+
 TEST_CASE("emissions queued while a sink is down are delivered once it is back, across a restart", "[serve]") {
   TempDir dir;
   FixtureApi api;
-  // The receiver answers 503 while it is "down", then 200; it counts deliveries by id. (It keeps
-  // its port throughout, so no other program can take the port between the runs.)
-  std::atomic<bool> up{false};
-  std::atomic<int> refused{0};
-  std::mutex mutex;
-  std::map<std::string, int> received;
-  httplib::Server receiver;
-  receiver.Post("/hook", [&](const httplib::Request& req, httplib::Response& res) {
-    if (!up) {
-      ++refused;
-      res.status = 503;
-      return;
-    }
-    std::lock_guard<std::mutex> lock(mutex);
-    ++received[req.get_header_value("Idempotency-Key")];
-    res.status = 200;
-  });
-  const int receiver_port = receiver.bind_to_any_port("127.0.0.1");
-  REQUIRE(receiver_port > 0);
-  std::atomic<bool> listening_done{false};
-  std::thread listener([&] {
-    receiver.listen_after_bind();
-    listening_done = true;
-  });
+  HookReceiver receiver(503);  // down (503) until `up`
   const Json sinks = Json::array({{{"type", "webhook"},
                                    {"name", "ops"},
-                                   {"url", fmt::format("http://127.0.0.1:{}/hook", receiver_port)},
+                                   {"url", receiver.url()},
                                    {"format", "json"},
                                    {"max_attempts", 1000},
                                    {"backoff_ms", 50},
@@ -362,8 +394,8 @@ TEST_CASE("emissions queued while a sink is down are delivered once it is back, 
                            batch, "application/x-ndjson");
     REQUIRE(res);
     REQUIRE(res->status == 200);
-    for (int i = 0; i < 600 && refused.load() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    CHECK(refused.load() >= 3);  // the sink tried, and the receiver was down
+    for (int i = 0; i < 600 && receiver.refused.load() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK(receiver.refused.load() >= 3);  // the sink tried, and the receiver was down
     // The failures and the emissions waiting show in /metrics.
     auto metrics = client.Get("/metrics");
     REQUIRE(metrics);
@@ -377,21 +409,11 @@ TEST_CASE("emissions queued while a sink is down are delivered once it is back, 
   }
   // The receiver comes back only after the server restarted.
   Serve serve(dir, config, rules);
-  up = true;
-  for (int i = 0; i < 1200; ++i) {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (received.size() >= 3) break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  receiver.up = true;
+  receiver.WaitFor(3, 60);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // anything sent twice would show now
   CHECK(serve.Stop() == 0);
-  while (!listening_done) {
-    receiver.stop();
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  listener.join();
+  const auto received = receiver.received();
   INFO(Read(dir / "serve.log"));
   REQUIRE(received.size() == 3);
   for (const auto& [id, count] : received) {
@@ -421,31 +443,10 @@ std::pair<int, std::string> RunAisle(const std::string& args) {
 TEST_CASE("a sink's dead letters are listed and requeued with aisle deadletter --sink", "[serve]") {
   TempDir dir;
   FixtureApi api;
-  // The receiver refuses with 400 (a permanent failure: dead-lettered at once) until `accept`.
-  std::atomic<bool> accept{false};
-  std::mutex mutex;
-  std::map<std::string, int> received;
-  httplib::Server receiver;
-  receiver.Post("/hook", [&](const httplib::Request& req, httplib::Response& res) {
-    if (!accept) {
-      res.status = 400;
-      res.set_content("channel_not_found", "text/plain");
-      return;
-    }
-    std::lock_guard<std::mutex> lock(mutex);
-    ++received[req.get_header_value("Idempotency-Key")];
-    res.status = 200;
-  });
-  const int receiver_port = receiver.bind_to_any_port("127.0.0.1");
-  REQUIRE(receiver_port > 0);
-  std::atomic<bool> listening_done{false};
-  std::thread listener([&] {
-    receiver.listen_after_bind();
-    listening_done = true;
-  });
+  HookReceiver receiver(400);  // a permanent failure, dead-lettered at once, until `up`
   const Json sinks = Json::array({{{"type", "webhook"},
                                    {"name", "ops"},
-                                   {"url", fmt::format("http://127.0.0.1:{}/hook", receiver_port)},
+                                   {"url", receiver.url()},
                                    {"format", "json"}}});
   const std::string config = WriteConfig(dir, api.port(), "https://example.test/square", sinks);
   const std::string rules = dir.Write("rules.aisle", kRules);
@@ -484,24 +485,14 @@ TEST_CASE("a sink's dead letters are listed and requeued with aisle deadletter -
   CHECK(RunAisle("deadletter list --sink ops --data " + data).second.empty());
 
   // Requeued: the next run delivers it, once.
-  accept = true;
+  receiver.up = true;
   {
     Serve serve(dir, config, rules);
-    for (int i = 0; i < 200; ++i) {
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (!received.empty()) break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    receiver.WaitFor(1, 10);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     CHECK(serve.Stop() == 0);
   }
-  while (!listening_done) {
-    receiver.stop();
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  listener.join();
+  const auto received = receiver.received();
   REQUIRE(received.size() == 1);
   CHECK(received.begin()->second == 1);
 }
