@@ -10,7 +10,7 @@ packages=(
   # toolchain
   g++ clang libclang-rt-14-dev cmake ninja-build pkg-config make ccache
   # libraries (see docs/architecture.md, "Dependencies")
-  tao-pegtl-dev libboost-graph-dev libconcurrentqueue-dev librocksdb-dev nlohmann-json3-dev
+  tao-pegtl-dev libboost-graph-dev libboost1.74-dev libconcurrentqueue-dev librocksdb-dev nlohmann-json3-dev
   libfmt-dev catch2 libcpp-httplib-dev libbrotli-dev libssl-dev libcli11-dev libhowardhinnant-date-dev
   libxxhash-dev libsimdjson-dev libabsl-dev tzdata zlib1g-dev
 )
