@@ -30,20 +30,8 @@ namespace {
 constexpr std::string_view kSource = "clover";
 using nlohmann::json;
 
-std::string Dump(const json& event) {
-  return event.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-Error Wrap(const Error& error, std::string_view context) {
-  std::string message(context);
-  message += ": ";
-  if (FailureOf(error) == NormalizeFailure::kUpstream) {
-    message += std::string_view(error.message).substr(std::string_view("upstream: ").size());
-    return UpstreamError(message);
-  }
-  message += error.message;
-  return Error{std::move(message)};
-}
+using json_fields::Dump;
+using json_fields::Wrap;
 
 // Fetches `path` and parses it; an Error (fetch failure) or the JSON.
 struct Fetched {

@@ -113,6 +113,25 @@ std::string DecimalText(std::string_view text, std::string_view path) {
   return std::string(text);
 }
 
+namespace json_fields {
+
+std::string Dump(const nlohmann::json& event) {
+  return event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Error Wrap(const Error& error, std::string_view context) {
+  std::string message(context);
+  message += ": ";
+  if (FailureOf(error) == NormalizeFailure::kUpstream) {
+    message += std::string_view(error.message).substr(std::string_view("upstream: ").size());
+    return UpstreamError(message);
+  }
+  message += error.message;
+  return Error{std::move(message)};
+}
+
+}  // namespace json_fields
+
 std::string CustomerHash(std::string_view key, std::string_view platform, std::string_view id) {
   if (key.empty() || id.empty()) return {};
   std::string data(platform);

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/core/result.hpp"
+
 namespace aisle::connectors::webhooks {
 
 // A missing or mistyped field: `what()` is the reason Normalize returns ("field
@@ -50,6 +52,13 @@ std::string DecimalText(std::string_view text, std::string_view path);
 // `sale.customer`: "c_" + hex of the first 8 bytes of HMAC-SHA256(key, platform ":" id), the
 // scheme docs/connectors.md gives for every platform; empty without a key or an id.
 std::string CustomerHash(std::string_view key, std::string_view platform, std::string_view id);
+
+namespace json_fields {
+// An event object as one compact line (invalid UTF-8 replaced).
+std::string Dump(const nlohmann::json& event);
+// `error` with `context` in front ("order ORD1: ..."), still an upstream error when it was one.
+Error Wrap(const Error& error, std::string_view context);
+}  // namespace json_fields
 
 // An id percent-encoded for a URL path segment (all but A-Z a-z 0-9 - . _ ~), so an id from a
 // body cannot change the path it is fetched under.

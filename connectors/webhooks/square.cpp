@@ -27,20 +27,8 @@ constexpr std::string_view kNeedsApi = "needs the Square API (configure square.a
 
 using nlohmann::json;
 
-std::string Dump(const json& event) {
-  return event.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-Error Wrap(const Error& error, std::string_view context) {
-  std::string message(context);
-  message += ": ";
-  if (FailureOf(error) == NormalizeFailure::kUpstream) {
-    message += std::string_view(error.message).substr(std::string_view("upstream: ").size());
-    return UpstreamError(message);
-  }
-  message += error.message;
-  return Error{std::move(message)};
-}
+using json_fields::Dump;
+using json_fields::Wrap;
 
 struct Money {
   int64_t amount = 0;

@@ -59,6 +59,18 @@ class MetricsSink final : public engine::Sink {
   const srv::Server*& server_;
 };
 
+// The config at `path` (the defaults when empty); false after printing why it cannot be used.
+bool LoadConfig(const std::string& path, srv::ServeConfig& config) {
+  if (path.empty()) return true;
+  auto loaded = srv::LoadServeConfig(path);
+  if (!loaded) {
+    PrintError(loaded.error().message);
+    return false;
+  }
+  config = std::move(*loaded);
+  return true;
+}
+
 bool SplitListen(const std::string& listen, std::string& host, int& port) {
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) return false;
@@ -77,14 +89,7 @@ bool SplitListen(const std::string& listen, std::string& host, int& port) {
 // and leave the dead-letter store. They were authenticated when they arrived.
 int ReplayDeadLetters(const DeadLetterArgs& args, srv::Inbox& inbox) {
   srv::ServeConfig config;
-  if (!args.config.empty()) {
-    auto loaded = srv::LoadServeConfig(args.config);
-    if (!loaded) {
-      PrintError(loaded.error().message);
-      return 2;
-    }
-    config = std::move(*loaded);
-  }
+  if (!LoadConfig(args.config, config)) return 2;
   srv::RouteSet route_set(config);
   const std::vector<srv::Route> routes = route_set.routes();
   std::vector<srv::DeadLetter> letters;
@@ -164,14 +169,7 @@ int RunServe(const ServeArgs& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   srv::ServeConfig config;
-  if (!args.config.empty()) {
-    auto loaded = srv::LoadServeConfig(args.config);
-    if (!loaded) {
-      PrintError(loaded.error().message);
-      return 2;
-    }
-    config = std::move(*loaded);
-  }
+  if (!LoadConfig(args.config, config)) return 2;
   if (!args.listen.empty()) config.listen = args.listen;
   srv::ServerOptions options;
   if (!SplitListen(config.listen, options.host, options.port)) {

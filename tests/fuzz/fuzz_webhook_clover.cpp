@@ -9,29 +9,19 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 
-#include "connectors/ndjson/event_parser.hpp"
 #include "connectors/webhooks/clover.hpp"
-#include "engine/core/event.hpp"
+#include "tests/fuzz/webhook_fuzz_support.hpp"
 
 namespace wh = aisle::connectors::webhooks;
 
 namespace {
 
-void Check(bool condition) {
-  if (!condition) __builtin_trap();
-}
-
-std::string Read(const char* relative) {
-  std::ifstream in(std::string(AISLE_POS_FIXTURES) + "/" + relative, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using aisle::fuzz::Check;
+using aisle::fuzz::CheckNormalized;
+using aisle::fuzz::ReadFixture;
 
 class Fetcher : public wh::ObjectFetcher {
  public:
@@ -40,10 +30,10 @@ class Fetcher : public wh::ObjectFetcher {
   aisle::Result<std::string> Fetch(std::string_view path) override {
     Check(!path.empty() && path.front() == '/');
     if (use_fuzzed) return std::string(fuzzed);
-    static const std::string order = Read("clover/api/order_expanded.json");
-    static const std::string payment = Read("clover/api/payment.json");
-    static const std::string refund = Read("clover/api/refund.json");
-    static const std::string item = Read("clover/api/item_with_stock.json");
+    static const std::string order = ReadFixture("clover/api/order_expanded.json");
+    static const std::string payment = ReadFixture("clover/api/payment.json");
+    static const std::string refund = ReadFixture("clover/api/refund.json");
+    static const std::string item = ReadFixture("clover/api/item_with_stock.json");
     if (path.find("/orders/") != std::string_view::npos) return order;
     if (path.find("/payments/") != std::string_view::npos) return payment;
     if (path.find("/refunds/") != std::string_view::npos) return refund;
@@ -51,20 +41,6 @@ class Fetcher : public wh::ObjectFetcher {
     return aisle::Error{"HTTP 404"};
   }
 };
-
-void CheckNormalized(const aisle::Result<wh::Normalized>& result) {
-  static aisle::connectors::EventParser parser;
-  static aisle::engine::Event event;
-  if (!result.ok()) {
-    Check(!result.error().message.empty());
-    return;
-  }
-  Check(!result->delivery_id.empty());
-  for (const std::string& line : result->events) {
-    std::string reason;
-    Check(parser.Parse(line, event, reason));
-  }
-}
 
 }  // namespace
 
@@ -77,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   config.ids.stores["MHARBOR7TEST1"] = "store-hb01";
   wh::Headers headers;
   if (mode == 2) {
-    static const std::string body = Read("clover/hosted_checkout_payment.json");
+    static const std::string body = ReadFixture("clover/hosted_checkout_payment.json");
     const size_t newline = rest.find('\n');
     const std::string value(rest.substr(0, newline));
     headers.Add("Clover-Signature", value);
@@ -100,9 +76,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Fetcher fetcher;
   std::string_view body = rest;
   if (mode == 1) {
-    const size_t nul = rest.find('\0');
-    body = rest.substr(0, nul);
-    fetcher.fuzzed = nul == std::string_view::npos ? std::string_view() : rest.substr(nul + 1);
+    const auto [before, api] = aisle::fuzz::SplitAtNul(rest);
+    body = before;
+    fetcher.fuzzed = api;
     fetcher.use_fuzzed = true;
   }
   headers.Add("X-Clover-Auth", config.secrets[0]);

@@ -9,29 +9,19 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 
-#include "connectors/ndjson/event_parser.hpp"
 #include "connectors/webhooks/square.hpp"
-#include "engine/core/event.hpp"
+#include "tests/fuzz/webhook_fuzz_support.hpp"
 
 namespace wh = aisle::connectors::webhooks;
 
 namespace {
 
-void Check(bool condition) {
-  if (!condition) __builtin_trap();
-}
-
-std::string Read(const char* relative) {
-  std::ifstream in(std::string(AISLE_POS_FIXTURES) + "/" + relative, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using aisle::fuzz::Check;
+using aisle::fuzz::CheckNormalized;
+using aisle::fuzz::ReadFixture;
 
 class Fetcher : public wh::ObjectFetcher {
  public:
@@ -40,25 +30,11 @@ class Fetcher : public wh::ObjectFetcher {
   aisle::Result<std::string> Fetch(std::string_view path) override {
     Check(!path.empty() && path.front() == '/');
     if (use_fuzzed) return std::string(fuzzed);
-    static const std::string order = Read("square/api/retrieve_order_response.json");
+    static const std::string order = ReadFixture("square/api/retrieve_order_response.json");
     if (path.rfind("/v2/orders/", 0) == 0) return order;
     return aisle::Error{"HTTP 404"};
   }
 };
-
-void CheckNormalized(const aisle::Result<wh::Normalized>& result) {
-  static aisle::connectors::EventParser parser;
-  static aisle::engine::Event event;
-  if (!result.ok()) {
-    Check(!result.error().message.empty());
-    return;
-  }
-  Check(result->delivery_id.rfind("square:", 0) == 0);
-  for (const std::string& line : result->events) {
-    std::string reason;
-    Check(parser.Parse(line, event, reason));
-  }
-}
 
 }  // namespace
 
@@ -73,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Fetcher fetcher;
   wh::Headers headers;
   if (mode == 2) {
-    static const std::string body = Read("square/payment_created.json");
+    static const std::string body = ReadFixture("square/payment_created.json");
     const std::string value(rest.substr(0, rest.find('\n')));
     headers.Add("x-square-hmacsha256-signature", value);
     const wh::Delivery delivery{"/webhooks/square", &headers, body, 0};
@@ -84,16 +60,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   std::string_view body = rest;
   if (mode == 1) {
-    const size_t nul = rest.find('\0');
-    body = rest.substr(0, nul);
-    fetcher.fuzzed = nul == std::string_view::npos ? std::string_view() : rest.substr(nul + 1);
+    const auto [before, api] = aisle::fuzz::SplitAtNul(rest);
+    body = before;
+    fetcher.fuzzed = api;
     fetcher.use_fuzzed = true;
   }
   headers.Add("x-square-hmacsha256-signature",
               wh::Base64Of(wh::HmacSha256(config.secrets[0], config.notification_url + std::string(body))));
   const wh::Delivery delivery{"/webhooks/square", &headers, body, 0};
   Check(wh::AuthenticateSquare(delivery, config).ok());
-  CheckNormalized(wh::NormalizeSquare(delivery, config, &fetcher));
-  CheckNormalized(wh::NormalizeSquare(delivery, config, nullptr));
+  for (wh::ObjectFetcher* api : {static_cast<wh::ObjectFetcher*>(&fetcher), static_cast<wh::ObjectFetcher*>(nullptr)}) {
+    const auto result = wh::NormalizeSquare(delivery, config, api);
+    CheckNormalized(result);
+    Check(!result || result->delivery_id.rfind("square:", 0) == 0);
+  }
   return 0;
 }

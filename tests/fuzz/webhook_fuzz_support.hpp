@@ -2,6 +2,8 @@
 // Shared by the webhook fuzz targets: the promises every normalizer keeps whatever the bytes.
 
 #include <cstdint>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -46,5 +48,27 @@ inline Input Split(const uint8_t* data, size_t size) {
   if (size == 0) return {};
   return {data[0], std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1)};
 }
+
+// Splits at the first NUL: what comes before is the body, what comes after (if any) is what a
+// fuzzed platform API answers.
+struct BodyAndApi {
+  std::string_view body;
+  std::string_view api;
+};
+inline BodyAndApi SplitAtNul(std::string_view rest) {
+  const size_t nul = rest.find('\0');
+  if (nul == std::string_view::npos) return {rest, {}};
+  return {rest.substr(0, nul), rest.substr(nul + 1)};
+}
+
+#ifdef AISLE_POS_FIXTURES
+// A file of the POS fixtures, byte for byte.
+inline std::string ReadFixture(const char* relative) {
+  std::ifstream in(std::string(AISLE_POS_FIXTURES) + "/" + relative, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+#endif
 
 }  // namespace aisle::fuzz
